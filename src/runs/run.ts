@@ -1,0 +1,101 @@
+// The one shape every log reader produces and the fitter consumes.
+
+export type NumberType = 'int' | 'fp';
+
+/** Precision of one part of the network during training. */
+export interface PartPrecision {
+  bits: number;
+  type: NumberType;
+  /** Name as the source wrote it, when it had one ("bf16", "e4m3", "int8"). */
+  name?: string;
+}
+
+/** Training precision of weights, activations and the attention KV cache. */
+export interface TrainingPrecision {
+  w: PartPrecision;
+  a: PartPrecision;
+  kv: PartPrecision;
+}
+
+/** Where a value came from, so every number can be traced to a file and line. */
+export interface SourceRef {
+  file: string;
+  /** 1-based line. */
+  line?: number;
+  field?: string;
+}
+
+/** One post-training quantization evaluation of a run's final weights. */
+export interface PtqEval {
+  bits: number;
+  type: NumberType;
+  /** Data format beyond bits and type ("int", "mxfp4", "nf4"); defaults to the type. */
+  format: string;
+  /** "rtn", "gptq", ... */
+  method: string;
+  /** Weights sharing one scale: null or absent for per-channel. */
+  groupSize?: number | null;
+  /** Validation loss after quantizing the weights. */
+  loss: number;
+  source?: SourceRef;
+}
+
+/** One point of a loss curve. */
+export interface CurvePoint {
+  step: number;
+  tokens?: number;
+  split: string;
+  loss: number;
+}
+
+export type RunField = 'params' | 'tokens' | 'precision' | 'finalLoss';
+
+export interface Run {
+  /** Stable identifier: the run's main file path relative to the scan root, or a table row reference. */
+  id: string;
+  name: string;
+  /** Reader that produced it ("precision-planner", "hf-trainer", ...). */
+  format: string;
+  /** The file a user would open to see this run. */
+  file: string;
+  /** Non-embedding parameter count N. */
+  params?: number;
+  /** Training tokens seen D. */
+  tokens?: number;
+  precision?: TrainingPrecision;
+  /** Final validation loss (nats/token). */
+  finalLoss?: number;
+  ptq: PtqEval[];
+  curve?: CurvePoint[];
+  sources: Partial<Record<RunField, SourceRef>>;
+  /** Fields the fitter needs that the files did not give; empty for a complete run. */
+  missing: RunField[];
+  /** The run did not finish (crashed, cancelled or still running), as its files say. */
+  unfinished?: boolean;
+  /** Anything else the reader found worth showing. */
+  meta?: Record<string, unknown>;
+}
+
+export interface CompleteRun extends Run {
+  params: number;
+  tokens: number;
+  precision: TrainingPrecision;
+  finalLoss: number;
+}
+
+export function isComplete(run: Run): run is CompleteRun {
+  return (
+    run.missing.length === 0 &&
+    run.params !== undefined &&
+    run.tokens !== undefined &&
+    run.precision !== undefined &&
+    run.finalLoss !== undefined
+  );
+}
+
+/** Fields the fitter needs, in the order they are reported as missing. */
+export const REQUIRED_FIELDS: readonly RunField[] = ['params', 'tokens', 'precision', 'finalLoss'];
+
+export function missingFields(run: Omit<Run, 'missing'>): RunField[] {
+  return REQUIRED_FIELDS.filter((field) => run[field] === undefined);
+}
