@@ -1,0 +1,6 @@
+export * from './fit';
+export * from './options';
+export * from './points';
+export * from './stages';
+export * from './metrics';
+export { pointTable, predictAll, predictAt, toConstants, toVector } from './gradient';

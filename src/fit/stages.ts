@@ -1,0 +1,279 @@
+// The staged fit of LAW.md §7, as the paper builds the law: (a) Chinchilla constants on
+// high-precision runs; (b) precision constants on low-precision training runs with (a) held;
+// (c) PTQ constants on post-training degradations; (d) optional joint refinement.
+// A stage without enough data is skipped, its constants stay at the preset, and the report says why.
+
+import { type ConstantName, HIGH_PRECISION_BITS, PARTS, PART_CONSTANTS, PART_LABEL, type Part } from '../law/constants';
+import { INDEX, predictAt, toVector } from './gradient';
+import { type FreeParam, type Problem, applyParams, makeProblem, multiStart, solve, startGrid } from './leastSquares';
+import type { FitOptions } from './options';
+import type { FitPoint } from './points';
+
+export type StageName = 'chinchilla' | 'precision' | 'ptq' | 'joint';
+
+export interface StageReport {
+  name: StageName;
+  status: 'fitted' | 'skipped';
+  /** Why the stage was skipped, in words that name what is missing. */
+  reason?: string;
+  /** Constants this stage fitted. */
+  fitted: ConstantName[];
+  /** Constants this stage would fit but held, and why. */
+  held: Array<{ name: ConstantName; reason: string }>;
+  points: number;
+  /** 0.5 * sum rho(log-loss residual) at the stage's solution. */
+  cost?: number;
+  starts?: number;
+  polished?: number;
+}
+
+export type ConstantOrigin = 'fitted' | 'preset' | 'fixed';
+
+export interface StagedFit {
+  vector: Float64Array;
+  origin: Record<ConstantName, ConstantOrigin>;
+  stages: StageReport[];
+  /** The free parameters of every fitted stage, for the joint refinement and the bootstrap. */
+  free: FreeParam[];
+}
+
+const distinct = (xs: readonly number[]): number[] => [...new Set(xs)].sort((a, b) => a - b);
+const isHigh = (p: FitPoint): boolean => Math.min(p.precision.w, p.precision.a, p.precision.kv) >= HIGH_PRECISION_BITS;
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+function skipped(name: StageName, points: number, reason: string): StageReport {
+  return { name, status: 'skipped', reason, fitted: [], held: [], points };
+}
+
+/**
+ * Parts whose precisions move together in every point cannot be told apart: group them and
+ * let the first part of each group carry the group's effect.
+ */
+function identifiableParts(points: readonly FitPoint[], candidates: readonly Part[]): { fit: Part[]; shadowed: Array<{ part: Part; by: Part }> } {
+  const fit: Part[] = [];
+  const shadowed: Array<{ part: Part; by: Part }> = [];
+  const key = (part: Part) => points.map((p) => p.precision[part]).join(',');
+  for (const part of candidates) {
+    const twin = fit.find((f) => key(f) === key(part));
+    if (twin) shadowed.push({ part, by: twin });
+    else fit.push(part);
+  }
+  return { fit, shadowed };
+}
+
+interface StageInput {
+  name: StageName;
+  problem: Problem;
+  held: Array<{ name: ConstantName; reason: string }>;
+  /** Replace grid starts (e.g. profile out a scale constant); identity by default. */
+  adjustStart?: (start: number[]) => number[];
+}
+
+function runStage(input: StageInput, options: FitOptions, warmStart: Float64Array | undefined): { report: StageReport; vector: Float64Array } {
+  const { problem } = input;
+  let starts = startGrid(problem.free);
+  if (input.adjustStart) starts = starts.map(input.adjustStart);
+  if (warmStart) starts.unshift(problem.free.map((p) => toFree(p, warmStart[INDEX[p.names[0]]])));
+  const best = multiStart(problem, starts, options.polish, options);
+  return {
+    vector: applyParams(problem, best.params),
+    report: {
+      name: input.name,
+      status: 'fitted',
+      fitted: problem.free.flatMap((p) => p.names),
+      held: input.held,
+      points: problem.points.length,
+      cost: best.cost,
+      starts: best.starts,
+      polished: best.polished,
+    },
+  };
+}
+
+function toFree(p: FreeParam, value: number): number {
+  const x = p.transform === 'log' ? Math.log(value) : value;
+  return Math.min(p.upper, Math.max(p.lower, x));
+}
+
+const logParam = (name: ConstantName, lower: number, upper: number, starts: number[]): FreeParam => ({
+  names: [name],
+  transform: 'log',
+  lower,
+  upper,
+  starts,
+});
+const param = (names: ConstantName[], lower: number, upper: number, starts: number[]): FreeParam => ({
+  names,
+  transform: 'identity',
+  lower,
+  upper,
+  starts,
+});
+
+function chinchillaStage(points: readonly FitPoint[], base: Float64Array, options: FitOptions): StageInput | StageReport {
+  const high = points.filter((p) => p.kind === 'train' && isHigh(p));
+  const sizes = distinct(high.map((p) => p.params));
+  const budgets = distinct(high.map((p) => p.tokens));
+  const losses = high.map((p) => p.loss);
+  const free: FreeParam[] = [
+    logParam('A', -10, 40, [0, 3, 6, 9, 12, 15]),
+    param(options.tieExponents ? ['alpha', 'beta'] : ['alpha'], 0.01, 2.5, [0.1, 0.3, 0.5, 0.8]),
+    logParam('B', -10, 40, [0, 3, 6, 9, 12, 15]),
+  ];
+  if (!options.tieExponents) free.push(param(['beta'], 0.01, 2.5, [0.1, 0.3, 0.5, 0.8]));
+  if (high.length > 0) {
+    const lo = Math.min(...losses);
+    free.push(logParam('E', Math.log(1e-3), Math.log(Math.max(...losses)), [0.5, 0.8, 0.95].map((f) => Math.log(f * lo))));
+  }
+  const needed = free.length + 1;
+  if (high.length < needed || sizes.length < 2 || budgets.length < 2) {
+    return skipped(
+      'chinchilla',
+      high.length,
+      `needs high-precision (>= ${HIGH_PRECISION_BITS}-bit) training runs at >= 2 model sizes and >= 2 token budgets, >= ${needed} in all; ` +
+        `have ${plural(high.length, 'run')}, ${plural(sizes.length, 'size')}, ${plural(budgets.length, 'token budget')}`,
+    );
+  }
+  return { name: 'chinchilla', problem: makeProblem(high, 'train', base, free), held: [] };
+}
+
+function precisionStage(points: readonly FitPoint[], base: Float64Array, options: FitOptions): StageInput | StageReport {
+  const train = points.filter((p) => p.kind === 'train');
+  const low = train.filter((p) => !isHigh(p));
+  const partsWithData = PARTS.filter((part) => low.some((p) => p.precision[part] < HIGH_PRECISION_BITS));
+  if (partsWithData.length === 0) {
+    return skipped('precision', low.length, `needs training runs below ${HIGH_PRECISION_BITS} bits in weights, activations or KV cache; have none`);
+  }
+  const { fit, shadowed } = identifiableParts(low, partsWithData);
+  const held: StageReport['held'] = [];
+  for (const { part, by } of shadowed) {
+    const reason = `${PART_LABEL[part]} always share the ${PART_LABEL[by]}' precision in these runs, so their effects cannot be separated: the ${PART_LABEL[by]} factor carries both`;
+    held.push({ name: PART_CONSTANTS[part].gamma, reason }, { name: PART_CONSTANTS[part].offset, reason });
+  }
+  const free: FreeParam[] = [];
+  for (const part of fit) {
+    const { gamma, offset } = PART_CONSTANTS[part];
+    free.push(param([gamma], 0.05, 30, [0.7, 2, 5]));
+    const levels = distinct(low.map((p) => p.precision[part]).filter((b) => b < HIGH_PRECISION_BITS));
+    if (options.offsets === 'fit') {
+      if (levels.length >= 2) free.push(param([offset], -5, 10, [-0.5, 1, 2.5]));
+      else held.push({ name: offset, reason: `${PART_LABEL[part]} were trained at one low precision only (${levels[0]} bits): the offset needs two` });
+    }
+  }
+  const needed = free.length + 1;
+  if (low.length < needed) {
+    return skipped('precision', low.length, `needs >= ${needed} low-precision training runs for ${free.length} constants; have ${low.length}`);
+  }
+  return { name: 'precision', problem: makeProblem(train, 'train', base, free), held };
+}
+
+function ptqStage(points: readonly FitPoint[], base: Float64Array): StageInput | StageReport {
+  const ptq = points.filter((p) => p.kind === 'ptq');
+  if (ptq.length < 3) {
+    return skipped('ptq', ptq.length, `needs >= 3 post-training quantization evaluations (runs with a PTQ list); have ${ptq.length}`);
+  }
+  const held: StageReport['held'] = [
+    { name: 'bPost', reason: 'C_T and b_post enter only as C_T * exp(b_post): b_post stays at the preset and C_T absorbs the product' },
+  ];
+  const free: FreeParam[] = [logParam('CT', -40, 40, [0])];
+  const dims: Array<[ConstantName, number[], number, number, number[], string]> = [
+    ['gammaD', ptq.map((p) => p.tokens), 0, 3, [0.25, 0.6], 'token budget'],
+    ['gammaN', ptq.map((p) => p.params), 0, 3, [0.15, 0.5], 'model size'],
+    ['gammaPost', ptq.map((p) => p.post ?? 0), 0.05, 10, [0.4, 0.8, 1.6], 'post-training precision'],
+  ];
+  for (const [name, values, lower, upper, starts, what] of dims) {
+    if (distinct(values).length >= 2) free.push(param([name], lower, upper, starts));
+    else held.push({ name, reason: `all PTQ evaluations share one ${what}` });
+  }
+  const lowTrained = PARTS.filter((part) => ptq.some((p) => p.precision[part] < HIGH_PRECISION_BITS));
+  const { fit, shadowed } = identifiableParts(ptq, lowTrained);
+  for (const part of fit) free.push(param([PART_CONSTANTS[part].robust], 0.01, 20, [0.5, 2]));
+  for (const { part, by } of shadowed) {
+    held.push({ name: PART_CONSTANTS[part].robust, reason: `${PART_LABEL[part]} always share the ${PART_LABEL[by]}' training precision in the PTQ runs` });
+  }
+  for (const part of PARTS.filter((p) => !lowTrained.includes(p))) {
+    held.push({ name: PART_CONSTANTS[part].robust, reason: `no PTQ evaluation of a run trained with low-precision ${PART_LABEL[part]}` });
+  }
+  if (ptq.length < free.length + 1) {
+    return skipped('ptq', ptq.length, `needs >= ${free.length + 1} PTQ evaluations for ${free.length} constants; have ${ptq.length}`);
+  }
+  const problem = makeProblem(ptq, 'ptq', base, free);
+  // C_T is a pure scale: for each start of the shape parameters, put it where the median point fits.
+  const adjustStart = (start: number[]): number[] => {
+    const probe = start.slice();
+    probe[0] = 0;
+    const v = applyParams(problem, probe);
+    const logs: number[] = [];
+    const t = problem.table;
+    for (let i = 0; i < t.n; i++) {
+      const observed = ptq[i].loss - t.trainLoss[i];
+      const shape = predictAt(v, t, i, 'ptq', null) - t.trainLoss[i];
+      if (observed > 0 && shape > 0) logs.push(Math.log(observed) - Math.log(shape));
+    }
+    logs.sort((a, b) => a - b);
+    const out = start.slice();
+    out[0] = logs.length > 0 ? logs[Math.floor(logs.length / 2)] : 0;
+    return out;
+  };
+  return { name: 'ptq', problem, held, adjustStart };
+}
+
+/**
+ * Runs the stages on `points`. `warmStart` (a previous fit's constants) is added as an extra
+ * start in every stage: the bootstrap and held-out refits use it to converge quickly.
+ */
+export function fitStages(points: readonly FitPoint[], options: FitOptions, warmStart?: Float64Array): StagedFit {
+  const vector = toVector(options.preset);
+  const origin = Object.fromEntries(Object.keys(INDEX).map((n) => [n, 'preset'])) as Record<ConstantName, ConstantOrigin>;
+  if (options.offsets === 'zero') {
+    for (const part of PARTS) {
+      vector[INDEX[PART_CONSTANTS[part].offset]] = 0;
+      origin[PART_CONSTANTS[part].offset] = 'fixed';
+    }
+  }
+  const stages: StageReport[] = [];
+  const free: FreeParam[] = [];
+  const builders = [
+    () => chinchillaStage(points, vector, options),
+    () =>
+      stages[0].status === 'fitted'
+        ? precisionStage(points, vector, options)
+        : skipped('precision', 0, 'needs the Chinchilla stage (A, alpha, B, beta, E) fitted first'),
+    () => ptqStage(points, vector),
+  ];
+  for (const build of builders) {
+    const input = build();
+    if ('status' in input) {
+      stages.push(input);
+      continue;
+    }
+    input.problem.base = vector.slice();
+    const { report, vector: next } = runStage(input, options, warmStart);
+    vector.set(next);
+    for (const name of report.fitted) origin[name] = 'fitted';
+    free.push(...input.problem.free);
+    stages.push(report);
+  }
+  const fittedStages = stages.filter((s) => s.status === 'fitted').length;
+  if (!options.joint) {
+    stages.push(skipped('joint', points.length, 'turned off'));
+  } else if (stages[0].status !== 'fitted' || fittedStages < 2) {
+    stages.push(skipped('joint', points.length, 'needs the Chinchilla stage and at least one other stage fitted'));
+  } else {
+    const problem = makeProblem(points, 'unified', vector.slice(), free);
+    const start = free.map((p) => toFree(p, vector[INDEX[p.names[0]]]));
+    const sol = solve(problem, start, options);
+    vector.set(applyParams(problem, sol.params));
+    stages.push({
+      name: 'joint',
+      status: 'fitted',
+      fitted: free.flatMap((p) => p.names),
+      held: [],
+      points: points.length,
+      cost: sol.cost,
+      starts: 1,
+      polished: 1,
+    });
+  }
+  return { vector, origin, stages, free };
+}
