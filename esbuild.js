@@ -16,6 +16,8 @@ const node = {
   minify: production,
   logLevel: 'info',
   external: ['vscode'],
+  // jsonc-parser's UMD build requires its modules dynamically, which a bundle cannot see.
+  mainFields: ['module', 'main'],
 };
 
 const bundles = [

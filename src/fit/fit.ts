@@ -122,7 +122,7 @@ function heldOutCheck(points: readonly FitPoint[], options: FitOptions, warm: Fl
   const largest = sizes[sizes.length - 1];
   const kept = points.filter((p) => p.params !== largest);
   const held = points.filter((p) => p.params === largest);
-  const refit = fitStages(kept, options, warm);
+  const refit = fitStages(kept, options, { vector: warm });
   if (refit.stages[0].status !== 'fitted') {
     return { report: { skipped: `without the largest size: ${refit.stages[0].reason}` }, predictions };
   }
@@ -145,10 +145,10 @@ function bootstrapIntervals(
   const runIds = [...byRun.keys()];
   const random = seededRandom(options.seed);
   const samples: number[][] = [];
-  const quick: FitOptions = { ...options, polish: Math.min(options.polish, 2) };
+
   for (let b = 0; b < options.bootstrap; b++) {
     const resampled = Array.from({ length: runIds.length }, () => byRun.get(runIds[Math.floor(random() * runIds.length)]) ?? []).flat();
-    const refit = fitStages(resampled, quick, estimate);
+    const refit = fitStages(resampled, options, { vector: estimate, only: true });
     const origin = refit.origin;
     if (fitted.every((name) => origin[name] === 'fitted')) samples.push(Array.from(refit.vector));
     options.onProgress?.(b + 1, options.bootstrap, 'bootstrap');

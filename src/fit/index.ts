@@ -4,3 +4,4 @@ export * from './points';
 export * from './stages';
 export * from './metrics';
 export { pointTable, predictAll, predictAt, toConstants, toVector } from './gradient';
+export * from './interval';

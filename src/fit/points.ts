@@ -39,6 +39,11 @@ export function pointsFromRuns(runs: readonly Run[]): { points: FitPoint[]; skip
       skipped.push({ runId: run.id, reason: `missing ${run.missing.join(', ') || 'fields'}` });
       continue;
     }
+    if (run.unfinished) {
+      // A crashed or running run's last validation loss is not an end-of-training loss.
+      skipped.push({ runId: run.id, reason: 'unfinished: its files say it did not complete' });
+      continue;
+    }
     if (!goodLoss(run.finalLoss) || !(run.params > 0) || !(run.tokens > 0)) {
       skipped.push({ runId: run.id, reason: 'non-positive or non-finite N, D or loss' });
       continue;

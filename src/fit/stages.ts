@@ -25,6 +25,8 @@ export interface StageReport {
   cost?: number;
   starts?: number;
   polished?: number;
+  /** The least-squares problem solved: prediction mode and each free parameter's transform, bounds and start grid. */
+  spec?: { mode: Problem['mode']; free: FreeParam[] };
 }
 
 export type ConstantOrigin = 'fitted' | 'preset' | 'fixed';
@@ -69,11 +71,11 @@ interface StageInput {
   adjustStart?: (start: number[]) => number[];
 }
 
-function runStage(input: StageInput, options: FitOptions, warmStart: Float64Array | undefined): { report: StageReport; vector: Float64Array } {
+function runStage(input: StageInput, options: FitOptions, warm: WarmStart | undefined): { report: StageReport; vector: Float64Array } {
   const { problem } = input;
-  let starts = startGrid(problem.free);
+  let starts = warm?.only ? [] : startGrid(problem.free);
   if (input.adjustStart) starts = starts.map(input.adjustStart);
-  if (warmStart) starts.unshift(problem.free.map((p) => toFree(p, warmStart[INDEX[p.names[0]]])));
+  if (warm) starts.unshift(problem.free.map((p) => toFree(p, warm.vector[INDEX[p.names[0]]])));
   const best = multiStart(problem, starts, options.polish, options);
   return {
     vector: applyParams(problem, best.params),
@@ -86,6 +88,7 @@ function runStage(input: StageInput, options: FitOptions, warmStart: Float64Arra
       cost: best.cost,
       starts: best.starts,
       polished: best.polished,
+      spec: { mode: problem.mode, free: problem.free },
     },
   };
 }
@@ -218,11 +221,17 @@ function ptqStage(points: readonly FitPoint[], base: Float64Array): StageInput |
   return { name: 'ptq', problem, held, adjustStart };
 }
 
+/** A previous fit's constants to start from; `only` skips the start grid (bootstrap replicates). */
+export interface WarmStart {
+  vector: Float64Array;
+  only?: boolean;
+}
+
 /**
- * Runs the stages on `points`. `warmStart` (a previous fit's constants) is added as an extra
- * start in every stage: the bootstrap and held-out refits use it to converge quickly.
+ * Runs the stages on `points`. A warm start is added as an extra start in every stage: the
+ * held-out refit uses it beside the grid, bootstrap replicates start from it alone.
  */
-export function fitStages(points: readonly FitPoint[], options: FitOptions, warmStart?: Float64Array): StagedFit {
+export function fitStages(points: readonly FitPoint[], options: FitOptions, warmStart?: WarmStart): StagedFit {
   const vector = toVector(options.preset);
   const origin = Object.fromEntries(Object.keys(INDEX).map((n) => [n, 'preset'])) as Record<ConstantName, ConstantOrigin>;
   if (options.offsets === 'zero') {
@@ -273,6 +282,7 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
       cost: sol.cost,
       starts: 1,
       polished: 1,
+      spec: { mode: problem.mode, free },
     });
   }
   return { vector, origin, stages, free };

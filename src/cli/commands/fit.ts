@@ -1,0 +1,103 @@
+import { writeFileSync } from 'node:fs';
+import { CONSTANT_NAMES, PAPER_CONSTANTS } from '../../law/constants';
+import { type FitResult, fit } from '../../fit/fit';
+import type { Metrics } from '../../fit/metrics';
+import { type Diagnostic, formatDiagnostic } from '../../runs/diagnostics';
+import { scan } from '../../runs/discover';
+import { type Io, fmt, integer, parse } from '../args';
+import { CliError } from '../errors';
+import { formatCount } from '../quantity';
+import { table } from '../table';
+
+export const FIT_USAGE = `precision-planner fit PATH... [--out FILE] [--loss huber|squares] [--untied] [--offsets fit|zero]
+                      [--bootstrap N] [--seed S] [--no-joint] [--no-held-out] [--json]
+  Reads the runs under PATH (folders are searched), fits the unified law in stages and prints the
+  constants with 95% bootstrap intervals, R^2, RMSE and the error on the held-out largest model.
+  --out writes the fit as JSON for "predict/recommend/dcrit --fit FILE".`;
+
+const metricLine = (label: string, m: Metrics | null): string =>
+  m ? `${label.padEnd(22)} R^2 ${fmt(m.r2, 3)}  RMSE ${fmt(m.rmse, 3)}  mean |error| ${fmt(m.mape * 100, 3)}%  (${m.n} points)` : `${label.padEnd(22)} no points`;
+
+function render(result: FitResult, diagnostics: Diagnostic[]): string {
+  const lines: string[] = [result.message, ''];
+  lines.push(
+    table(
+      ['stage', 'status', 'points', 'objective', 'constants / reason'],
+      result.stages.map((s) => [
+        s.name,
+        s.status,
+        s.points,
+        s.cost !== undefined ? s.cost.toExponential(3) : '-',
+        s.status === 'fitted' ? [...new Set(s.fitted)].join(' ') : (s.reason ?? ''),
+      ]),
+    ),
+  );
+  lines.push('');
+  lines.push(
+    table(
+      ['constant', 'value', '95% interval', 'paper', 'source'],
+      CONSTANT_NAMES.map((name) => {
+        const ci = result.intervals[name];
+        return [name, fmt(result.constants[name]), ci ? `${fmt(ci[0])} to ${fmt(ci[1])}` : '-', fmt(PAPER_CONSTANTS[name]), result.origin[name]];
+      }),
+    ),
+  );
+  lines.push('', metricLine('all points', result.metrics.all), metricLine('end of training', result.metrics.train), metricLine('after PTQ', result.metrics.ptq));
+  lines.push(metricLine('PTQ degradation', result.metrics.degradation));
+  const held = result.metrics.heldOut;
+  if (held && 'params' in held) lines.push(metricLine(`held out (N=${formatCount(held.params)})`, held.all));
+  else if (held) lines.push(`held out               skipped: ${held.skipped}`);
+  if (result.bootstrap) lines.push(`bootstrap              ${result.bootstrap.succeeded} of ${result.bootstrap.replicates} replicates, seed ${result.bootstrap.seed}`);
+  for (const w of result.warnings) lines.push(`warning: ${w}`);
+  for (const s of result.data.skippedRuns) lines.push(`left out: ${s.runId}: ${s.reason}`);
+  if (diagnostics.length > 0) lines.push('', `${diagnostics.length} problem(s) reading the runs:`, ...diagnostics.map(formatDiagnostic));
+  return lines.join('\n');
+}
+
+export async function fitCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      out: { type: 'string', short: 'o' },
+      loss: { type: 'string' },
+      untied: { type: 'boolean' },
+      offsets: { type: 'string' },
+      bootstrap: { type: 'string' },
+      seed: { type: 'string' },
+      'no-joint': { type: 'boolean' },
+      'no-held-out': { type: 'boolean' },
+    },
+    true,
+  );
+  if (values.help) return io.out(FIT_USAGE), 0;
+  if (positionals.length === 0) throw new CliError('give at least one PATH with runs (a folder or a run.json)', 2);
+  if (values.loss !== undefined && values.loss !== 'huber' && values.loss !== 'squares') throw new CliError(`--loss: "${values.loss}" is not huber or squares`, 2);
+  if (values.offsets !== undefined && values.offsets !== 'fit' && values.offsets !== 'zero') throw new CliError(`--offsets: "${values.offsets}" is not fit or zero`, 2);
+  const scanned = await scan(positionals);
+  if (scanned.runs.length === 0) {
+    for (const d of scanned.diagnostics) io.err(formatDiagnostic(d));
+    throw new CliError(`no runs found under ${positionals.join(', ')} (looked for run.json manifests)`);
+  }
+  const result = fit(scanned.runs, {
+    loss: (values.loss as 'huber' | 'squares' | undefined) ?? 'huber',
+    tieExponents: !values.untied,
+    offsets: (values.offsets as 'fit' | 'zero' | undefined) ?? 'fit',
+    bootstrap: integer(values.bootstrap, 'bootstrap', 100),
+    seed: integer(values.seed, 'seed', 0),
+    joint: !values['no-joint'],
+    heldOut: !values['no-held-out'],
+  });
+  if (values.out !== undefined) {
+    try {
+      writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+    } catch (error) {
+      throw new CliError(`--out ${values.out}: ${(error as Error).message}`);
+    }
+  }
+  if (values.json) io.out(JSON.stringify({ ...result, diagnostics: scanned.diagnostics }, null, 2));
+  else io.out(render(result, scanned.diagnostics));
+  if (!result.ok) throw new CliError(result.message);
+  return 0;
+}

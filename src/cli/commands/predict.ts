@@ -1,0 +1,68 @@
+import { trainingCompute } from '../../law/cost';
+import { criticalTokens } from '../../law/dcrit';
+import { predict } from '../../law/law';
+import { lossInterval } from '../../fit/interval';
+import { COMMON_OPTIONS, type Io, PRECISION_OPTIONS, bits, costModel, fmt, parse, precisionFrom, precisionLabel, quantity } from '../args';
+import { loadConstants } from '../constants';
+import { CliError } from '../errors';
+import { formatCount } from '../quantity';
+
+export const PREDICT_USAGE = `precision-planner predict --params N --tokens D [--precision P | --weights P --activations P --kv P] [--post P]
+                          [--preset paper | --fit FILE] [--cost-model ID] [--json]
+  Loss the unified law predicts for a model of N non-embedding parameters trained on D tokens
+  at the given training precision, optionally quantized to P_post bits after training.`;
+
+export function predictCommand(argv: string[], io: Io): number {
+  const { values } = parse(argv, {
+    ...COMMON_OPTIONS,
+    ...PRECISION_OPTIONS,
+    params: { type: 'string', short: 'n' },
+    tokens: { type: 'string', short: 'd' },
+    post: { type: 'string' },
+  });
+  if (values.help) return io.out(PREDICT_USAGE), 0;
+  const params = quantity(values.params, 'params', true);
+  const tokens = quantity(values.tokens, 'tokens', true);
+  const precision = precisionFrom(values);
+  const post = bits(values.post, 'post');
+  const source = loadConstants(values.preset, values.fit);
+  const cost = costModel(values['cost-model']);
+  const scenario = { params, tokens, precision, post };
+  const p = predict(source.constants, scenario);
+  if (!p.ok) throw new CliError(`${p.code}: ${p.message}`);
+  const interval = source.fit ? lossInterval(source.fit, scenario) : undefined;
+  const dcrit = post !== undefined ? criticalTokens(source.constants, params, precision, post) : undefined;
+  const result = {
+    loss: p.loss,
+    lossInterval: interval ?? null,
+    trainLoss: p.trainLoss,
+    deltaPTQ: p.deltaPTQ,
+    nEff: p.nEff,
+    nEffRatio: p.nEffRatio,
+    factors: p.factors,
+    params,
+    tokens,
+    precision,
+    post: post ?? null,
+    compute: trainingCompute(cost, params, tokens, precision),
+    costModel: cost.id,
+    criticalTokens: dcrit?.ok ? dcrit.tokens : null,
+    constants: source.label,
+  };
+  if (values.json) {
+    io.out(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  const lines = [
+    `Predicted loss   ${fmt(p.loss)}${interval ? `  (95% interval ${fmt(interval[0])} to ${fmt(interval[1])})` : ''}`,
+    `  training loss  ${fmt(p.trainLoss)}`,
+    post !== undefined ? `  PTQ to ${post} bits adds ${fmt(p.deltaPTQ, 3)}` : '  no post-training quantization',
+    `  N_eff / N      ${fmt(p.nEffRatio)}  (weights ${fmt(p.factors.w)}, activations ${fmt(p.factors.a)}, KV ${fmt(p.factors.kv)})`,
+    `  model          N ${formatCount(params)}, D ${formatCount(tokens)}, ${precisionLabel(precision)} training`,
+    `  compute        ${result.compute.toExponential(2)} FLOPs (${cost.label})`,
+  ];
+  if (dcrit?.ok) lines.push(`  D_crit         ${formatCount(dcrit.tokens)} tokens: past this, more data raises the loss after PTQ to ${post} bits`);
+  lines.push(`  constants      ${source.label}`);
+  io.out(lines.join('\n'));
+  return 0;
+}

@@ -1,0 +1,73 @@
+import { PLAN_SCENARIOS, type PlanScenario, plan } from '../../law/plan';
+import { COMMON_OPTIONS, type Io, bits, costModel, fmt, parse, precisionLabel, quantity } from '../args';
+import { loadConstants } from '../constants';
+import { CliError } from '../errors';
+import { formatCount, parseBytes } from '../quantity';
+import { table } from '../table';
+
+export const RECOMMEND_USAGE = `precision-planner recommend --compute C [--scenario joint|fixed-precision|fixed-params|inference]
+                            [--precision P] [--params N] [--memory BYTES | --inference-budget BITS] [--post P]
+                            [--preset paper | --fit FILE] [--cost-model ID] [--json]
+  Compute-optimal model size N*, tokens D* and precision P* for a training budget of C FLOPs.
+  joint: choose N, D and P; fixed-precision: P given; fixed-params: N given;
+  inference: also choose the deployment precision, with the weights held to --memory (e.g. 4GB).`;
+
+export function recommendCommand(argv: string[], io: Io): number {
+  const { values } = parse(argv, {
+    ...COMMON_OPTIONS,
+    compute: { type: 'string', short: 'c' },
+    scenario: { type: 'string', short: 's' },
+    precision: { type: 'string', short: 'p' },
+    params: { type: 'string', short: 'n' },
+    memory: { type: 'string' },
+    'inference-budget': { type: 'string' },
+    post: { type: 'string' },
+  });
+  if (values.help) return io.out(RECOMMEND_USAGE), 0;
+  const compute = quantity(values.compute, 'compute', true);
+  const scenario = (values.scenario ?? 'joint') as PlanScenario;
+  if (!PLAN_SCENARIOS.includes(scenario)) throw new CliError(`--scenario: "${values.scenario}" is not one of ${PLAN_SCENARIOS.join(', ')}`, 2);
+  let inferenceBudget = quantity(values['inference-budget'], 'inference-budget');
+  if (values.memory !== undefined) {
+    const bytes = parseBytes(values.memory);
+    if (bytes === undefined) throw new CliError(`--memory: "${values.memory}" is not a size (examples: 4GB, 512MiB)`, 2);
+    inferenceBudget = bytes * 8;
+  }
+  const source = loadConstants(values.preset, values.fit);
+  const p = plan(source.constants, {
+    scenario,
+    compute,
+    precision: bits(values.precision, 'precision'),
+    params: quantity(values.params, 'params'),
+    inferenceBudget,
+    post: bits(values.post, 'post'),
+    cost: costModel(values['cost-model']),
+  });
+  if (!p.ok) throw new CliError(`${p.code}: ${p.message}`);
+  if (values.json) {
+    io.out(JSON.stringify({ ...p, constants: source.label }, null, 2));
+    return 0;
+  }
+  const row = (label: string, a: { params: number; tokens: number; precision: { w: number; a: number; kv: number }; post?: number; loss: number }, margin: string) => [
+    label,
+    formatCount(a.params),
+    formatCount(a.tokens),
+    fmt(a.tokens / a.params, 3),
+    precisionLabel(a.precision),
+    a.post !== undefined ? `${a.post}-bit` : '-',
+    fmt(a.loss),
+    margin,
+  ];
+  const lines = [
+    `Recommendation for ${compute.toExponential(2)} FLOPs (${scenario}, cost model ${p.costModel}, constants ${source.label})`,
+    '',
+    table(
+      ['', 'N', 'D', 'D/N', 'training', 'PTQ', 'loss', 'vs plan'],
+      [row('plan', p, ''), ...p.alternatives.map((a) => row(a.label, a, `+${fmt(a.margin, 3)}`))],
+    ),
+  ];
+  if (p.integerPrecision) lines.push('', `Best whole number of bits: ${p.integerPrecision.bits} (loss ${fmt(p.integerPrecision.loss)})`);
+  for (const note of p.notes) lines.push(`note: ${note}`);
+  io.out(lines.join('\n'));
+  return 0;
+}

@@ -1,0 +1,31 @@
+// Numbers as people write them on the command line: 1e21, 13B, 30M, "3e22 FLOPs", 4GB.
+
+const COUNT_SUFFIX: Record<string, number> = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6, b: 1e9, B: 1e9, g: 1e9, G: 1e9, t: 1e12, T: 1e12 };
+const UNIT_WORDS = /\s*(flops?|flop\/s|tokens?|params?|parameters?)\s*$/i;
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** A positive count with an optional K/M/B/T suffix and unit word; undefined when it is not one. */
+export function parseQuantity(text: string): number | undefined {
+  const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kKmMbBgGtT]?)\s*$/i.exec(text.replace(UNIT_WORDS, ''));
+  if (!m) return undefined;
+  const value = Number(m[1]) * COUNT_SUFFIX[m[2]];
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** A memory size in bytes: 4GB, 512MiB, 2e9 (bytes). */
+export function parseBytes(text: string): number | undefined {
+  const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmgt]?i?b)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const value = Number(m[1]) * (m[2] ? (BYTE_UNITS[m[2].toLowerCase()] ?? NaN) : 1);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** Short human form: 1.3e+21, 30M, 13B. */
+export function formatCount(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const abs = Math.abs(x);
+  for (const [limit, suffix] of [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'K']] as const) {
+    if (abs >= limit && abs < limit * 1000) return `${+(x / limit).toPrecision(3)}${suffix}`;
+  }
+  return abs >= 1e15 || (abs < 1e-3 && abs > 0) ? x.toExponential(2) : `${+x.toPrecision(4)}`;
+}

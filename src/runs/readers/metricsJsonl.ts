@@ -1,0 +1,294 @@
+// metrics.jsonl: one JSON object per line ({"step", "tokens", "split", "loss", ...}). Logs of
+// long runs reach millions of lines, so the file is streamed and the curve thinned as it goes;
+// the memory held is bounded by the curve budget, not by the file.
+
+import { createReadStream, promises as fs } from 'node:fs';
+import * as readline from 'node:readline';
+import type { Diagnostic, Severity } from '../diagnostics';
+import type { CurvePoint } from '../run';
+import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary } from '../text';
+import { describeValue, diagnostic, isDiagnostic, nonNegativeFinite, positiveFinite } from '../validate';
+
+export const METRICS_FILE_NAME = 'metrics.jsonl';
+
+/** Split names that hold validation (held-out) losses. Compared case-insensitively. */
+export const VALIDATION_SPLITS: readonly string[] = ['val', 'valid', 'validation', 'eval'];
+
+export function isValidationSplit(split: string): boolean {
+  return VALIDATION_SPLITS.includes(split.toLowerCase());
+}
+
+export const DEFAULT_MAX_CURVE_POINTS = 4000;
+/** Beyond this many distinct splits, further ones are dropped so memory stays bounded. */
+export const MAX_SPLITS = 16;
+/** Per-line problems reported individually; a broken file gets a count for the rest. */
+export const MAX_LINE_DIAGNOSTICS = 20;
+
+export interface MetricsOptions {
+  /** Upper bound on the curve length (all splits together). */
+  maxPoints?: number;
+  /** The run is known not to have finished: a cut last line is expected, so it is only info. */
+  unfinished?: boolean;
+}
+
+export interface LocatedPoint {
+  point: CurvePoint;
+  /** 1-based line in metrics.jsonl. */
+  line: number;
+}
+
+export interface MetricsResult {
+  curve: CurvePoint[];
+  /** Last validation-split point of the whole file (not just of the thinned curve). */
+  lastValidation?: LocatedPoint;
+  /** Lines read, including blank and skipped ones. */
+  lines: number;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Keeps every stride-th item, doubling the stride whenever the kept list fills, so any stream
+ * is thinned to at most `max` evenly spaced items (the first and the last included) in O(max) memory.
+ */
+export class StrideDecimator<T> {
+  private kept: T[] = [];
+  private stride = 1;
+  private seen = 0;
+  private last: T | undefined;
+  private readonly max: number;
+
+  constructor(max: number) {
+    this.max = Math.max(2, Math.floor(max));
+  }
+
+  push(item: T): void {
+    if (this.seen % this.stride === 0) {
+      this.kept.push(item);
+      // Filling to max (not max + 1) leaves room for the last item in result().
+      if (this.kept.length >= this.max) {
+        this.kept = this.kept.filter((_, i) => i % 2 === 0);
+        this.stride *= 2;
+      }
+    }
+    this.last = item;
+    this.seen++;
+  }
+
+  get count(): number {
+    return this.seen;
+  }
+
+  result(): T[] {
+    const out = this.kept.slice();
+    if (this.last !== undefined && out[out.length - 1] !== this.last) out.push(this.last);
+    return out;
+  }
+}
+
+/** Evenly spaced subset of at most `max` items, first and last kept. */
+export function thin<T>(items: readonly T[], max: number): T[] {
+  if (items.length <= max) return items.slice();
+  if (max <= 0) return [];
+  if (max === 1) return [items[items.length - 1]];
+  const out: T[] = [];
+  for (let i = 0; i < max; i++) out.push(items[Math.round((i * (items.length - 1)) / (max - 1))]);
+  return out;
+}
+
+/**
+ * Shares `budget` among groups of the given sizes: small groups (a few hundred validation
+ * points) are kept whole, the large ones (per-step training loss) share what remains.
+ */
+export function shareBudget(sizes: readonly number[], budget: number): number[] {
+  const shares = sizes.map(() => 0);
+  const order = sizes.map((_, i) => i).sort((a, b) => sizes[a] - sizes[b]);
+  let left = budget;
+  order.forEach((index, k) => {
+    const fair = Math.floor(left / (order.length - k));
+    shares[index] = Math.min(sizes[index], fair);
+    left -= shares[index];
+  });
+  return shares;
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+// Python's json writes NaN and Infinity bare, which is not JSON. Reading them as strings keeps
+// the rest of such a line (a NaN grad norm beside a good loss) and lets the loss check name them.
+const BARE_NON_FINITE = /(?<=[:[,]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g;
+
+function parseJsonLine(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const quoted = text.replace(BARE_NON_FINITE, '"$1"');
+    if (quoted === text) return NOT_JSON;
+    try {
+      return JSON.parse(quoted);
+    } catch {
+      return NOT_JSON;
+    }
+  }
+}
+
+type LineOutcome = { point: CurvePoint } | { problem: Diagnostic } | { skip: true };
+
+/**
+ * One line of metrics.jsonl. Lines without a "loss" key (learning-rate logs, events) are not
+ * loss points and are skipped quietly; a line without "split" is a training line, as the
+ * trainer only names a split for evaluations when it writes other logs.
+ */
+export function parseMetricsLine(text: string, file: string, line: number): LineOutcome {
+  if (text.trim() === '') return { skip: true };
+  const value = parseJsonLine(text);
+  if (value === NOT_JSON) return { problem: diagnostic(file, line, undefined, 'not valid JSON; line skipped', 'warning') };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { problem: diagnostic(file, line, undefined, `expected a JSON object, got ${describeValue(value)}; line skipped`, 'warning') };
+  }
+  const record = value as Record<string, unknown>;
+  if (!('loss' in record)) return { skip: true };
+  const loss = positiveFinite(record.loss, file, line, 'loss', 'warning');
+  if (isDiagnostic(loss)) return { problem: { ...loss, message: `${loss.message}; line skipped` } };
+  const step = nonNegativeFinite(record.step, file, line, 'step', 'warning');
+  if (isDiagnostic(step)) return { problem: { ...step, message: `${step.message}; line skipped` } };
+  const split = record.split ?? 'train';
+  if (typeof split !== 'string' || split === '') {
+    return { problem: diagnostic(file, line, 'split', `split must be a non-empty string, got ${describeValue(split)}; line skipped`, 'warning') };
+  }
+  const point: CurvePoint = { step, split, loss };
+  if (record.tokens !== undefined) {
+    const tokens = nonNegativeFinite(record.tokens, file, line, 'tokens', 'warning');
+    // A bad token count does not make the loss wrong: keep the point, drop the count.
+    if (isDiagnostic(tokens)) return { problem: tokens };
+    point.tokens = tokens;
+  }
+  return { point };
+}
+
+/** Gathers the points of each split and hands back one thinned curve in file order. */
+class CurveCollector {
+  private readonly bySplit = new Map<string, StrideDecimator<LocatedPoint>>();
+  private readonly maxPoints: number;
+  droppedSplits = new Set<string>();
+  lastValidation: LocatedPoint | undefined;
+
+  constructor(maxPoints: number) {
+    this.maxPoints = maxPoints;
+  }
+
+  add(located: LocatedPoint): void {
+    const { split } = located.point;
+    if (isValidationSplit(split)) this.lastValidation = located;
+    let decimator = this.bySplit.get(split);
+    if (!decimator) {
+      if (this.bySplit.size >= MAX_SPLITS) {
+        this.droppedSplits.add(split);
+        return;
+      }
+      decimator = new StrideDecimator<LocatedPoint>(this.maxPoints);
+      this.bySplit.set(split, decimator);
+    }
+    decimator.push(located);
+  }
+
+  curve(): CurvePoint[] {
+    const groups = [...this.bySplit.values()].map((d) => d.result());
+    const shares = shareBudget(
+      groups.map((g) => g.length),
+      this.maxPoints,
+    );
+    return groups
+      .flatMap((g, i) => thin(g, shares[i]))
+      .sort((a, b) => a.line - b.line)
+      .map((l) => l.point);
+  }
+}
+
+async function sniff(file: string): Promise<ReturnType<typeof sniffBinary>> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const head = Buffer.alloc(BINARY_SNIFF_BYTES);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return sniffBinary(head.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Streams metrics.jsonl into a thinned loss curve. Returns undefined when the file does not
+ * exist (a run without a curve is normal); every other problem is a diagnostic.
+ */
+export async function readMetricsJsonl(file: string, options: MetricsOptions = {}): Promise<MetricsResult | undefined> {
+  const maxPoints = Math.max(2, options.maxPoints ?? DEFAULT_MAX_CURVE_POINTS);
+  const diagnostics: Diagnostic[] = [];
+  const empty = (d: Diagnostic): MetricsResult => ({ curve: [], lines: 0, diagnostics: [d] });
+  try {
+    const stat = await fs.stat(file);
+    if (!stat.isFile()) return empty(diagnostic(file, undefined, undefined, `${METRICS_FILE_NAME} is not a regular file; not read`, 'warning'));
+    const verdict = await sniff(file);
+    if (verdict !== 'text') return empty(diagnostic(file, undefined, undefined, binaryMessage(verdict, METRICS_FILE_NAME), 'warning'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return empty(diagnostic(file, undefined, undefined, `cannot read ${METRICS_FILE_NAME}: ${(e as Error).message}`, 'warning'));
+  }
+
+  const collector = new CurveCollector(maxPoints);
+  let lineProblems = 0;
+  const report = (d: Diagnostic): void => {
+    lineProblems++;
+    if (lineProblems <= MAX_LINE_DIAGNOSTICS) diagnostics.push(d);
+  };
+
+  // readline hides whether the last line ended with a newline; the raw stream tells, and a
+  // final line without one is where a crash or a live writer cuts an object in half.
+  let endsWithNewline = true;
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  stream.on('data', (chunk) => {
+    if (chunk.length > 0) endsWithNewline = chunk[chunk.length - 1] === '\n';
+  });
+  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+
+  // One line of lookahead: only at the end is it known which line was the last.
+  let pending: { text: string; line: number } | undefined;
+  let lineNo = 0;
+  const handle = (text: string, line: number): LineOutcome => {
+    const outcome = parseMetricsLine(text, file, line);
+    if ('point' in outcome) collector.add({ point: outcome.point, line });
+    return outcome;
+  };
+  try {
+    for await (const text of lines) {
+      lineNo++;
+      if (pending) {
+        const outcome = handle(pending.text, pending.line);
+        if ('problem' in outcome) report(outcome.problem);
+      }
+      pending = { text, line: lineNo };
+    }
+  } catch (e) {
+    diagnostics.push(diagnostic(file, lineNo || undefined, undefined, `reading stopped: ${(e as Error).message}`, 'warning'));
+  } finally {
+    stream.destroy();
+  }
+  if (pending) {
+    const outcome = handle(pending.text, pending.line);
+    if ('problem' in outcome) {
+      const cut = !endsWithNewline && outcome.problem.field === undefined;
+      const severity: Severity = options.unfinished ? 'info' : 'warning';
+      report(cut ? diagnostic(file, pending.line, undefined, 'truncated last line (crashed or still-running run?); line skipped', severity) : outcome.problem);
+    }
+  }
+
+  if (lineProblems > MAX_LINE_DIAGNOSTICS) {
+    const more = lineProblems - MAX_LINE_DIAGNOSTICS;
+    diagnostics.push(diagnostic(file, undefined, undefined, `${more} more problem line${more === 1 ? '' : 's'} not listed`, 'warning'));
+  }
+  if (collector.droppedSplits.size > 0) {
+    const names = [...collector.droppedSplits].slice(0, 5).map((s) => JSON.stringify(s)).join(', ');
+    diagnostics.push(diagnostic(file, undefined, 'split', `more than ${MAX_SPLITS} splits; points of ${names}${collector.droppedSplits.size > 5 ? ', …' : ''} left out of the curve`, 'warning'));
+  }
+  const result: MetricsResult = { curve: collector.curve(), lines: lineNo, diagnostics };
+  if (collector.lastValidation) result.lastValidation = collector.lastValidation;
+  return result;
+}

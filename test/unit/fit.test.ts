@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type ConstantName, type Constants, PAPER_CONSTANTS } from '../../src/law/constants';
+import { fit } from '../../src/fit/fit';
+import type { Run } from '../../src/runs/run';
+import { paperLikeSweep, syntheticRuns } from '../support/synthetic';
+
+const truth: Constants = { ...PAPER_CONSTANTS, Cw: 1.5, Ca: 0.8, Ckv: 2 };
+/** A start far from the truth, so recovery is not inherited from the preset. */
+const wrongPreset: Constants = {
+  ...PAPER_CONSTANTS,
+  A: 1000, alpha: 0.3, beta: 0.3, B: 5000, E: 2,
+  gammaW: 1, nW: 0, gammaA: 1, nA: 0, gammaKV: 1, nKV: 0,
+  CT: 1, gammaD: 0.3, gammaN: 0.3, gammaPost: 1, Cw: 1, Ca: 1, Ckv: 1,
+};
+
+function assertRecovered(got: Constants, expected: Constants, tolerance: Partial<Record<ConstantName, number>>) {
+  for (const [name, tol] of Object.entries(tolerance) as Array<[ConstantName, number]>) {
+    const rel = Math.abs(got[name] / expected[name] - 1);
+    assert.ok(rel <= tol, `${name}: fitted ${got[name]} vs true ${expected[name]} (${(rel * 100).toFixed(1)}% > ${tol * 100}%)`);
+  }
+}
+
+const sweep = paperLikeSweep(truth, 0.003, 1);
+
+describe('fit: recovery of known constants from the law with noise', () => {
+  const result = fit(sweep, { bootstrap: 0, preset: wrongPreset });
+
+  it('fits every stage and recovers all constants, offsets included', () => {
+    assert.ok(result.ok, result.message);
+    assert.deepEqual(
+      result.stages.map((s) => [s.name, s.status]),
+      [['chinchilla', 'fitted'], ['precision', 'fitted'], ['ptq', 'fitted'], ['joint', 'fitted']],
+    );
+    assertRecovered(result.constants, truth, {
+      A: 0.1, alpha: 0.02, B: 0.1, beta: 0.02, E: 0.01,
+      gammaW: 0.1, gammaA: 0.05, nA: 0.05, gammaKV: 0.05, nKV: 0.05,
+      CT: 0.05, gammaD: 0.02, gammaN: 0.02, gammaPost: 0.02,
+      Cw: 0.1, Ca: 0.1, Ckv: 0.05,
+    });
+    // n_w is small (0.30), so judge it on an absolute scale.
+    assert.ok(Math.abs(result.constants.nW - truth.nW) < 0.1);
+    assert.equal(result.origin.bPost, 'preset');
+    assert.equal(result.origin.gammaW, 'fitted');
+  });
+
+  it('reports R^2, RMSE and the held-out error on the largest model size', () => {
+    assert.ok(result.metrics.all && result.metrics.all.r2 > 0.99 && result.metrics.all.rmse < 0.03);
+    assert.ok(result.metrics.degradation && result.metrics.degradation.r2 > 0.95);
+    const held = result.metrics.heldOut;
+    assert.ok(held && 'params' in held, JSON.stringify(held));
+    assert.equal(held.params, 220e6);
+    assert.ok(held.all && held.all.mape < 0.01, `held-out error ${held.all?.mape}`);
+    const heldPoints = result.points.filter((p) => p.heldOutPrediction !== undefined);
+    assert.equal(heldPoints.length, held.all.n);
+    assert.ok(heldPoints.every((p) => p.params === 220e6));
+  });
+
+  it('is a plain serializable object', () => {
+    assert.deepEqual(JSON.parse(JSON.stringify(result)), result);
+  });
+});
+
+describe('fit options', () => {
+  it('fits untied exponents when alpha != beta', () => {
+    const t = { ...truth, alpha: 0.35, beta: 0.55 };
+    const r = fit(paperLikeSweep(t, 0.002, 2), { bootstrap: 0, heldOut: false, tieExponents: false, preset: wrongPreset });
+    assertRecovered(r.constants, t, { alpha: 0.05, beta: 0.05, E: 0.02 });
+  });
+
+  it("fits the main-text form with offsets fixed at zero", () => {
+    const t = { ...truth, nW: 0, nA: 0, nKV: 0, gammaW: 1.2, gammaA: 0.9, gammaKV: 0.6 };
+    const r = fit(paperLikeSweep(t, 0.002, 3), { bootstrap: 0, heldOut: false, offsets: 'zero', preset: wrongPreset });
+    assert.equal(r.constants.nW, 0);
+    assert.equal(r.origin.nA, 'fixed');
+    assertRecovered(r.constants, t, { gammaW: 0.05, gammaA: 0.05, gammaKV: 0.05 });
+  });
+
+  it('Huber loss shrugs off a few gross outliers that pull least squares away', () => {
+    const runs = paperLikeSweep(truth, 0.002, 4).map((r, i) => (i % 25 === 7 && r.finalLoss !== undefined ? { ...r, finalLoss: r.finalLoss * 1.3 } : r));
+    const opts = { bootstrap: 0, heldOut: false, preset: wrongPreset };
+    const huber = fit(runs, { ...opts, loss: 'huber' });
+    const squares = fit(runs, { ...opts, loss: 'squares' });
+    const err = (c: Constants) => Math.abs(c.E / truth.E - 1) + Math.abs(c.alpha / truth.alpha - 1);
+    assert.ok(err(huber.constants) < err(squares.constants), `huber ${err(huber.constants)} vs squares ${err(squares.constants)}`);
+    assertRecovered(huber.constants, truth, { E: 0.01, alpha: 0.03 });
+  });
+
+  it('bootstrap intervals are reproducible for a seed and cover the truth', () => {
+    const small = paperLikeSweep(truth, 0.003, 5, 0.6);
+    const opts = { bootstrap: 12, seed: 7, heldOut: false, loss: 'squares' as const, preset: wrongPreset };
+    const a = fit(small, opts);
+    const b = fit(small, opts);
+    const other = fit(small, { ...opts, seed: 8 });
+    assert.notDeepEqual(a.intervals, other.intervals);
+    assert.deepEqual(a.intervals, b.intervals);
+    assert.equal(a.bootstrap?.samples.length, a.bootstrap?.succeeded);
+    for (const name of ['E', 'alpha', 'gammaD'] as const) {
+      const [lo, hi] = a.intervals[name] ?? [NaN, NaN];
+      assert.ok(lo < a.constants[name] && a.constants[name] < hi, `${name}: ${lo} < ${a.constants[name]} < ${hi}`);
+      assert.ok(lo < truth[name] * 1.02 && truth[name] * 0.98 < hi, `${name}: [${lo}, ${hi}] vs ${truth[name]}`);
+    }
+  });
+
+  it('never prints', () => {
+    const writes: string[] = [];
+    const original = { log: console.log, warn: console.warn, error: console.error, write: process.stdout.write, ewrite: process.stderr.write };
+    console.log = console.warn = console.error = (...args: unknown[]) => void writes.push(args.join(' '));
+    process.stdout.write = process.stderr.write = ((chunk: string) => (writes.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      fit(paperLikeSweep(truth, 0.003, 6, 0.4), { bootstrap: 2 });
+    } finally {
+      Object.assign(console, { log: original.log, warn: original.warn, error: original.error });
+      process.stdout.write = original.write;
+      process.stderr.write = original.ewrite;
+    }
+    assert.deepEqual(writes, []);
+  });
+});
+
+describe('fit: degenerate data gives a clear message naming what is missing', () => {
+  const one = (over: Partial<Run> = {}): Run => ({
+    id: 'r', name: 'r', format: 'test', file: 'r/run.json', params: 3e7, tokens: 1e9,
+    precision: { w: { bits: 16, type: 'fp' }, a: { bits: 16, type: 'fp' }, kv: { bits: 16, type: 'fp' } },
+    finalLoss: 3.5, ptq: [], sources: {}, missing: [], ...over,
+  });
+
+  it('one run', () => {
+    const r = fit([one()], { bootstrap: 0 });
+    assert.equal(r.ok, false);
+    assert.match(r.message, /nothing could be fitted/);
+    assert.match(r.message, /2 model sizes/);
+    assert.match(r.message, /have 1 run, 1 size, 1 token budget/);
+    assert.deepEqual(r.constants, PAPER_CONSTANTS);
+  });
+
+  it('one model size', () => {
+    const runs = syntheticRuns({ truth, sizes: [5e7], tokens: [1e9, 2e9, 4e9, 8e9, 16e9, 32e9], precisions: [{ w: 16, a: 16, kv: 16 }], posts: [], noise: 0.002, seed: 1 });
+    const r = fit(runs, { bootstrap: 0 });
+    assert.equal(r.ok, false);
+    assert.match(r.stages[0].reason ?? '', /1 size/);
+  });
+
+  it('every run at the same high precision: the precision stage says so and the rest is fitted', () => {
+    const runs = syntheticRuns({ truth, sizes: [3e7, 6e7, 1.2e8], tokens: [1e9, 3e9, 9e9], precisions: [{ w: 16, a: 16, kv: 16 }], posts: [4, 6], noise: 0.002, seed: 2 });
+    const r = fit(runs, { bootstrap: 0 });
+    assert.ok(r.ok);
+    const precision = r.stages.find((s) => s.name === 'precision');
+    assert.equal(precision?.status, 'skipped');
+    assert.match(precision?.reason ?? '', /below 16 bits/);
+    assert.equal(r.origin.gammaW, 'preset');
+    assert.ok(r.warnings.some((w) => /precision stage skipped/.test(w)));
+  });
+
+  it('every low-precision run quantizes all parts together: the shared factor is named', () => {
+    const runs = syntheticRuns({ truth, sizes: [3e7, 6e7, 1.2e8], tokens: [1e9, 3e9, 9e9], precisions: [16, 8, 6, 4].map((b) => ({ w: b, a: b, kv: b })), posts: [], noise: 0.002, seed: 3 });
+    const r = fit(runs, { bootstrap: 0, heldOut: false });
+    const precision = r.stages.find((s) => s.name === 'precision');
+    assert.equal(precision?.status, 'fitted');
+    assert.deepEqual(precision?.held.map((h) => h.name), ['gammaA', 'nA', 'gammaKV', 'nKV']);
+    assert.match(precision?.held[0].reason ?? '', /cannot be separated/);
+  });
+
+  it('NaN, negative and missing values leave those runs out and list them', () => {
+    const runs = paperLikeSweep(truth, 0.003, 8, 0.6);
+    const bad: Run[] = [
+      one({ id: 'nan', finalLoss: NaN }),
+      one({ id: 'negative', finalLoss: -1 }),
+      one({ id: 'no-n', params: undefined, missing: ['params'] }),
+      one({ id: 'crashed', unfinished: true }),
+    ];
+    const r = fit([...runs, ...bad], { bootstrap: 0, heldOut: false });
+    assert.ok(r.ok);
+    assert.deepEqual(r.data.skippedRuns.map((s) => s.runId), ['nan', 'negative', 'no-n', 'crashed']);
+    assert.match(r.data.skippedRuns[2].reason, /missing params/);
+    assert.match(r.data.skippedRuns[3].reason, /unfinished/);
+    assert.equal(r.data.runs, runs.length);
+    assert.ok(r.points.every((p) => Number.isFinite(p.predicted)));
+  });
+});
