@@ -1,0 +1,282 @@
+// Runs training jobs in child processes (never in the caller's process: the extension host and
+// the CLI stay responsive, and a crash takes down one run, not the caller). `runJob` runs one;
+// `runSweep` runs a grid of them, up to `parallel` at once. Cancelling kills every child: each
+// is asked to stop (its run then says "cancelled"), and killed outright after a grace period.
+
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ChildMessage, ParentMessage } from './child';
+import { DEFAULTS, type TrainJob, resolveJob } from './config';
+import type { TrainEvent, TrainResult } from './loop';
+import { type ModelConfig, countNonEmbeddingParams } from './model';
+import { parseQuantSpec, quantSpecName } from './quantize';
+import { type Manifest, MANIFEST_FILE, writeJsonAtomic } from './writer';
+
+// Resolved when the code runs, from node_modules: a bundler leaves these lookups alone.
+const runtimeRequire = createRequire(__filename);
+
+/** How to start the child: a script and node options. */
+export interface ChildEntry {
+  script: string;
+  execArgv: string[];
+}
+
+/**
+ * dist/train.js beside the running bundle (the CLI and the extension are bundles in dist/);
+ * from the TypeScript sources, child.ts through tsx.
+ */
+export function defaultChildEntry(): ChildEntry {
+  if (__filename.endsWith('.ts')) return { script: path.join(__dirname, 'child.ts'), execArgv: ['--import', pathToFileURL(runtimeRequire.resolve('tsx')).href] };
+  const bundled = path.join(__dirname, 'train.js');
+  if (!existsSync(bundled)) throw new Error(`the trainer bundle is missing: ${bundled}`);
+  return { script: bundled, execArgv: [] };
+}
+
+export type JobEvent = TrainEvent | { type: 'spawn'; name: string; pid: number } | { type: 'skip'; name: string; reason: string };
+
+export interface JobOptions {
+  signal?: AbortSignal;
+  onEvent?: (event: JobEvent) => void;
+  childEntry?: ChildEntry;
+  /** Node binary for the child (default: this process's). */
+  execPath?: string;
+  wasmDir?: string;
+  /** After a cancel, how long a child gets to write its "cancelled" manifest before SIGKILL. */
+  graceMs?: number;
+}
+
+export interface JobOutcome {
+  name: string;
+  runDir: string;
+  status: TrainResult['status'] | 'skipped';
+  valLoss?: number;
+  tokensPerSecond?: number;
+  error?: string;
+  pid?: number;
+}
+
+const DEFAULT_GRACE_MS = 3000;
+/** Last bytes of a child's stderr kept for the error message of a crash. */
+const STDERR_TAIL = 4000;
+
+/** A manifest left "running" by a child that died marks the run as failed or cancelled. */
+function closeManifest(runDir: string, status: 'failed' | 'cancelled', error?: string): void {
+  const file = path.join(runDir, MANIFEST_FILE);
+  try {
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    if (manifest.status !== 'running') return;
+    writeJsonAtomic(file, { ...manifest, status, ...(error ? { error } : {}), updated: new Date().toISOString() });
+  } catch {
+    // No manifest (the child died before writing one) or an unreadable one: nothing to close.
+  }
+}
+
+/** Runs one job in a child process; resolves when the child has exited. Never rejects. */
+export function runJob(job: TrainJob, options: JobOptions = {}): Promise<JobOutcome> {
+  const { signal, onEvent = () => {} } = options;
+  const absolute: TrainJob = { ...job, outDir: path.resolve(job.outDir), corpus: job.corpus?.map((p) => path.resolve(p)) };
+  const runDir = path.join(absolute.outDir, job.name);
+  if (signal?.aborted) return Promise.resolve({ name: job.name, runDir, status: 'cancelled' });
+  const entry = options.childEntry ?? defaultChildEntry();
+  const child: ChildProcess = fork(entry.script, [], {
+    execArgv: entry.execArgv,
+    execPath: options.execPath,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'json',
+  });
+  const pid = child.pid ?? -1;
+  onEvent({ type: 'spawn', name: job.name, pid });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+  });
+
+  return new Promise((resolve) => {
+    let result: TrainResult | undefined;
+    let error: string | undefined;
+    let cancelled = false;
+    let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const cancel = (): void => {
+      cancelled = true;
+      if (child.connected) child.send({ type: 'cancel' } satisfies ParentMessage);
+      killTimer = setTimeout(() => child.kill('SIGKILL'), options.graceMs ?? DEFAULT_GRACE_MS);
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    child.on('message', (message: ChildMessage | { type: 'exit' }) => {
+      if (message.type === 'result') result = message.result;
+      else if (message.type === 'error') error = message.message;
+      else if (message.type !== 'exit') onEvent(message);
+    });
+    const settle = (code: number | null, exitSignal: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(killTimer);
+      signal?.removeEventListener('abort', cancel);
+      if (result) {
+        resolve({ name: job.name, runDir, status: result.status, valLoss: result.valLoss, tokensPerSecond: result.tokensPerSecond, error: result.error, pid });
+        return;
+      }
+      // The wasm module echoes the (minified) source line of an uncaught error: lines are cut short.
+      const tail = stderr
+        .trim()
+        .split('\n')
+        .slice(-5)
+        .map((line) => (line.length > 300 ? `${line.slice(0, 300)}...` : line))
+        .join(' | ');
+      const why = error ?? (cancelled ? 'cancelled' : `trainer exited (${exitSignal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`);
+      closeManifest(runDir, cancelled ? 'cancelled' : 'failed', cancelled ? undefined : why);
+      resolve({ name: job.name, runDir, status: cancelled ? 'cancelled' : 'failed', error: cancelled ? undefined : why, pid });
+    };
+    child.on('exit', settle);
+    // A child that could not be started emits 'error' and never 'exit'.
+    child.on('error', (e) => {
+      error ??= e.message;
+      if (child.pid === undefined) settle(null, null);
+    });
+    if (child.connected) child.send({ type: 'start', job: absolute, wasmDir: options.wasmDir } satisfies ParentMessage);
+  });
+}
+
+// --- sweeps ------------------------------------------------------------------------------------
+
+/** A model size: "4x128" is 4 blocks of width 128 (heads of 32 dimensions), "4x128h2" 2 heads. */
+export interface SizeSpec {
+  depth: number;
+  width: number;
+  heads?: number;
+}
+
+export function parseSize(text: string): SizeSpec {
+  const m = /^(\d+)x(\d+)(?:h(\d+))?$/i.exec(text.trim());
+  if (!m) throw new Error(`size "${text}" is not <depth>x<width>[h<heads>] (for example 4x128)`);
+  return { depth: Number(m[1]), width: Number(m[2]), ...(m[3] ? { heads: Number(m[3]) } : {}) };
+}
+
+export interface SweepGrid {
+  outDir: string;
+  sizes: (string | SizeSpec)[];
+  tokens: number[];
+  precisions: string[];
+  seeds?: number[];
+  /** Settings shared by every run (batch size, learning rate, PTQ bits, corpus, ...). */
+  common?: Partial<Omit<TrainJob, 'name' | 'outDir' | 'tokens' | 'precision' | 'seed' | 'model'>> & { model?: Partial<ModelConfig> };
+  /** Name recorded in every run's manifest. */
+  name?: string;
+}
+
+/** 2000000 -> "2M", 500000 -> "500k", 1500000 -> "1.5M". */
+export function compactCount(n: number): string {
+  for (const [unit, scale] of [['B', 1e9], ['M', 1e6], ['k', 1e3]] as const) {
+    if (n >= scale) return `${Number((n / scale).toPrecision(3))}${unit}`;
+  }
+  return String(n);
+}
+
+export function expandGrid(grid: SweepGrid): TrainJob[] {
+  const seeds = grid.seeds ?? [DEFAULTS.seed];
+  const jobs: TrainJob[] = [];
+  for (const sizeText of grid.sizes) {
+    const size = typeof sizeText === 'string' ? parseSize(sizeText) : sizeText;
+    for (const tokens of grid.tokens) {
+      for (const precision of grid.precisions) {
+        for (const seed of seeds) {
+          const sizeName = `L${size.depth}W${size.width}${size.heads ? `H${size.heads}` : ''}`;
+          const name = `${sizeName}-D${compactCount(tokens)}-${quantSpecName(parseQuantSpec(precision))}${seeds.length > 1 ? `-s${seed}` : ''}`;
+          jobs.push({
+            ...grid.common,
+            name,
+            outDir: grid.outDir,
+            model: { ...grid.common?.model, ...size },
+            tokens,
+            precision,
+            seed,
+            ...(grid.name ? { sweep: grid.name } : {}),
+          });
+        }
+      }
+    }
+  }
+  return jobs;
+}
+
+/** Relative cost of a job: non-embedding parameters (plus a floor for the rest) times tokens. */
+export function jobCost(job: TrainJob): number {
+  const model = resolveJob(job).model;
+  return (countNonEmbeddingParams(model) + 2 * model.vocabSize * model.width) * job.tokens;
+}
+
+function isComplete(runDir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(path.join(runDir, MANIFEST_FILE), 'utf8')) as Manifest).status === 'complete';
+  } catch {
+    return false;
+  }
+}
+
+export interface SweepOptions extends Omit<JobOptions, 'onEvent'> {
+  /** Children at once; default: the number of CPU cores. */
+  parallel?: number;
+  /** Runs whose run.json already says "complete" are kept unless this is set. */
+  rerun?: boolean;
+  onProgress?: (event: SweepEvent) => void;
+}
+
+/** A job's event, where it sits in the sweep, and the sweep's progress. */
+export type SweepEvent = JobEvent & {
+  index: number;
+  total: number;
+  /** Fraction of the sweep's work done (jobs weighted by their cost), 0 to 1. */
+  sweepDone: number;
+  /** Time left for the whole sweep at the throughput so far; undefined before any progress. */
+  sweepEtaSeconds?: number;
+};
+
+/**
+ * Runs every job of the grid (or the given jobs), longest first so the parallel slots finish
+ * together, and resolves with one outcome per job in grid order once all children have exited.
+ */
+export async function runSweep(grid: SweepGrid | TrainJob[], options: SweepOptions = {}): Promise<JobOutcome[]> {
+  const jobs = Array.isArray(grid) ? grid : expandGrid(grid);
+  const parallel = Math.max(1, options.parallel ?? os.availableParallelism());
+  const order = jobs.map((_, i) => i).sort((a, b) => jobCost(jobs[b]) - jobCost(jobs[a]));
+  const outcomes: JobOutcome[] = new Array(jobs.length);
+  // Progress: each job's cost times the fraction of its steps done; skipped jobs weigh nothing.
+  const costs = jobs.map(jobCost);
+  const done = jobs.map(() => 0);
+  const started = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < order.length) {
+      const index = order[next++];
+      const job = jobs[index];
+      const runDir = path.join(path.resolve(job.outDir), job.name);
+      const report = (event: JobEvent): void => {
+        if (event.type === 'step') done[index] = event.step / event.steps;
+        if (event.type === 'end') done[index] = 1;
+        if (event.type === 'skip') costs[index] = 0;
+        const total = costs.reduce((a, b) => a + b, 0);
+        const sweepDone = total > 0 ? costs.reduce((sum, c, i) => sum + c * done[i], 0) / total : 1;
+        const elapsed = (performance.now() - started) / 1000;
+        const sweepEtaSeconds = sweepDone > 0 ? (elapsed * (1 - sweepDone)) / sweepDone : undefined;
+        options.onProgress?.({ ...event, index, total: jobs.length, sweepDone, sweepEtaSeconds });
+      };
+      if (!options.rerun && isComplete(runDir)) {
+        report({ type: 'skip', name: job.name, reason: 'already complete' });
+        outcomes[index] = { name: job.name, runDir, status: 'skipped' };
+        continue;
+      }
+      if (options.signal?.aborted) {
+        outcomes[index] = { name: job.name, runDir, status: 'cancelled' };
+        continue;
+      }
+      outcomes[index] = await runJob(job, { ...options, onEvent: report });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, worker));
+  return outcomes;
+}

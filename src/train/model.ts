@@ -1,0 +1,305 @@
+// A decoder-only transformer in tfjs-core ops: token embedding (plus learned positions, or
+// rotary ones in attention), `depth` pre-norm blocks of causal multi-head attention and an MLP,
+// a final RMSNorm and the unembedding (tied to the token embedding or its own matrix). No
+// biases, as in most current LLMs. Weights are [in, out] so a linear layer is x @ W.
+//
+// Fake quantization (quantize.ts) touches what Kumar et al. quantize: the weights of every
+// linear layer inside the blocks, the inputs of those layers (activations), and the attention
+// keys and values (the KV cache). Embeddings, norms and the unembedding stay fp32: they are not
+// counted in N either.
+
+import { tf } from './backend';
+import type { Quantizers } from './quantize';
+
+export interface ModelConfig {
+  vocabSize: number;
+  /** Model width (d_model). */
+  width: number;
+  /** Number of transformer blocks. */
+  depth: number;
+  heads: number;
+  /** Sequence length the model is trained on. */
+  context: number;
+  mlp: 'gelu' | 'swiglu';
+  positions: 'rotary' | 'learned';
+  tiedEmbeddings: boolean;
+}
+
+export type Params = Record<string, tf.Variable>;
+
+/** Names of the weights that are not counted in N: token and position embeddings, unembedding. */
+export const EMBEDDING_PARAMS = new Set(['wte', 'wpe', 'head']);
+
+/** The linear layers of block i, the weights that are fake-quantized and post-training quantized. */
+export const linearNames = (config: ModelConfig, i: number): string[] => [
+  `h${i}.q`,
+  `h${i}.k`,
+  `h${i}.v`,
+  `h${i}.proj`,
+  ...(config.mlp === 'gelu' ? [`h${i}.fc`] : [`h${i}.gate`, `h${i}.up`]),
+  `h${i}.fc2`,
+];
+
+export const allLinearNames = (config: ModelConfig): string[] => Array.from({ length: config.depth }, (_, i) => linearNames(config, i)).flat();
+
+/** Hidden width of the MLP: 4d for GELU; for SwiGLU 8d/3 (same parameter count), rounded up to a multiple of 32. */
+export function mlpHidden(config: ModelConfig): number {
+  return config.mlp === 'gelu' ? 4 * config.width : Math.ceil((8 * config.width) / 3 / 32) * 32;
+}
+
+export function validateConfig(config: ModelConfig): void {
+  const { width, heads, depth, context, vocabSize } = config;
+  for (const [name, value] of Object.entries({ width, heads, depth, context, vocabSize })) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`model ${name} must be a positive integer, got ${value}`);
+  }
+  if (width % heads !== 0) throw new Error(`width ${width} is not divisible by ${heads} heads`);
+  if (config.positions === 'rotary' && (width / heads) % 2 !== 0) throw new Error(`rotary positions need an even head size, got ${width / heads}`);
+}
+
+/** Shapes of every weight, in a fixed order (the order seeds are drawn in). */
+export function paramShapes(config: ModelConfig): [string, number[]][] {
+  const { vocabSize: v, width: d, context: t } = config;
+  const h = mlpHidden(config);
+  const shapes: [string, number[]][] = [['wte', [v, d]]];
+  if (config.positions === 'learned') shapes.push(['wpe', [t, d]]);
+  for (let i = 0; i < config.depth; i++) {
+    shapes.push([`h${i}.norm1`, [d]], [`h${i}.q`, [d, d]], [`h${i}.k`, [d, d]], [`h${i}.v`, [d, d]], [`h${i}.proj`, [d, d]], [`h${i}.norm2`, [d]]);
+    if (config.mlp === 'gelu') shapes.push([`h${i}.fc`, [d, h]]);
+    else shapes.push([`h${i}.gate`, [d, h]], [`h${i}.up`, [d, h]]);
+    shapes.push([`h${i}.fc2`, [h, d]]);
+  }
+  shapes.push(['normF', [d]]);
+  if (!config.tiedEmbeddings) shapes.push(['head', [d, v]]);
+  return shapes;
+}
+
+const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** N: parameters outside the embeddings and the unembedding, counted from the model's own weights. */
+export function nonEmbeddingParams(params: Params): number {
+  return Object.entries(params).reduce((n, [name, p]) => (EMBEDDING_PARAMS.has(name) ? n : n + p.size), 0);
+}
+
+export function embeddingParams(params: Params): number {
+  return Object.entries(params).reduce((n, [name, p]) => (EMBEDDING_PARAMS.has(name) ? n + p.size : n), 0);
+}
+
+/** N from the config alone (the same count, without building the model): for planning sweeps. */
+export function countNonEmbeddingParams(config: ModelConfig): number {
+  return paramShapes(config).reduce((n, [name, shape]) => (EMBEDDING_PARAMS.has(name) ? n : n + count(shape)), 0);
+}
+
+/**
+ * GPT-2 initialisation: N(0, 0.02) for matrices, the projections back into the residual stream
+ * scaled by 1/sqrt(2 depth) so the residual's variance does not grow with depth; norm gains 1.
+ */
+let models = 0;
+
+export function initParams(config: ModelConfig, seed: number): Params {
+  validateConfig(config);
+  const params: Params = {};
+  // tfjs variable names are process-wide: each model's weights get their own prefix.
+  const prefix = `m${models++}/`;
+  paramShapes(config).forEach(([name, shape], k) => {
+    const residual = name.endsWith('.proj') || name.endsWith('.fc2');
+    const std = residual ? 0.02 / Math.sqrt(2 * config.depth) : 0.02;
+    const init = shape.length === 1 ? tf.ones(shape) : tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + k);
+    params[name] = tf.variable(init, true, prefix + name);
+    init.dispose();
+  });
+  return params;
+}
+
+/** Constants of the forward pass that depend only on the shape: the causal mask and rotary tables. */
+export interface Buffers {
+  /** [T, T]: 0 on and below the diagonal, -1e9 above (added to the attention scores). */
+  mask: tf.Tensor2D;
+  /** Rotary tables [T, headDim] and the rotate-half matrix [headDim, headDim]. */
+  cos?: tf.Tensor2D;
+  sin?: tf.Tensor2D;
+  rotate?: tf.Tensor2D;
+}
+
+export function makeBuffers(config: ModelConfig, length = config.context): Buffers {
+  const t = length;
+  const mask = new Float32Array(t * t);
+  for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) mask[i * t + j] = -1e9;
+  const buffers: Buffers = { mask: tf.tensor2d(mask, [t, t]) };
+  if (config.positions === 'rotary') {
+    const hd = config.width / config.heads;
+    const half = hd / 2;
+    const cos = new Float32Array(t * hd);
+    const sin = new Float32Array(t * hd);
+    for (let p = 0; p < t; p++) {
+      for (let i = 0; i < half; i++) {
+        const angle = p / 10000 ** ((2 * i) / hd);
+        cos[p * hd + i] = cos[p * hd + i + half] = Math.cos(angle);
+        sin[p * hd + i] = sin[p * hd + i + half] = Math.sin(angle);
+      }
+    }
+    // rotate_half(x) = concat(-x2, x1) as one matmul: cheaper than slicing on small heads.
+    const rotate = new Float32Array(hd * hd);
+    for (let i = 0; i < half; i++) {
+      rotate[(i + half) * hd + i] = -1;
+      rotate[i * hd + i + half] = 1;
+    }
+    Object.assign(buffers, { cos: tf.tensor2d(cos, [t, hd]), sin: tf.tensor2d(sin, [t, hd]), rotate: tf.tensor2d(rotate, [hd, hd]) });
+  }
+  return buffers;
+}
+
+export function disposeBuffers(buffers: Buffers): void {
+  for (const t of Object.values(buffers)) t?.dispose();
+}
+
+/** What a forward pass needs besides the tokens. */
+export interface Model {
+  config: ModelConfig;
+  params: Params;
+  buffers: Buffers;
+}
+
+export function createModel(config: ModelConfig, seed: number): Model {
+  return { config, params: initParams(config, seed), buffers: makeBuffers(config) };
+}
+
+export function disposeModel(model: Model): void {
+  for (const p of Object.values(model.params)) p.dispose();
+  disposeBuffers(model.buffers);
+}
+
+export interface ForwardOptions {
+  quant?: Quantizers;
+  /** Weights used instead of the model's (post-training quantized copies); same names. */
+  weights?: Partial<Record<string, tf.Tensor>>;
+}
+
+const EPS = 1e-5;
+
+/**
+ * The rows of `table` [V, d] for the given ids, copied in JS both ways: the wasm backend's
+ * gather takes ~14 ms for 2048 rows of 128 (a copy takes 0.3), and it has no kernel for the
+ * gather's gradient, a scatter-add (UnsortedSegmentSum); a one-hot matmul costs two products.
+ */
+export function embed(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  const rows = ids.dataSync();
+  const [vocab, d] = table.shape;
+  const lookup = (t: tf.Tensor) => {
+    const values = t.dataSync();
+    const out = new Float32Array(rows.length * d);
+    for (let r = 0; r < rows.length; r++) out.set(values.subarray(rows[r] * d, rows[r] * d + d), r * d);
+    return { value: tf.tensor2d(out, [rows.length, d]), gradFunc };
+  };
+  const gradFunc = (dy: tf.Tensor): tf.Tensor => {
+      const grad = new Float32Array(vocab * d);
+      const dyValues = dy.dataSync();
+      for (let r = 0; r < rows.length; r++) {
+        const from = r * d;
+        const to = rows[r] * d;
+        for (let j = 0; j < d; j++) grad[to + j] += dyValues[from + j];
+      }
+    return tf.tensor2d(grad, [vocab, d]);
+  };
+  return tf.customGrad(lookup as unknown as CustomGradientFunc)(table);
+}
+
+/**
+ * Mean cross-entropy (nats) of logits [N, V] against target ids [N], with the gradient written
+ * out, (softmax - onehot) / N: the backend's softmax is fast, its exp and log (which
+ * tf.logSoftmax runs over every logit) are not.
+ */
+export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, vocab: number): tf.Scalar {
+  const n = logits.shape[0];
+  const f = (z: tf.Tensor, save: tf.GradSaveFunc) => {
+    const probs = tf.softmax(z);
+    const onehot = tf.oneHot(targets, vocab);
+    save([probs, onehot]);
+    // A floor on the target's probability caps a token's loss at 69 nats instead of infinity.
+    const picked = tf.maximum(tf.sum(tf.mul(probs, onehot), -1), 1e-30);
+    return {
+      value: tf.neg(tf.mean(tf.log(picked))),
+      gradFunc: (dy: tf.Tensor, [p, h]: tf.Tensor[]) => tf.mul(tf.sub(p, h), tf.div(dy, n)),
+    };
+  };
+  return tf.customGrad(f as unknown as CustomGradientFunc)(logits) as tf.Scalar;
+}
+
+type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
+
+function rmsNorm(x: tf.Tensor, gain: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), EPS))), gain);
+}
+
+/** Logits [B, T, V] for tokens [B, T]. */
+export function forward(model: Model, tokens: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
+  const { config, params, buffers } = model;
+  const { quant = {}, weights = {} } = options;
+  const [b, t] = tokens.shape;
+  const d = config.width;
+  const nh = config.heads;
+  const hd = d / nh;
+  const w = (name: string): tf.Tensor => weights[name] ?? params[name];
+  // x @ W with the layer's input and weight fake-quantized.
+  const linear = (x: tf.Tensor, name: string): tf.Tensor => {
+    const input = quant.act ? quant.act(x) : x;
+    const weight = weights[name] ?? (quant.weight ? quant.weight(params[name]) : params[name]);
+    return tf.matMul(input as tf.Tensor2D, weight as tf.Tensor2D);
+  };
+  const rope = (x: tf.Tensor): tf.Tensor => {
+    if (!buffers.cos || !buffers.sin || !buffers.rotate) return x;
+    const cos = t === config.context ? buffers.cos : tf.slice(buffers.cos, [0, 0], [t, hd]);
+    const sin = t === config.context ? buffers.sin : tf.slice(buffers.sin, [0, 0], [t, hd]);
+    const rotated = tf.reshape(tf.matMul(tf.reshape(x, [-1, hd]), buffers.rotate), x.shape);
+    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+  };
+  // [B*T, d] -> [B, H, T, hd].
+  const heads = (x: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(x, [b, t, nh, hd]), [0, 2, 1, 3]);
+  const mask = t === config.context ? buffers.mask : tf.slice(buffers.mask, [0, 0], [t, t]);
+
+  // Rows are (batch, position) pairs: [B*T, d] throughout, so every linear layer is one matmul.
+  let x: tf.Tensor = embed(w('wte'), tf.reshape(tokens, [-1]));
+  if (config.positions === 'learned') x = tf.reshape(tf.add(tf.reshape(x, [b, t, d]), tf.slice(w('wpe'), [0, 0], [t, d])), [b * t, d]);
+
+  for (let i = 0; i < config.depth; i++) {
+    // Attention: q k^T / sqrt(hd), causal mask, softmax, times v.
+    const a = rmsNorm(x, w(`h${i}.norm1`));
+    let keys = rope(heads(linear(a, `h${i}.k`)));
+    let values: tf.Tensor = heads(linear(a, `h${i}.v`));
+    if (quant.kv) [keys, values] = [quant.kv(keys), quant.kv(values)];
+    const queries = rope(heads(linear(a, `h${i}.q`)));
+    const scores = tf.add(tf.mul(tf.matMul(queries as tf.Tensor4D, keys as tf.Tensor4D, false, true), 1 / Math.sqrt(hd)), mask);
+    const attended = tf.matMul(tf.softmax(scores), values as tf.Tensor4D);
+    x = tf.add(x, linear(tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [b * t, d]), `h${i}.proj`));
+
+    // MLP: GELU(x W1) W2, or SwiGLU: (SiLU(x Wg) * x Wu) W2. GELU in its sigmoid form
+    // x * sigmoid(1.702 x) (Hendrycks & Gimpel 2016): the backend's erf and exp run ~15x
+    // slower than its sigmoid.
+    const h = rmsNorm(x, w(`h${i}.norm2`));
+    let hidden: tf.Tensor;
+    if (config.mlp === 'gelu') {
+      const u = linear(h, `h${i}.fc`);
+      hidden = tf.mul(u, tf.sigmoid(tf.mul(u, 1.702)));
+    } else {
+      const gate = linear(h, `h${i}.gate`);
+      hidden = tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(h, `h${i}.up`));
+    }
+    x = tf.add(x, linear(hidden, `h${i}.fc2`));
+  }
+
+  const out = rmsNorm(x, w('normF'));
+  const logits = config.tiedEmbeddings ? tf.matMul(out as tf.Tensor2D, w('wte') as tf.Tensor2D, false, true) : tf.matMul(out as tf.Tensor2D, w('head') as tf.Tensor2D);
+  return tf.reshape(logits, [b, t, config.vocabSize]);
+}
+
+/**
+ * Mean next-token cross-entropy (nats/token) over a batch of sequences [B, T+1]: the model reads
+ * positions 0..T-1 and predicts 1..T.
+ */
+export function loss(model: Model, batch: tf.Tensor2D, options: ForwardOptions = {}): tf.Scalar {
+  const [b, t1] = batch.shape;
+  const t = t1 - 1;
+  const inputs = tf.slice(batch, [0, 0], [b, t]);
+  const targets = tf.reshape(tf.slice(batch, [0, 1], [b, t]), [-1]);
+  const logits = tf.reshape(forward(model, inputs, options), [b * t, model.config.vocabSize]);
+  return crossEntropy(logits, targets, model.config.vocabSize);
+}

@@ -1,0 +1,187 @@
+// Training jobs and sweep grids from the flat options a user writes: command-line flags or the
+// properties of a `precision-train` / `precision-sweep` task. Both front ends go through these
+// functions, so a flag and a task property mean the same thing and fail with the same message.
+
+import { parseQuantity } from '../runs/quantity';
+import { type TrainJob, resolveJob } from './config';
+import { type SizeSpec, type SweepEvent, type SweepGrid, compactCount, expandGrid, parseSize } from './engine';
+import { type ModelConfig, countNonEmbeddingParams } from './model';
+import { parseQuantSpec, quantSpecName } from './quantize';
+
+/** Settings shared by `train` and `sweep`; numbers may be given as text ("400k", "2e-3"). */
+export interface CommonArgs {
+  out?: string;
+  batch?: number | string;
+  context?: number | string;
+  lr?: number | string;
+  seed?: number | string;
+  /** Text files or folders to train on (default: the Brown corpus). */
+  corpus?: string | string[];
+  /** "8,6,5,4,3". */
+  ptqBits?: string | number[];
+  /** "channel,128,32" ("channel": one scale per output channel). */
+  ptqGroups?: string | (number | 'channel' | null)[];
+  evalTokens?: number | string;
+  evalEvery?: number | string;
+  mlp?: string;
+  positions?: string;
+  untied?: boolean;
+}
+
+export interface TrainArgs extends CommonArgs {
+  /** "4x128" (layers x width) or "4x128h2". */
+  size: string;
+  tokens: number | string;
+  /** "fp32", "w4a4kv4", "e4m3", "w:e4m3,a:int8,kv:off". */
+  precision?: string;
+  name?: string;
+}
+
+export interface SweepArgs extends CommonArgs {
+  sizes: string | string[];
+  tokens: string | (number | string)[];
+  precisions: string | string[];
+  seeds?: string | (number | string)[];
+  /** Recorded in each run's manifest. */
+  name?: string;
+}
+
+export const DEFAULT_OUT = 'runs';
+
+const list = (value: string | readonly (string | number | null)[]): (string | number | null)[] =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [...value];
+
+function count(value: number | string, what: string): number {
+  const n = typeof value === 'number' ? value : parseQuantity(value);
+  if (n === undefined || !Number.isFinite(n) || n <= 0) throw new Error(`${what}: "${value}" is not a positive number (examples: 400k, 2M, 1e6)`);
+  return n;
+}
+
+function integer(value: number | string, what: string): number {
+  const n = count(value, what);
+  if (!Number.isInteger(n)) throw new Error(`${what}: "${value}" is not a whole number`);
+  return n;
+}
+
+function real(value: number | string, what: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${what}: "${value}" is not a positive number`);
+  return n;
+}
+
+function precision(value: string): string {
+  parseQuantSpec(value); // throws with the reason
+  return value;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`${what}: "${value}" is not one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+/** The parts of a job that `train` and `sweep` share. */
+type Shared = Omit<Partial<TrainJob>, 'model'> & { model: Partial<ModelConfig> };
+
+function common(o: CommonArgs): Shared {
+  const job: Shared = { model: {} };
+  if (o.batch !== undefined) job.batchSize = integer(o.batch, 'batch');
+  if (o.context !== undefined) job.model.context = integer(o.context, 'context');
+  if (o.mlp !== undefined) job.model.mlp = oneOf(o.mlp, ['gelu', 'swiglu'] as const, 'mlp');
+  if (o.positions !== undefined) job.model.positions = oneOf(o.positions, ['rotary', 'learned'] as const, 'positions');
+  if (o.untied) job.model.tiedEmbeddings = false;
+  if (o.lr !== undefined) job.learningRate = real(o.lr, 'lr');
+  if (o.seed !== undefined) job.seed = Number(integer(o.seed, 'seed'));
+  if (o.corpus !== undefined) job.corpus = (typeof o.corpus === 'string' ? [o.corpus] : o.corpus).filter(Boolean);
+  if (o.evalTokens !== undefined) job.evalTokens = integer(o.evalTokens, 'eval-tokens');
+  if (o.evalEvery !== undefined) job.evalEvery = Number(o.evalEvery) === 0 ? 0 : integer(o.evalEvery, 'eval-every');
+  const ptq: NonNullable<TrainJob['ptq']> = {};
+  if (o.ptqBits !== undefined) {
+    ptq.bits = list(o.ptqBits).map((b) => {
+      const bits = Number(b);
+      if (!Number.isInteger(bits) || bits < 2 || bits > 16) throw new Error(`ptq-bits: "${b}" is not a bit-width from 2 to 16`);
+      return bits;
+    });
+  }
+  if (o.ptqGroups !== undefined) {
+    ptq.groups = list(o.ptqGroups).map((g) => (g === null || g === 'channel' ? null : integer(g, 'ptq-groups')));
+  }
+  if (ptq.bits || ptq.groups) job.ptq = ptq;
+  return job;
+}
+
+export function jobFromArgs(o: TrainArgs): TrainJob {
+  const size: SizeSpec = parseSize(o.size);
+  const tokens = count(o.tokens, 'tokens');
+  const spec = precision(o.precision ?? 'fp32');
+  const shared = common(o);
+  const job: TrainJob = {
+    ...shared,
+    name: o.name ?? `L${size.depth}W${size.width}${size.heads ? `H${size.heads}` : ''}-D${compactCount(tokens)}-${quantSpecName(parseQuantSpec(spec))}`,
+    outDir: o.out ?? DEFAULT_OUT,
+    model: { ...shared.model, ...size },
+    tokens,
+    precision: spec,
+  };
+  resolveJob(job); // fills defaults; the model is checked when the run starts
+  return job;
+}
+
+export function gridFromArgs(o: SweepArgs): SweepGrid {
+  const sizes = list(o.sizes).map((s) => String(s));
+  sizes.forEach(parseSize);
+  const { seed, ...shared } = common(o);
+  const grid: SweepGrid = {
+    outDir: o.out ?? DEFAULT_OUT,
+    sizes,
+    tokens: list(o.tokens).map((t) => count(t as string | number, 'tokens')),
+    precisions: list(o.precisions).map((p) => precision(String(p))),
+    common: shared,
+  };
+  if (o.seeds !== undefined) grid.seeds = list(o.seeds).map((s) => integer(s as string | number, 'seeds'));
+  else if (seed !== undefined) grid.seeds = [seed];
+  if (o.name !== undefined) grid.name = o.name;
+  if (grid.sizes.length === 0 || grid.tokens.length === 0 || grid.precisions.length === 0) throw new Error('a sweep needs at least one size, one token budget and one precision');
+  return grid;
+}
+
+/** One line per job of the grid: name, N and D, for a dry run or a confirmation prompt. */
+export function describeGrid(grid: SweepGrid): string[] {
+  return expandGrid(grid).map((job) => `${job.name}  N=${compactCount(countNonEmbeddingParams(resolveJob(job).model))}  D=${compactCount(job.tokens)}  ${job.precision}`);
+}
+
+const clock = (seconds: number): string => {
+  const s = Math.max(0, Math.round(seconds));
+  const [h, m] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60)];
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${m}:${String(s % 60).padStart(2, '0')}`;
+};
+
+/**
+ * A terminal line for a sweep event (undefined for events not worth a line): what the
+ * `precision-sweep` task's pseudoterminal and the CLI print. `step` lines are meant to be
+ * rewritten in place; the others to stay.
+ */
+export function formatSweepEvent(e: SweepEvent): string | undefined {
+  const job = `[${e.index + 1}/${e.total}] ${e.name}`;
+  const sweep = e.total > 1 ? `  | sweep ${(100 * e.sweepDone).toFixed(0)}%${e.sweepEtaSeconds !== undefined ? ` ETA ${clock(e.sweepEtaSeconds)}` : ''}` : '';
+  switch (e.type) {
+    case 'start':
+      return `${job}: N=${compactCount(e.params)}, D=${compactCount(e.tokens)} in ${e.steps} steps -> ${e.runDir}`;
+    case 'step':
+      return `${job}: step ${e.step}/${e.steps}  loss ${e.loss.toFixed(3)}  ${Math.round(e.tokensPerSecond)} tok/s  ETA ${clock(e.etaSeconds)}${sweep}`;
+    case 'eval':
+      return `${job}: validation loss ${e.valLoss.toFixed(4)} at ${compactCount(e.tokens)} tokens`;
+    case 'ptq':
+      return `${job}: PTQ int${e.bits} ${e.groupSize === null ? 'per channel' : `groups of ${e.groupSize}`}: ${e.valLoss.toFixed(4)}`;
+    case 'end':
+      return `${job}: ${e.status}${e.valLoss !== undefined ? `, validation loss ${e.valLoss.toFixed(4)}` : ''}${e.error ? ` (${e.error})` : ''}${sweep}`;
+    case 'skip':
+      return `${job}: skipped (${e.reason})`;
+    default:
+      return undefined;
+  }
+}
