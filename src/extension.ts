@@ -12,6 +12,8 @@ import { RunsModel } from './extension/runsModel';
 import { RunsView } from './extension/runsView';
 import { onSettingsChanged } from './extension/settings';
 import { createStatusBar } from './extension/statusBar';
+import { registerTrainingCommands } from './extension/trainingCommands';
+import { registerTrainingTasks } from './extension/trainingTasks';
 
 export function activate(context: vscode.ExtensionContext): void {
   const started = Date.now();
@@ -37,6 +39,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerCodeLensProvider(CONFIG_SELECTOR, assistant),
     onSettingsChanged(() => runs.scheduleRescan()),
     ...registerCommands(context, runs, fit),
+    ...registerTrainingTasks(),
+    ...registerTrainingCommands(),
   );
   setTimeout(() => void runs.rescan(), 0);
   log().info(`activated in ${Date.now() - started} ms`);

@@ -9,7 +9,8 @@ import { MODEL_DEFAULTS, defaultHeads } from '../../src/train/config';
 import { parseSize } from '../../src/train/engine';
 import { trainStep } from '../../src/train/loop';
 import { createModel, disposeModel, nonEmbeddingParams } from '../../src/train/model';
-import { parseQuantSpec, quantizersFor } from '../../src/train/quantize';
+import { parseQuantSpec } from '../../src/train/formats';
+import { quantizersFor } from '../../src/train/quantize';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);

@@ -13,6 +13,24 @@ export interface Settings {
   costModel: string;
   fitBootstrap: number;
   fitLoss: 'huber' | 'squares';
+  training: TrainingSettings;
+}
+
+/** Defaults of the Train a Run and Launch a Sweep commands and of tasks that leave them out. */
+export interface TrainingSettings {
+  /** Where runs are written, relative to the workspace folder. */
+  outDir: string;
+  size: string;
+  tokens: string;
+  precision: string;
+  sweepSizes: string[];
+  sweepTokens: string[];
+  sweepPrecisions: string[];
+  /** Runs at once; 0: one per CPU core. */
+  parallel: number;
+  ptqBits: number[];
+  /** Text files or folders to train on, relative to the workspace folder; empty: the Brown corpus. */
+  corpus: string[];
 }
 
 export function readSettings(): Settings {
@@ -30,6 +48,18 @@ export function readSettings(): Settings {
     costModel: c.get<string>('costModel', 'bits-linear'),
     fitBootstrap: Math.max(0, Math.min(1000, Math.round(c.get<number>('fit.bootstrap', 100)))),
     fitLoss: c.get<string>('fit.loss', 'huber') === 'squares' ? 'squares' : 'huber',
+    training: {
+      outDir: c.get<string>('training.outDir', 'runs') || 'runs',
+      size: c.get<string>('training.size', '2x64'),
+      tokens: c.get<string>('training.tokens', '400k'),
+      precision: c.get<string>('training.precision', 'fp32'),
+      sweepSizes: strings('training.sweep.sizes', ['2x32', '2x64', '3x96']),
+      sweepTokens: strings('training.sweep.tokens', ['200k', '400k']),
+      sweepPrecisions: strings('training.sweep.precisions', ['fp32', 'w6a6kv6', 'w4a4kv4', 'w3a3kv3']),
+      parallel: Math.max(0, Math.round(c.get<number>('training.parallel', 0))),
+      ptqBits: (c.get<unknown[]>('training.ptqBits', [8, 6, 5, 4, 3]) ?? []).filter((b): b is number => typeof b === 'number'),
+      corpus: strings('training.corpus', []),
+    },
   };
 }
 

@@ -2,7 +2,7 @@
 // quantization evaluation of that run (LAW.md §7).
 
 import type { Precision } from '../law/law';
-import { type Run, isComplete } from '../runs/run';
+import { type PtqEval, type Run, isComplete } from '../runs/run';
 
 export interface FitPoint {
   runId: string;
@@ -51,7 +51,7 @@ export function pointsFromRuns(runs: readonly Run[]): { points: FitPoint[]; skip
     const precision = bitsOf(run);
     const base = { runId: run.id, params: run.params, tokens: run.tokens, precision, file: run.file };
     points.push({ ...base, kind: 'train', loss: run.finalLoss, line: run.sources.finalLoss?.line });
-    for (const q of run.ptq) {
+    for (const q of lawPtqEntries(run.ptq)) {
       // Quantizing to the training precision or above changes nothing the law can learn from,
       // and Eq. 9 needs every part's training precision above P_post.
       if (!goodLoss(q.loss) || q.bits >= precision.w || q.bits >= precision.a || q.bits >= precision.kv) continue;
@@ -59,4 +59,20 @@ export function pointsFromRuns(runs: readonly Run[]): { points: FitPoint[]; skip
     }
   }
   return { points, skipped };
+}
+
+/**
+ * The post-training quantizations the law describes: integer, one scale per output channel, one
+ * entry per bit-width (round-to-nearest preferred when a run also records other methods). Group
+ * scales and other formats are finer-grained quantizers with their own, smaller degradation:
+ * mixing them in would give one (N, D, bits) several losses.
+ */
+export function lawPtqEntries(ptq: readonly PtqEval[]): PtqEval[] {
+  const byBits = new Map<number, PtqEval>();
+  for (const q of ptq) {
+    if (q.type !== 'int' || (q.groupSize !== undefined && q.groupSize !== null)) continue;
+    const chosen = byBits.get(q.bits);
+    if (!chosen || (chosen.method !== 'rtn' && q.method === 'rtn')) byBits.set(q.bits, q);
+  }
+  return [...byBits.values()];
 }

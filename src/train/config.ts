@@ -1,7 +1,7 @@
 // One training run, as plain values: what the CLI, the tasks and the sweep grid fill in and the
 // child process receives as JSON. Every default is here, in one place.
 
-import type { ModelConfig } from './model';
+import type { ModelConfig } from './modelConfig';
 import { VOCAB_SIZE } from './data';
 
 export interface TrainJob {

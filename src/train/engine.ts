@@ -12,8 +12,8 @@ import { pathToFileURL } from 'node:url';
 import type { ChildMessage, ParentMessage } from './child';
 import { DEFAULTS, type TrainJob, resolveJob } from './config';
 import type { TrainEvent, TrainResult } from './loop';
-import { type ModelConfig, countNonEmbeddingParams } from './model';
-import { parseQuantSpec, quantSpecName } from './quantize';
+import { type ModelConfig, countNonEmbeddingParams } from './modelConfig';
+import { parseQuantSpec, quantSpecName } from './formats';
 import { type Manifest, MANIFEST_FILE, writeJsonAtomic } from './writer';
 
 // Resolved when the code runs, from node_modules: a bundler leaves these lookups alone.

@@ -9,7 +9,8 @@ import { type ResolvedJob, type TrainJob, resolveJob } from './config';
 import { TokenSampler, loadCorpus, splitCorpus, validationWindows } from './data';
 import { type Model, createModel, disposeModel, embeddingParams, loss, nonEmbeddingParams } from './model';
 import { ptqSettings, quantizedWeights } from './ptq';
-import { type Quantizers, parseQuantSpec, partPrecision, quantizersFor } from './quantize';
+import { parseQuantSpec, partPrecision } from './formats';
+import { type Quantizers, quantizersFor } from './quantize';
 import { type PtqRecord, type RunStatus, RunWriter } from './writer';
 
 export type TrainEvent =

@@ -5,8 +5,8 @@
 import { parseQuantity } from '../runs/quantity';
 import { type TrainJob, resolveJob } from './config';
 import { type SizeSpec, type SweepEvent, type SweepGrid, compactCount, expandGrid, parseSize } from './engine';
-import { type ModelConfig, countNonEmbeddingParams } from './model';
-import { parseQuantSpec, quantSpecName } from './quantize';
+import { type ModelConfig, countNonEmbeddingParams } from './modelConfig';
+import { parseQuantSpec, quantSpecName } from './formats';
 
 /** Settings shared by `train` and `sweep`; numbers may be given as text ("400k", "2e-3"). */
 export interface CommonArgs {

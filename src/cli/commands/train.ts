@@ -1,0 +1,153 @@
+// `train` and `sweep`: the trainer's front end on the command line. Each run is a child process
+// (src/train/engine.ts); Ctrl+C cancels them all, and each cancelled run says so in its run.json.
+
+import * as os from 'node:os';
+import { type JobOutcome, type SweepEvent, runSweep } from '../../train/engine';
+import { type CommonArgs, type SweepArgs, type TrainArgs, describeGrid, formatSweepEvent, gridFromArgs, jobFromArgs } from '../../train/options';
+import { type Io, parse } from '../args';
+import { CliError } from '../errors';
+
+const COMMON_USAGE = `[--out DIR] [--batch 16] [--context 128] [--lr 2e-3] [--corpus PATH]...
+        [--ptq-bits 8,6,5,4,3] [--ptq-groups channel,128,32] [--eval-tokens 32k] [--eval-every STEPS]
+        [--mlp gelu|swiglu] [--positions rotary|learned] [--untied] [--json]`;
+
+export const TRAIN_USAGE = `precision-planner train --size LxW --tokens D [--precision SPEC] [--name NAME] [--seed S]
+        ${COMMON_USAGE}
+  Trains one decoder-only transformer of L blocks of width W (heads of 32; "4x128h2" for 2 heads)
+  on D tokens with fake-quantized training at SPEC ("fp32", "int8", "w4a8kv4", "e4m3",
+  "w:e4m3,a:int8,kv:off"), then quantizes the final weights to each --ptq-bits (round to nearest,
+  per channel and per group) and records the validation losses in DIR/NAME (default runs/).
+  Text is the Brown corpus, byte-level, unless --corpus names text files or folders.`;
+
+export const SWEEP_USAGE = `precision-planner sweep --sizes LxW,... --tokens D,... --precisions SPEC,... [--seeds S,...]
+        [--parallel K] [--rerun] [--dry-run] [--name NAME] ${COMMON_USAGE}
+  Trains every combination of sizes x token budgets x precisions (x seeds), K at once (default:
+  the CPU cores), largest first. Runs already complete in DIR are kept unless --rerun.`;
+
+const COMMON_OPTIONS = {
+  out: { type: 'string' },
+  batch: { type: 'string' },
+  context: { type: 'string' },
+  lr: { type: 'string' },
+  corpus: { type: 'string', multiple: true },
+  'ptq-bits': { type: 'string' },
+  'ptq-groups': { type: 'string' },
+  'eval-tokens': { type: 'string' },
+  'eval-every': { type: 'string' },
+  mlp: { type: 'string' },
+  positions: { type: 'string' },
+  untied: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function commonArgs(v: Values): CommonArgs {
+  const s = (key: string): string | undefined => v[key] as string | undefined;
+  return {
+    out: s('out'),
+    batch: s('batch'),
+    context: s('context'),
+    lr: s('lr'),
+    corpus: v.corpus as string[] | undefined,
+    ptqBits: s('ptq-bits'),
+    ptqGroups: s('ptq-groups'),
+    evalTokens: s('eval-tokens'),
+    evalEvery: s('eval-every'),
+    mlp: s('mlp'),
+    positions: s('positions'),
+    untied: v.untied === true,
+  };
+}
+
+/** Option errors from the shared validation become usage errors (exit code 2). */
+function checked<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    throw new CliError((error as Error).message, 2);
+  }
+}
+
+/** Cancels on the first Ctrl+C (the runs close their run.json); a second one exits at once. */
+function interruptible(io: Io): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    io.err('\ncancelling: the runs stop after their current step (Ctrl+C again to quit now)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+async function execute(jobs: Parameters<typeof runSweep>[0], parallel: number | undefined, rerun: boolean, json: boolean, io: Io): Promise<number> {
+  const { signal, dispose } = interruptible(io);
+  const onProgress = (event: SweepEvent): void => {
+    if (json) {
+      if (event.type !== 'step') io.out(JSON.stringify(event));
+      return;
+    }
+    const line = formatSweepEvent(event);
+    if (line === undefined) return;
+    if (event.type === 'step') io.progress?.(line);
+    else {
+      io.progress?.('');
+      io.out(line);
+    }
+  };
+  let outcomes: JobOutcome[];
+  try {
+    outcomes = await runSweep(jobs, { signal, parallel, rerun, onProgress });
+  } finally {
+    dispose();
+    io.progress?.('');
+  }
+  const count = (status: JobOutcome['status']): number => outcomes.filter((o) => o.status === status).length;
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  if (!json) {
+    io.out(`${count('complete')} complete, ${count('skipped')} already complete, ${count('cancelled')} cancelled, ${failed.length} failed`);
+    for (const f of failed) io.err(`failed: ${f.name}: ${f.error ?? 'unknown error'}`);
+  }
+  if (signal.aborted) return 130;
+  return failed.length > 0 ? 1 : 0;
+}
+
+export async function trainCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, { ...COMMON_OPTIONS, size: { type: 'string' }, tokens: { type: 'string' }, precision: { type: 'string' }, name: { type: 'string' }, seed: { type: 'string' } });
+  if (values.help) return io.out(TRAIN_USAGE), 0;
+  if (values.size === undefined) throw new CliError('--size is required (layers x width, for example 4x128)', 2);
+  if (values.tokens === undefined) throw new CliError('--tokens is required (for example 2M)', 2);
+  const args: TrainArgs = { ...commonArgs(values), size: values.size, tokens: values.tokens, precision: values.precision, name: values.name, seed: values.seed };
+  const job = checked(() => jobFromArgs(args));
+  return execute([job], 1, true, values.json === true, io);
+}
+
+export async function sweepCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {
+    ...COMMON_OPTIONS,
+    sizes: { type: 'string' },
+    tokens: { type: 'string' },
+    precisions: { type: 'string' },
+    seeds: { type: 'string' },
+    name: { type: 'string' },
+    parallel: { type: 'string' },
+    rerun: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+  });
+  if (values.help) return io.out(SWEEP_USAGE), 0;
+  for (const flag of ['sizes', 'tokens', 'precisions'] as const) {
+    if (values[flag] === undefined) throw new CliError(`--${flag} is required`, 2);
+  }
+  const args: SweepArgs = { ...commonArgs(values), sizes: values.sizes!, tokens: values.tokens!, precisions: values.precisions!, seeds: values.seeds, name: values.name };
+  const grid = checked(() => gridFromArgs(args));
+  const parallel = values.parallel === undefined ? os.availableParallelism() : Number(values.parallel);
+  if (!Number.isInteger(parallel) || parallel < 1) throw new CliError(`--parallel: "${values.parallel}" is not a positive whole number`, 2);
+  if (values['dry-run']) {
+    const lines = describeGrid(grid);
+    io.out([`${lines.length} run(s) in ${grid.outDir}, ${parallel} at once:`, ...lines].join('\n'));
+    return 0;
+  }
+  return execute(grid, parallel, values.rerun === true, values.json === true, io);
+}

@@ -1,0 +1,111 @@
+// Train a Run and Launch a Sweep: ask for what the settings do not fix, then start the task.
+// Both refuse in an untrusted workspace, with a way to manage trust.
+
+import * as vscode from 'vscode';
+import { compactCount, parseSize } from '../train/engine';
+import { parseQuantSpec } from '../train/formats';
+import { describeGrid, gridFromArgs } from '../train/options';
+import { parseQuantity } from '../runs/quantity';
+import { log } from './log';
+import { readSettings } from './settings';
+import { SWEEP_TASK, TRAIN_TASK } from './trainingDefinition';
+import { UNTRUSTED_MESSAGE, trainingTask } from './trainingTasks';
+
+const MANAGE_TRUST = 'Manage Workspace Trust';
+
+/** True when training may start; otherwise says why (with a way out) and returns false. */
+function mayTrain(): boolean {
+  if (!vscode.workspace.isTrusted) {
+    log().warn('training refused: the workspace is not trusted');
+    void vscode.window.showErrorMessage(UNTRUSTED_MESSAGE, MANAGE_TRUST).then((choice) => {
+      if (choice === MANAGE_TRUST) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
+    return false;
+  }
+  if (!vscode.workspace.workspaceFolders?.length) {
+    void vscode.window.showErrorMessage('Precision Planner: open a folder first; training writes its runs into it.');
+    return false;
+  }
+  return true;
+}
+
+const validOrMessage = (check: () => unknown): string | undefined => {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+
+async function trainRun(): Promise<void> {
+  if (!mayTrain()) return;
+  const t = readSettings().training;
+  const title = 'Precision Planner: Train a Run';
+  const size = await vscode.window.showInputBox({
+    title: `${title} (1/3)`,
+    prompt: 'Model size: blocks x width (heads of 32 dimensions; add h<heads> to choose)',
+    value: t.size,
+    placeHolder: '2x64, 4x128, 4x128h2',
+    validateInput: (v) => validOrMessage(() => parseSize(v)),
+  });
+  if (size === undefined) return;
+  const tokens = await vscode.window.showInputBox({
+    title: `${title} (2/3)`,
+    prompt: 'Training tokens D',
+    value: t.tokens,
+    placeHolder: '400k, 2M, 1e6',
+    validateInput: (v) => (parseQuantity(v) === undefined ? 'A positive number of tokens, like 400k or 2M' : undefined),
+  });
+  if (tokens === undefined) return;
+  const precision = await vscode.window.showInputBox({
+    title: `${title} (3/3)`,
+    prompt: 'Training precision of weights, activations and KV (fake-quantized)',
+    value: t.precision,
+    placeHolder: 'fp32, int8, w4a8kv4, e4m3, w:e4m3,a:int8,kv:off',
+    validateInput: (v) => validOrMessage(() => parseQuantSpec(v)),
+  });
+  if (precision === undefined) return;
+  const folder = vscode.workspace.workspaceFolders![0];
+  const label = `train ${size} on ${compactCount(parseQuantity(tokens) ?? 0)} tokens in ${precision}`;
+  await vscode.tasks.executeTask(trainingTask({ type: TRAIN_TASK, size, tokens, precision }, folder, label));
+}
+
+async function launchSweep(): Promise<void> {
+  if (!mayTrain()) return;
+  // The user's own sweeps (tasks.json) first, then the one the settings describe.
+  const sweeps = await vscode.tasks.fetchTasks({ type: SWEEP_TASK });
+  let task = sweeps[0];
+  if (sweeps.length > 1) {
+    const picked = await vscode.window.showQuickPick(
+      sweeps.map((s) => ({ label: s.name, detail: s.source === 'Workspace' ? 'tasks.json' : 'from the precisionPlanner.training settings', task: s })),
+      { title: 'Precision Planner: Launch a Sweep', placeHolder: 'Which sweep?' },
+    );
+    if (!picked) return;
+    task = picked.task;
+  }
+  if (!task) return;
+  const t = readSettings().training;
+  const def = task.definition as Record<string, unknown>;
+  // The size of the sweep before it starts: a grid grows fast.
+  const list = (v: unknown, fallback: string[]): string[] => (v === undefined ? fallback : Array.isArray(v) ? v.map(String) : String(v).split(','));
+  let runs: string[];
+  try {
+    runs = describeGrid(gridFromArgs({ sizes: list(def.sizes, t.sweepSizes), tokens: list(def.tokens, t.sweepTokens), precisions: list(def.precisions, t.sweepPrecisions), seeds: def.seeds === undefined ? undefined : list(def.seeds, []) }));
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Precision Planner: the sweep "${task.name}" is not valid: ${(error as Error).message}`);
+    return;
+  }
+  const launch = 'Launch';
+  const answer = await vscode.window.showInformationMessage(
+    `Launch a sweep of ${runs.length} run(s)?`,
+    { modal: true, detail: `${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${def.out ?? t.outDir}". Complete runs are kept.` },
+    launch,
+  );
+  if (answer !== launch) return;
+  await vscode.tasks.executeTask(task);
+}
+
+export function registerTrainingCommands(): vscode.Disposable[] {
+  return [vscode.commands.registerCommand('precisionPlanner.trainRun', trainRun), vscode.commands.registerCommand('precisionPlanner.launchSweep', launchSweep)];
+}

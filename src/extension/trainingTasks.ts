@@ -1,0 +1,165 @@
+// Training as VS Code tasks: `precision-train` (one run) and `precision-sweep` (a grid), from
+// tasks.json or from the Train a Run / Launch a Sweep commands. Each task is a CustomExecution
+// whose pseudoterminal drives the engine (src/train/engine.ts): the runs train in child
+// processes, never in the extension host, and the terminal streams loss, tokens/s and ETA.
+// Closing the terminal or Terminate Task cancels: every child is stopped, then killed.
+//
+// Workspace Trust: training runs code on the workspace's data and writes into it, so it is
+// refused in an untrusted workspace, here and in the commands that start it.
+
+import * as vscode from 'vscode';
+import { type JobOutcome, type SweepEvent, runSweep } from '../train/engine';
+import { formatSweepEvent } from '../train/options';
+import { log } from './log';
+import { readSettings } from './settings';
+import { type Definition, SWEEP_TASK, TRAIN_TASK, jobsForDefinition } from './trainingDefinition';
+
+const SOURCE = 'Precision Planner';
+
+export const UNTRUSTED_MESSAGE = 'Precision Planner: training is disabled in an untrusted workspace (Restricted Mode). Trust the workspace to train runs; reading and fitting runs work without it.';
+
+/** The folder runs and relative paths are resolved against: the task's folder, else the first. */
+function baseFolder(scope: vscode.Task['scope']): string | undefined {
+  if (scope && typeof scope === 'object') return scope.uri.fsPath;
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+const RED = (s: string): string => `\x1b[31m${s}\x1b[0m`;
+const BOLD = (s: string): string => `\x1b[1m${s}\x1b[0m`;
+
+/** The terminal of one training task: starts the runs when opened, cancels them when closed. */
+class TrainingTerminal implements vscode.Pseudoterminal {
+  private readonly write = new vscode.EventEmitter<string>();
+  private readonly done = new vscode.EventEmitter<number>();
+  readonly onDidWrite = this.write.event;
+  readonly onDidClose = this.done.event;
+  private readonly controller = new AbortController();
+  /** A step line is being rewritten in place and must be cleared before the next line. */
+  private live = false;
+
+  constructor(
+    private readonly definition: Definition,
+    private readonly folder: string | undefined,
+    private readonly label: string,
+  ) {}
+
+  open(): void {
+    void this.run().then(
+      (code) => this.done.fire(code),
+      (error: Error) => {
+        this.line(RED(`internal error: ${error.message}`));
+        log().error(`${this.label}: ${error.stack ?? error.message}`);
+        this.done.fire(1);
+      },
+    );
+  }
+
+  close(): void {
+    this.cancel();
+  }
+
+  handleInput(data: string): void {
+    if (data === '\x03') this.cancel();
+  }
+
+  private cancel(): void {
+    if (this.controller.signal.aborted) return;
+    this.line('cancelling: each run stops after its current step and is marked cancelled');
+    log().info(`${this.label}: cancelled`);
+    this.controller.abort();
+  }
+
+  private line(text: string): void {
+    this.write.fire(`${this.live ? '\r\x1b[2K' : ''}${text.replace(/\n/g, '\r\n')}\r\n`);
+    this.live = false;
+  }
+
+  private status(text: string): void {
+    this.write.fire(`\r\x1b[2K${text}`);
+    this.live = true;
+  }
+
+  private async run(): Promise<number> {
+    if (!vscode.workspace.isTrusted) {
+      this.line(RED(UNTRUSTED_MESSAGE));
+      log().warn(`${this.label}: refused, the workspace is not trusted`);
+      return 1;
+    }
+    if (!this.folder) {
+      this.line(RED('Precision Planner: open a folder first; runs are written into it.'));
+      return 1;
+    }
+    let plan: ReturnType<typeof jobsForDefinition>;
+    try {
+      plan = jobsForDefinition(this.definition, this.folder, readSettings().training);
+    } catch (error) {
+      this.line(RED(`${this.definition.type} task "${this.label}": ${(error as Error).message}`));
+      log().error(`${this.label}: ${(error as Error).message}`);
+      return 2;
+    }
+    const outDir = Array.isArray(plan.jobs) ? plan.jobs[0].outDir : plan.jobs.outDir;
+    this.line(BOLD(`${this.label}: training in child processes, runs written to ${outDir}`));
+    this.line('Ctrl+C or closing this terminal cancels.');
+    log().info(`${this.label}: started (${outDir})`);
+    const onProgress = (event: SweepEvent): void => {
+      const text = formatSweepEvent(event);
+      if (text === undefined) return;
+      if (event.type === 'step') this.status(text);
+      else {
+        this.line(event.type === 'end' && event.status === 'failed' ? RED(text) : text);
+        if (event.type === 'start' || event.type === 'end' || event.type === 'skip') log().info(`${this.label}: ${text}`);
+      }
+    };
+    const outcomes: JobOutcome[] = await runSweep(plan.jobs, {
+      signal: this.controller.signal,
+      parallel: plan.parallel || undefined,
+      rerun: plan.rerun,
+      onProgress,
+    });
+    const count = (status: JobOutcome['status']): number => outcomes.filter((o) => o.status === status).length;
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    const summary = `${count('complete')} complete, ${count('skipped')} already complete, ${count('cancelled')} cancelled, ${failed.length} failed`;
+    this.line(BOLD(summary));
+    for (const f of failed) this.line(RED(`failed: ${f.name}: ${f.error ?? 'unknown error'}`));
+    log().info(`${this.label}: ${summary}`);
+    return this.controller.signal.aborted ? 130 : failed.length > 0 ? 1 : 0;
+  }
+}
+
+/** A runnable task for a definition (from tasks.json, the provider or a command). */
+export function trainingTask(definition: Definition, scope: vscode.Task['scope'], label: string): vscode.Task {
+  const task = new vscode.Task(
+    definition,
+    scope ?? vscode.TaskScope.Workspace,
+    label,
+    SOURCE,
+    new vscode.CustomExecution(async (resolved) => new TrainingTerminal(resolved as Definition, baseFolder(scope), label)),
+  );
+  task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
+  task.isBackground = false;
+  return task;
+}
+
+/** Offers a run and a sweep with the settings' defaults; resolves tasks.json entries. */
+class TrainingTaskProvider implements vscode.TaskProvider {
+  constructor(private readonly type: string) {}
+
+  provideTasks(): vscode.Task[] {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) return [];
+    const t = readSettings().training;
+    return this.type === TRAIN_TASK
+      ? [trainingTask({ type: TRAIN_TASK }, folder, `train ${t.size} on ${t.tokens} tokens in ${t.precision}`)]
+      : [trainingTask({ type: SWEEP_TASK }, folder, `sweep ${t.sweepSizes.join(',')} × ${t.sweepTokens.join(',')} × ${t.sweepPrecisions.join(',')}`)];
+  }
+
+  resolveTask(task: vscode.Task): vscode.Task | undefined {
+    if (task.definition.type !== this.type) return undefined;
+    // The same definition object, as VS Code requires of a resolved task.
+    return trainingTask(task.definition as Definition, task.scope, task.name);
+  }
+}
+
+export function registerTrainingTasks(): vscode.Disposable[] {
+  return [vscode.tasks.registerTaskProvider(TRAIN_TASK, new TrainingTaskProvider(TRAIN_TASK)), vscode.tasks.registerTaskProvider(SWEEP_TASK, new TrainingTaskProvider(SWEEP_TASK))];
+}

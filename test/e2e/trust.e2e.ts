@@ -1,0 +1,49 @@
+// Workspace Trust in a real VS Code: with trust on and the folder not trusted (Restricted Mode),
+// runs are still read, but Train a Run is refused with the reason and no run is written.
+
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, RESULTS, type Server, runCommand, startCodeServer, stopCodeServer } from './codeServer';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+describe('Precision Planner in an untrusted workspace', { timeout: 240_000 }, () => {
+  let workspace: string;
+  let server: Server | undefined;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    workspace = mkdtempSync(path.join(tmpdir(), 'pp-e2e-untrusted-'));
+    cpSync(path.join(ROOT, 'examples', 'configs'), path.join(workspace, 'configs'), { recursive: true });
+    server = await startCodeServer(workspace, false);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(server.url);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    stopCodeServer(server);
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('refuses to train, says why, and writes nothing', async () => {
+    // Restricted Mode shows in the status bar: the workspace is really untrusted.
+    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    await runCommand(page, 'Precision Planner: Train a Run');
+    const toast = page.locator('.notification-toast', { hasText: 'training is disabled in an untrusted workspace' });
+    await toast.first().waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await toast.first().innerText(), /Manage Workspace Trust/);
+    // No input box was offered and no run folder appeared.
+    assert.equal(await page.locator('.quick-input-widget', { hasText: '1/3' }).isVisible(), false);
+    assert.equal(existsSync(path.join(workspace, 'runs')), false);
+    await page.screenshot({ path: path.join(RESULTS, 'untrusted-training-refused.png') });
+  });
+});
