@@ -46,6 +46,16 @@ export interface TrainJob {
     bits?: number[];
     /** null: one scale per output channel; a number: groups of that many weights. */
     groups?: (number | null)[];
+    /** Microscaling formats, round-to-nearest ("mxfp4", "mxint8", "mxfp6-e2m3", ...). */
+    formats?: string[];
+    /** Bit-widths quantized with GPTQ (integer, per output channel) from a calibration batch. */
+    gptqBits?: number[];
+    /** Relative norms of the loss-landscape probe's random weight perturbations; empty: no probe. */
+    probeNorms?: number[];
+    /** Random directions per probe norm. */
+    probeDirections?: number;
+    /** Training tokens GPTQ's calibration Hessians are computed from. */
+    calibrationTokens?: number;
   };
   /** Free-form note kept in run.json (for example the sweep it belongs to). */
   sweep?: string;
@@ -53,7 +63,7 @@ export interface TrainJob {
 
 export type ResolvedJob = Required<Omit<TrainJob, 'model' | 'ptq' | 'warmupSteps' | 'brownDir' | 'sweep'>> & {
   model: ModelConfig;
-  ptq: { bits: number[]; groups: (number | null)[] };
+  ptq: Required<NonNullable<TrainJob['ptq']>>;
   warmupSteps?: number;
   brownDir?: string;
   sweep?: string;
@@ -77,6 +87,13 @@ export const DEFAULTS = {
   splitSeed: 0,
   ptqBits: [8, 6, 5, 4, 3],
   ptqGroups: [null, 128, 32] as (number | null)[],
+  // The formats Xu et al. compare, at the spec's block of 32.
+  ptqFormats: ['mxint8', 'mxint4', 'mxfp8', 'mxfp6-e2m3', 'mxfp4'],
+  gptqBits: [4, 3],
+  // Relative norms 0.01-0.3 span the SQNRs of 8- down to 3-bit formats (40 to ~10 dB).
+  probeNorms: [0.01, 0.03, 0.1, 0.3],
+  probeDirections: 2,
+  calibrationTokens: 4096,
 } as const;
 
 export const MODEL_DEFAULTS = {
@@ -115,7 +132,15 @@ export function resolveJob(job: TrainJob): ResolvedJob {
     brownDir: job.brownDir,
     validationFraction: job.validationFraction ?? DEFAULTS.validationFraction,
     splitSeed: job.splitSeed ?? DEFAULTS.splitSeed,
-    ptq: { bits: job.ptq?.bits ?? [...DEFAULTS.ptqBits], groups: job.ptq?.groups ?? [...DEFAULTS.ptqGroups] },
+    ptq: {
+      bits: job.ptq?.bits ?? [...DEFAULTS.ptqBits],
+      groups: job.ptq?.groups ?? [...DEFAULTS.ptqGroups],
+      formats: job.ptq?.formats ?? [...DEFAULTS.ptqFormats],
+      gptqBits: job.ptq?.gptqBits ?? [...DEFAULTS.gptqBits],
+      probeNorms: job.ptq?.probeNorms ?? [...DEFAULTS.probeNorms],
+      probeDirections: job.ptq?.probeDirections ?? DEFAULTS.probeDirections,
+      calibrationTokens: job.ptq?.calibrationTokens ?? DEFAULTS.calibrationTokens,
+    },
     sweep: job.sweep,
   };
 }

@@ -8,16 +8,17 @@ import { initBackend, tf } from './backend';
 import { type ResolvedJob, type TrainJob, resolveJob } from './config';
 import { TokenSampler, loadCorpus, splitCorpus, validationWindows } from './data';
 import { type Model, createModel, disposeModel, embeddingParams, loss, nonEmbeddingParams } from './model';
-import { ptqSettings, quantizedWeights } from './ptq';
+import { asTensors, calibrationHessians, linearLayers, perturbedLayers, ptqPlan } from './ptq';
 import { parseQuantSpec, partPrecision } from './formats';
 import { type Quantizers, quantizersFor } from './quantize';
-import { type PtqRecord, type RunStatus, RunWriter } from './writer';
+import { type ProbeRecord, type PtqRecord, type RunStatus, RunWriter } from './writer';
 
 export type TrainEvent =
   | { type: 'start'; name: string; runDir: string; params: number; steps: number; tokens: number }
   | { type: 'step'; name: string; step: number; steps: number; tokens: number; loss: number; learningRate: number; tokensPerSecond: number; etaSeconds: number }
   | { type: 'eval'; name: string; step: number; tokens: number; valLoss: number }
-  | { type: 'ptq'; name: string; bits: number; groupSize: number | null; valLoss: number }
+  | { type: 'ptq'; name: string; label: string; valLoss: number; sqnrDb: number }
+  | { type: 'probe'; name: string; relativeNorm: number; lossIncrease: number }
   | { type: 'end'; name: string; runDir: string; status: RunStatus; valLoss?: number; tokensPerSecond?: number; error?: string };
 
 export interface TrainOptions {
@@ -139,10 +140,11 @@ export async function train(job: TrainJob, options: TrainOptions = {}): Promise<
     onEvent({ type: 'eval', name, step, tokens: tokensSeen(), valLoss: value });
     return value;
   };
-  const evalsLeft = (): number => (cfg.evalEvery > 0 ? Math.floor((steps - step) / cfg.evalEvery) : 0) + 1 + cfg.ptq.bits.length * cfg.ptq.groups.length;
+  const evalsLeft = (): number => (cfg.evalEvery > 0 ? Math.floor((steps - step) / cfg.evalEvery) : 0) + 1 + cfg.ptq.bits.length * cfg.ptq.groups.length + cfg.ptq.formats.length + cfg.ptq.gptqBits.length + cfg.ptq.probeNorms.length * cfg.ptq.probeDirections;
 
   let valLoss: number | undefined;
   const ptq: PtqRecord[] = [];
+  const landscape: ProbeRecord[] = [];
   try {
     for (; step < steps; ) {
       if (signal?.aborted) {
@@ -174,21 +176,42 @@ export async function train(job: TrainJob, options: TrainOptions = {}): Promise<
     if (status === 'complete') {
       valLoss = evaluate();
       if (!Number.isFinite(valLoss)) throw new Error(`validation loss is ${valLoss}`);
-      // Post-training quantization of the final weights. A cancel here keeps what was measured.
-      const { settings, skippedGroups } = ptqSettings(model, cfg.ptq.bits, cfg.ptq.groups);
-      if (skippedGroups.length > 0) writer.update({ ptqSkippedGroups: skippedGroups });
-      for (const { bits, groupSize } of settings) {
-        if (signal?.aborted) {
-          status = 'cancelled';
-          break;
+      // Post-training quantization of the final weights, then the loss-landscape probe. A
+      // cancel here keeps what was measured.
+      const layers = linearLayers(model);
+      const calibration = (): Map<string, Float64Array> => {
+        const rows = Math.max(1, Math.ceil(cfg.ptq.calibrationTokens / t));
+        const windows = new TokenSampler(split.train, t, cfg.seed + 1).nextBatch(rows);
+        return calibrationHessians(model, windows, b, quant);
+      };
+      const plan = ptqPlan(layers, cfg.ptq, calibration);
+      if (plan.skippedGroups.length > 0) writer.update({ ptqSkippedGroups: plan.skippedGroups });
+      const lossWith = (values: Map<string, Float32Array>): number => {
+        const weights = asTensors(layers, values);
+        try {
+          return validationLoss(model, valWindows, b, quant, weights);
+        } finally {
+          tf.dispose(Object.values(weights));
         }
-        const weights = quantizedWeights(model, bits, groupSize);
-        const value = validationLoss(model, valWindows, b, quant, weights);
-        tf.dispose(Object.values(weights));
-        ptq.push({ bits, type: 'int', format: 'int', method: 'rtn', groupSize, valLoss: value });
-        onEvent({ type: 'ptq', name, bits, groupSize, valLoss: value });
+      };
+      for (const step of plan.steps) {
+        if (signal?.aborted) break;
+        const q = step.quantize();
+        const value = lossWith(q.values);
+        ptq.push({ ...step.record, bitsPerWeight: q.bitsPerWeight, sqnrDb: q.sqnrDb, valLoss: value });
+        onEvent({ type: 'ptq', name, label: step.label, valLoss: value, sqnrDb: q.sqnrDb });
         await yieldToEventLoop();
       }
+      for (const relativeNorm of cfg.ptq.probeNorms) {
+        if (signal?.aborted) break;
+        const increases = Array.from({ length: cfg.ptq.probeDirections }, (_, k) => lossWith(perturbedLayers(layers, relativeNorm, cfg.seed * 1000 + k)) - valLoss!);
+        const mean = increases.reduce((x, y) => x + y, 0) / increases.length;
+        const std = Math.sqrt(increases.reduce((x, y) => x + (y - mean) ** 2, 0) / Math.max(1, increases.length - 1));
+        landscape.push({ relativeNorm, lossIncrease: mean, lossIncreaseStd: std, directions: increases.length });
+        onEvent({ type: 'probe', name, relativeNorm, lossIncrease: mean });
+        await yieldToEventLoop();
+      }
+      if (signal?.aborted) status = 'cancelled';
     }
   } catch (e) {
     status = 'failed';
@@ -206,6 +229,7 @@ export async function train(job: TrainJob, options: TrainOptions = {}): Promise<
     epochs: seen > 0 ? sampler.epochs : undefined,
     ...(valLoss !== undefined ? { valLoss } : {}),
     ptq,
+    ...(landscape.length > 0 ? { landscape } : {}),
     tokensPerSecond: throughput(),
     wallSeconds: (performance.now() - startedAt) / 1000,
     ...(error ? { error } : {}),

@@ -108,6 +108,8 @@ export interface ForwardOptions {
   quant?: Quantizers;
   /** Weights used instead of the model's (post-training quantized copies); same names. */
   weights?: Partial<Record<string, tf.Tensor>>;
+  /** Sees each linear layer's input [rows, in] as the layer gets it (GPTQ's calibration). */
+  onLinearInput?: (name: string, input: tf.Tensor2D) => void;
 }
 
 const EPS = 1e-5;
@@ -178,6 +180,7 @@ export function forward(model: Model, tokens: tf.Tensor2D, options: ForwardOptio
   // x @ W with the layer's input and weight fake-quantized.
   const linear = (x: tf.Tensor, name: string): tf.Tensor => {
     const input = quant.act ? quant.act(x) : x;
+    options.onLinearInput?.(name, input as tf.Tensor2D);
     const weight = weights[name] ?? (quant.weight ? quant.weight(params[name]) : params[name]);
     return tf.matMul(input as tf.Tensor2D, weight as tf.Tensor2D);
   };

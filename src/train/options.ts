@@ -2,6 +2,7 @@
 // properties of a `precision-train` / `precision-sweep` task. Both front ends go through these
 // functions, so a flag and a task property mean the same thing and fail with the same message.
 
+import { parseWeightFormat } from '../ptq/mx';
 import { parseQuantity } from '../runs/quantity';
 import { type TrainJob, resolveJob } from './config';
 import { type SizeSpec, type SweepEvent, type SweepGrid, compactCount, expandGrid, parseSize } from './engine';
@@ -21,6 +22,13 @@ export interface CommonArgs {
   ptqBits?: string | number[];
   /** "channel,128,32" ("channel": one scale per output channel). */
   ptqGroups?: string | (number | 'channel' | null)[];
+  /** Microscaling (or other) weight formats, round-to-nearest: "mxfp4,mxint8,int4-g32"; "none". */
+  ptqFormats?: string | string[];
+  /** GPTQ bit-widths: "4,3"; "none". */
+  gptqBits?: string | number[];
+  /** Relative norms of the loss-landscape probe: "0.01,0.1"; "none". */
+  probeNorms?: string | number[];
+  probeDirections?: number | string;
   evalTokens?: number | string;
   evalEvery?: number | string;
   mlp?: string;
@@ -110,7 +118,37 @@ function common(o: CommonArgs): Shared {
   if (o.ptqGroups !== undefined) {
     ptq.groups = list(o.ptqGroups).map((g) => (g === null || g === 'channel' ? null : integer(g, 'ptq-groups')));
   }
-  if (ptq.bits || ptq.groups) job.ptq = ptq;
+  const none = (v: unknown): boolean => v === 'none' || (Array.isArray(v) && v.length === 1 && v[0] === 'none');
+  if (o.ptqFormats !== undefined) {
+    ptq.formats = none(o.ptqFormats) ? [] : list(o.ptqFormats).map(String);
+    for (const f of ptq.formats) {
+      try {
+        parseWeightFormat(f);
+      } catch (error) {
+        throw new Error(`ptq-formats: ${(error as Error).message}`);
+      }
+    }
+  }
+  if (o.gptqBits !== undefined) {
+    ptq.gptqBits = none(o.gptqBits)
+      ? []
+      : list(o.gptqBits).map((b) => {
+          const bits = Number(b);
+          if (!Number.isInteger(bits) || bits < 2 || bits > 16) throw new Error(`gptq-bits: "${b}" is not a bit-width from 2 to 16`);
+          return bits;
+        });
+  }
+  if (o.probeNorms !== undefined) {
+    ptq.probeNorms = none(o.probeNorms)
+      ? []
+      : list(o.probeNorms).map((r) => {
+          const norm = Number(r);
+          if (!(norm > 0 && norm < 10)) throw new Error(`probe-norms: "${r}" is not a relative norm (a number such as 0.01)`);
+          return norm;
+        });
+  }
+  if (o.probeDirections !== undefined) ptq.probeDirections = integer(o.probeDirections, 'probe-directions');
+  if (Object.keys(ptq).length > 0) job.ptq = ptq;
   return job;
 }
 
@@ -176,7 +214,9 @@ export function formatSweepEvent(e: SweepEvent): string | undefined {
     case 'eval':
       return `${job}: validation loss ${e.valLoss.toFixed(4)} at ${compactCount(e.tokens)} tokens`;
     case 'ptq':
-      return `${job}: PTQ int${e.bits} ${e.groupSize === null ? 'per channel' : `groups of ${e.groupSize}`}: ${e.valLoss.toFixed(4)}`;
+      return `${job}: PTQ ${e.label}: ${e.valLoss.toFixed(4)} (SQNR ${e.sqnrDb.toFixed(1)} dB)`;
+    case 'probe':
+      return `${job}: weight noise of relative norm ${e.relativeNorm}: loss ${e.lossIncrease >= 0 ? '+' : ''}${e.lossIncrease.toFixed(4)}`;
     case 'end':
       return `${job}: ${e.status}${e.valLoss !== undefined ? `, validation loss ${e.valLoss.toFixed(4)}` : ''}${e.error ? ` (${e.error})` : ''}${sweep}`;
     case 'skip':

@@ -15,13 +15,30 @@ export const METRICS_FILE = 'metrics.jsonl';
 export type RunStatus = 'running' | 'complete' | 'cancelled' | 'failed';
 
 export interface PtqRecord {
+  /** Bits of each stored element (scales not counted: see bitsPerWeight). */
   bits: number;
-  type: 'int';
-  format: 'int';
-  method: 'rtn';
-  /** null: one scale per output channel. */
+  type: 'int' | 'fp';
+  /** "int" (integer grid), or an OCP microscaling format: "mxfp4", "mxint8", ... */
+  format: string;
+  method: 'rtn' | 'gptq';
+  /** Weights sharing one scale: null for one per output channel; an MX format's block size. */
   groupSize: number | null;
+  /** Storage per weight including the scales. */
+  bitsPerWeight: number;
+  /** Signal-to-quantization-noise ratio of the weights, dB. */
+  sqnrDb: number;
   valLoss: number;
+}
+
+/** The loss-landscape probe: validation loss increase under random weight noise. */
+export interface ProbeRecord {
+  /** Noise norm over weight norm, per layer. */
+  relativeNorm: number;
+  /** Mean over the random directions. */
+  lossIncrease: number;
+  /** Standard deviation over the directions. */
+  lossIncreaseStd: number;
+  directions: number;
 }
 
 /** run.json as this trainer writes it; extra keys are metadata the reader shows. */
@@ -38,6 +55,8 @@ export interface Manifest {
   precision: { weights: PartPrecision; activations: PartPrecision; kv: PartPrecision };
   valLoss?: number;
   ptq: PtqRecord[];
+  /** The loss-landscape probe of the final weights (Xu et al.). */
+  landscape?: ProbeRecord[];
   epochs?: number;
   seed: number;
   model: Record<string, unknown>;

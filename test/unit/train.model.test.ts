@@ -12,7 +12,7 @@ import {
   loss,
   nonEmbeddingParams,
 } from '../../src/train/model';
-import { ptqSettings, quantizedWeights } from '../../src/train/ptq';
+import { asTensors, calibrationHessians, linearLayers, perturbedLayers, ptqPlan } from '../../src/train/ptq';
 import { parseQuantSpec } from '../../src/train/formats';
 import { type ModelConfig, allLinearNames, countNonEmbeddingParams } from '../../src/train/modelConfig';
 import { quantizersFor } from '../../src/train/quantize';
@@ -170,42 +170,101 @@ describe('model', () => {
 });
 
 describe('post-training quantization', () => {
+  const noHessians = (): Map<string, Float64Array> => {
+    throw new Error('not needed');
+  };
+  const plan = (model: ReturnType<typeof createModel>, ptq: Partial<Parameters<typeof ptqPlan>[1]>) =>
+    ptqPlan(linearLayers(model), { bits: [], groups: [null], formats: [], gptqBits: [], ...ptq }, noHessians);
+
   test('at 16 bits the loss does not change; at 2 bits it does', () => {
     const model = createModel(tiny({ width: 64, heads: 2 }), 2);
+    const layers = linearLayers(model);
     const batch = tf.randomUniformInt([4, 17], 0, 256, 6) as tf.Tensor2D;
-    const evaluate = (weights?: Record<string, tf.Tensor>): number => tf.tidy(() => loss(model, batch, { weights }).dataSync()[0]);
+    const evaluate = (values?: Map<string, Float32Array>): number =>
+      tf.tidy(() => loss(model, batch, { weights: values ? asTensors(layers, values) : undefined }).dataSync()[0]);
     const base = evaluate();
-    const { settings, skippedGroups } = ptqSettings(model, [16, 2], [null, 32, 48]);
+    const { steps, skippedGroups } = plan(model, { bits: [16, 2], groups: [null, 32, 48] });
     assert.deepEqual(skippedGroups, [48]);
     assert.deepEqual(
-      settings.map((r) => [r.bits, r.groupSize]),
-      [
-        [16, null],
-        [2, null],
-        [16, 32],
-        [2, 32],
-      ],
+      steps.map((s) => s.label),
+      ['int16-channel', 'int2-channel', 'int16-g32', 'int2-g32'],
     );
-    const results = settings.map((setting) => {
-      const weights = quantizedWeights(model, setting.bits, setting.groupSize);
-      const valLoss = evaluate(weights);
-      tf.dispose(Object.values(weights));
-      return { ...setting, valLoss };
-    });
-    for (const r of results.filter((r) => r.bits === 16)) assert.ok(Math.abs(r.valLoss - base) < 1e-4, `16-bit PTQ moved the loss by ${r.valLoss - base}`);
-    for (const r of results.filter((r) => r.bits === 2)) assert.ok(Math.abs(r.valLoss - base) > 1e-3);
+    for (const step of steps) {
+      const q = step.quantize();
+      const moved = Math.abs(evaluate(q.values) - base);
+      if (step.record.bits === 16) assert.ok(moved < 1e-4, `${step.label} moved the loss by ${moved}`);
+      else assert.ok(moved > 1e-3, `${step.label} moved the loss by only ${moved}`);
+      assert.ok(step.record.bits === 16 ? q.sqnrDb > 80 : q.sqnrDb < 12, `${step.label}: SQNR ${q.sqnrDb} dB`);
+    }
     disposeModel(model);
   });
 
   test('quantizes every linear layer of the blocks, and nothing else', () => {
     const model = createModel(tiny(), 2);
-    const weights = quantizedWeights(model, 4, null);
-    assert.deepEqual(Object.keys(weights).sort(), allLinearNames(model.config).sort());
-    for (const name of Object.keys(weights)) {
-      const levels = new Set(Array.from((tf.div(weights[name], tf.max(tf.abs(weights[name]), 0, true)).dataSync())).map((v) => Math.round(v * 7)));
-      assert.ok(levels.size <= 15, `${name}: ${levels.size} levels`);
+    const [step] = plan(model, { bits: [4] }).steps;
+    const { values, bitsPerWeight } = step.quantize();
+    assert.deepEqual([...values.keys()].sort(), allLinearNames(model.config).sort());
+    for (const layer of linearLayers(model)) {
+      const q = values.get(layer.name)!;
+      for (let c = 0; c < layer.cols; c++) {
+        const column = Array.from({ length: layer.rows }, (_, r) => q[r * layer.cols + c]);
+        const top = Math.max(...column.map(Math.abs));
+        const levels = new Set(column.map((v) => Math.round((v / top) * 7)));
+        assert.ok(levels.size <= 15, `${layer.name} column ${c}: ${levels.size} levels`);
+      }
     }
-    tf.dispose(Object.values(weights));
+    // 4 bits plus one 16-bit scale per output channel of 32 or 128 inputs.
+    assert.ok(bitsPerWeight > 4 && bitsPerWeight < 4 + 16 / 32 + 1e-9, `${bitsPerWeight} bits per weight`);
+    disposeModel(model);
+  });
+
+  test('microscaling formats are recorded with their element type, block and storage cost', () => {
+    const model = createModel(tiny(), 2);
+    const [fp4, int8] = plan(model, { groups: [], formats: ['mxfp4', 'mxint8'] }).steps;
+    assert.deepEqual(fp4.record, { bits: 4, type: 'fp', format: 'mxfp4', method: 'rtn', groupSize: 32 });
+    assert.deepEqual(int8.record, { bits: 8, type: 'int', format: 'mxint8', method: 'rtn', groupSize: 32 });
+    assert.equal(fp4.quantize().bitsPerWeight, 4.25);
+    assert.ok(int8.quantize().sqnrDb > fp4.quantize().sqnrDb + 15);
+    disposeModel(model);
+  });
+
+  test('GPTQ from calibration activations leaves less output error than round-to-nearest', () => {
+    const model = createModel(tiny({ width: 64, heads: 2 }), 3);
+    const layers = linearLayers(model);
+    const windows = new Int32Array(8 * 17).map((_, i) => (i * 7919 + ((i * i) % 31)) % 256);
+    const hessians = calibrationHessians(model, windows, 4, {});
+    assert.deepEqual([...hessians.keys()].sort(), allLinearNames(model.config).sort());
+    const steps = ptqPlan(layers, { bits: [3], groups: [null], formats: [], gptqBits: [3] }, () => hessians).steps;
+    // tr(ΔᵀHΔ): the layer's output error on the calibration inputs, summed over layers.
+    const outputError = (values: Map<string, Float32Array>): number =>
+      layers.reduce((sum, l) => {
+        const h = hessians.get(l.name)!;
+        const q = values.get(l.name)!;
+        for (let c = 0; c < l.cols; c++) {
+          for (let i = 0; i < l.rows; i++) {
+            const di = l.values[i * l.cols + c] - q[i * l.cols + c];
+            for (let j = 0; j < l.rows; j++) sum += di * h[i * l.rows + j] * (l.values[j * l.cols + c] - q[j * l.cols + c]);
+          }
+        }
+        return sum;
+      }, 0);
+    const [rtn, gptq] = steps.map((s) => outputError(s.quantize().values));
+    assert.equal(steps[1].record.method, 'gptq');
+    assert.ok(gptq < 0.9 * rtn, `GPTQ ${gptq} vs RTN ${rtn}`);
+    disposeModel(model);
+  });
+
+  test('the landscape probe moves each layer by the asked relative norm, reproducibly', () => {
+    const model = createModel(tiny(), 2);
+    const layers = linearLayers(model);
+    const norm = (xs: ArrayLike<number>): number => Math.sqrt(Array.from(xs).reduce((s, x) => s + x * x, 0));
+    const a = perturbedLayers(layers, 0.05, 7);
+    for (const l of layers) {
+      const delta = Float32Array.from(l.values, (v, i) => a.get(l.name)![i] - v);
+      assert.ok(Math.abs(norm(delta) / norm(l.values) - 0.05) < 1e-3, l.name);
+    }
+    assert.deepEqual(perturbedLayers(layers, 0.05, 7).get(layers[0].name), a.get(layers[0].name));
+    assert.notDeepEqual(perturbedLayers(layers, 0.05, 8).get(layers[0].name), a.get(layers[0].name));
     disposeModel(model);
   });
 });

@@ -43,7 +43,7 @@ describe('train and sweep arguments', () => {
       formatSweepEvent({ ...base, type: 'step', step: 120, steps: 196, tokens: 245760, loss: 2.3104, learningRate: 1e-3, tokensPerSecond: 3951.2, etaSeconds: 19.4 }),
       '[3/48] L2W64-D400k-w4a4kv4: step 120/196  loss 2.310  3951 tok/s  ETA 0:19  | sweep 25% ETA 41:15',
     );
-    assert.equal(formatSweepEvent({ ...base, type: 'ptq', bits: 4, groupSize: null, valLoss: 2.41234 }), '[3/48] L2W64-D400k-w4a4kv4: PTQ int4 per channel: 2.4123');
+    assert.equal(formatSweepEvent({ ...base, type: 'ptq', label: 'int4-channel', valLoss: 2.41234, sqnrDb: 19.04 }), '[3/48] L2W64-D400k-w4a4kv4: PTQ int4-channel: 2.4123 (SQNR 19.0 dB)');
     assert.equal(formatSweepEvent({ ...base, type: 'spawn', pid: 1 }), undefined);
   });
 });

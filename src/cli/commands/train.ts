@@ -8,7 +8,8 @@ import { type Io, parse } from '../args';
 import { CliError } from '../errors';
 
 const COMMON_USAGE = `[--out DIR] [--batch 16] [--context 128] [--lr 2e-3] [--corpus PATH]...
-        [--ptq-bits 8,6,5,4,3] [--ptq-groups channel,128,32] [--eval-tokens 32k] [--eval-every STEPS]
+        [--ptq-bits 8,6,5,4,3] [--ptq-groups channel,128,32] [--ptq-formats mxint8,mxint4,mxfp8,mxfp6-e2m3,mxfp4]
+        [--gptq-bits 4,3] [--probe-norms 0.01,0.03,0.1,0.3] [--probe-directions 2] [--eval-tokens 32k] [--eval-every STEPS]
         [--mlp gelu|swiglu] [--positions rotary|learned] [--untied] [--json]`;
 
 export const TRAIN_USAGE = `precision-planner train --size LxW --tokens D [--precision SPEC] [--name NAME] [--seed S]
@@ -16,7 +17,9 @@ export const TRAIN_USAGE = `precision-planner train --size LxW --tokens D [--pre
   Trains one decoder-only transformer of L blocks of width W (heads of 32; "4x128h2" for 2 heads)
   on D tokens with fake-quantized training at SPEC ("fp32", "int8", "w4a8kv4", "e4m3",
   "w:e4m3,a:int8,kv:off"), then quantizes the final weights to each --ptq-bits (round to nearest,
-  per channel and per group) and records the validation losses in DIR/NAME (default runs/).
+  per channel and per group), to each microscaling --ptq-formats, and with GPTQ to each --gptq-bits,
+  probes the loss under random weight noise of each --probe-norms relative size, and records it all
+  in DIR/NAME (default runs/).
   Text is the Brown corpus, byte-level, unless --corpus names text files or folders.`;
 
 export const SWEEP_USAGE = `precision-planner sweep --sizes LxW,... --tokens D,... --precisions SPEC,... [--seeds S,...]
@@ -32,6 +35,10 @@ const COMMON_OPTIONS = {
   corpus: { type: 'string', multiple: true },
   'ptq-bits': { type: 'string' },
   'ptq-groups': { type: 'string' },
+  'ptq-formats': { type: 'string' },
+  'gptq-bits': { type: 'string' },
+  'probe-norms': { type: 'string' },
+  'probe-directions': { type: 'string' },
   'eval-tokens': { type: 'string' },
   'eval-every': { type: 'string' },
   mlp: { type: 'string' },
@@ -53,6 +60,10 @@ function commonArgs(v: Values): CommonArgs {
     corpus: v.corpus as string[] | undefined,
     ptqBits: s('ptq-bits'),
     ptqGroups: s('ptq-groups'),
+    ptqFormats: s('ptq-formats'),
+    gptqBits: s('gptq-bits'),
+    probeNorms: s('probe-norms'),
+    probeDirections: s('probe-directions'),
     evalTokens: s('eval-tokens'),
     evalEvery: s('eval-every'),
     mlp: s('mlp'),
