@@ -6,6 +6,7 @@ import { FIT_USAGE, fitCommand } from './commands/fit';
 import { PREDICT_USAGE, predictCommand } from './commands/predict';
 import { RECOMMEND_USAGE, recommendCommand } from './commands/recommend';
 import { SCAN_USAGE, scanCommand } from './commands/scan';
+import { PARETO_USAGE, PTQ_USAGE, paretoCommand, ptqCommand } from './commands/ptq';
 import { SWEEP_USAGE, TRAIN_USAGE, sweepCommand, trainCommand } from './commands/train';
 import { CliError } from './errors';
 
@@ -17,6 +18,8 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<numb
   scan: scanCommand,
   train: trainCommand,
   sweep: sweepCommand,
+  ptq: ptqCommand,
+  pareto: paretoCommand,
 };
 
 export const USAGE = `Precision Planner: precision-aware scaling laws (Kumar et al. 2024) for planning LLM training.
@@ -35,6 +38,10 @@ Usage:
   ${TRAIN_USAGE}
 
   ${SWEEP_USAGE}
+
+  ${PTQ_USAGE}
+
+  ${PARETO_USAGE}
 
 Numbers accept 1e21, 13B, 30M; precisions accept bits (8) or names (bf16, fp8, int4).
 Without --fit, answers use the paper's constants (--preset paper).`;

@@ -5,6 +5,8 @@
 //
 // Pure: the samples come from an adapter over the run readers, written elsewhere.
 
+import type { ProbePoint } from '../runs/run';
+
 /** One PTQ evaluation of one trained run, decoupled from the run readers. */
 export interface PtqSample {
   runId: string;
@@ -32,10 +34,7 @@ export interface PtqSample {
   loss: number;
 }
 
-export interface ProbePoint {
-  relativeNorm: number;
-  lossIncrease: number;
-}
+export type { ProbePoint } from '../runs/run';
 
 /** What a prediction needs: a sample without its outcome. */
 export type PtqInput = Omit<PtqSample, 'loss' | 'runId' | 'tokens'> & { runId?: string; tokens?: number };

@@ -32,3 +32,12 @@ export function formatCount(x: number): string {
   }
   return abs >= 1e15 || (abs < 1e-3 && abs > 0) ? x.toExponential(2) : `${+x.toPrecision(4)}`;
 }
+
+/** Bytes in decimal units: 512 B, 1.5 kB, 3.2 MB, 1.1 GB. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return String(bytes);
+  for (const [limit, unit] of [[1e12, 'TB'], [1e9, 'GB'], [1e6, 'MB'], [1e3, 'kB']] as const) {
+    if (Math.abs(bytes) >= limit) return `${+(bytes / limit).toPrecision(3)} ${unit}`;
+  }
+  return `${Math.round(bytes)} B`;
+}

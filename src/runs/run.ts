@@ -39,7 +39,19 @@ export interface PtqEval {
   groupSize?: number | null;
   /** Validation loss after quantizing the weights. */
   loss: number;
+  /** Signal-to-quantization-noise ratio of the quantized weights, dB. */
+  sqnrDb?: number;
+  /** Storage per weight including scales. */
+  bitsPerWeight?: number;
   source?: SourceRef;
+}
+
+/** One point of a loss-landscape probe: the loss increase under random weight noise. */
+export interface ProbePoint {
+  /** Noise norm over weight norm. */
+  relativeNorm: number;
+  /** Mean loss increase over the random directions. */
+  lossIncrease: number;
 }
 
 /** One point of a loss curve. */
@@ -68,6 +80,8 @@ export interface Run {
   /** Final validation loss (nats/token). */
   finalLoss?: number;
   ptq: PtqEval[];
+  /** Loss increase of the final weights under random noise (Xu et al.'s flatness). */
+  landscape?: ProbePoint[];
   curve?: CurvePoint[];
   sources: Partial<Record<RunField, SourceRef>>;
   /** Fields the fitter needs that the files did not give; empty for a complete run. */

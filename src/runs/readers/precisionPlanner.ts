@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type Node, type ParseError, findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { Diagnostic, Severity } from '../diagnostics';
-import { type NumberType, type PartPrecision, type PtqEval, type Run, type SourceRef, type TrainingPrecision, missingFields, runId } from '../run';
+import { type NumberType, type PartPrecision, type ProbePoint, type PtqEval, type Run, type SourceRef, type TrainingPrecision, missingFields, runId } from '../run';
 import { BINARY_SNIFF_BYTES, binaryMessage, lineAt, lineStarts, sniffBinary } from '../text';
 import {
   bitsInRange,
@@ -316,7 +316,39 @@ function readPtqEntry(doc: Doc, node: Node, field: string): PtqEval | undefined 
     source: { file: doc.file, line: lineOf(doc, node), field },
   };
   if (groupSize.value !== undefined) evaluation.groupSize = groupSize.value;
+  // Features of the post-quantization predictor: optional, and null where JSON could not hold the
+  // number (an exact quantization's infinite SQNR).
+  const sqnr = get(doc, node, 'sqnrDb', `${field}.sqnrDb`, nullableFinite, { severity: 'warning', consequence: 'ignored' });
+  if (typeof sqnr.value === 'number') evaluation.sqnrDb = sqnr.value;
+  const storage = get(doc, node, 'bitsPerWeight', `${field}.bitsPerWeight`, positiveFinite, { severity: 'warning', consequence: 'ignored' });
+  if (storage.value !== undefined) evaluation.bitsPerWeight = storage.value;
   return evaluation;
+}
+
+const nullableFinite: Check<number | null> = (value, file, line, field, severity) =>
+  value === null || (typeof value === 'number' && Number.isFinite(value)) ? value : diagnostic(file, line, field, `${field} must be a number (or null), got ${describeValue(value)}`, severity);
+
+function readProbePoint(doc: Doc, node: Node, field: string): ProbePoint | undefined {
+  if (node.type !== 'object') {
+    report(doc, lineOf(doc, node), field, `${field} must be an object, got ${describeValue(nodeValue(node))}; point left out`, 'warning');
+    return undefined;
+  }
+  const options = { severity: 'warning' as const, consequence: 'point left out' };
+  const norm = get(doc, node, 'relativeNorm', `${field}.relativeNorm`, positiveFinite, { ...options, missing: `${field}.relativeNorm is missing; point left out` });
+  const increase = get(doc, node, 'lossIncrease', `${field}.lossIncrease`, nullableFinite, { ...options, missing: `${field}.lossIncrease is missing; point left out` });
+  if (norm.value === undefined || typeof increase.value !== 'number') return undefined;
+  return { relativeNorm: norm.value, lossIncrease: increase.value };
+}
+
+/** The loss-landscape probe, when the run has one. */
+function readLandscape(doc: Doc): ProbePoint[] | undefined {
+  const node = child(doc.root, 'landscape');
+  if (!node) return undefined;
+  if (node.type !== 'array') {
+    report(doc, lineOf(doc, node), 'landscape', `landscape must be an array of probe points, got ${describeValue(nodeValue(node))}`, 'warning');
+    return undefined;
+  }
+  return (node.children ?? []).flatMap((entry, i) => readProbePoint(doc, entry, `landscape[${i}]`) ?? []);
 }
 
 function readPtq(doc: Doc): PtqEval[] {
@@ -350,7 +382,7 @@ const OPTIONAL_KEYS: readonly (readonly [string, Check<unknown>])[] = [
 ];
 
 const MANIFEST_KEYS = new Set([
-  ...['schemaVersion', 'name', 'status', 'params', 'tokens', 'precision', 'valLoss', 'ptq'],
+  ...['schemaVersion', 'name', 'status', 'params', 'tokens', 'precision', 'valLoss', 'ptq', 'landscape'],
   ...OPTIONAL_KEYS.map(([key]) => key),
 ]);
 
@@ -398,6 +430,7 @@ export async function readPrecisionPlannerRun(runJsonPath: string, options: Read
   const precision = readPrecision(doc);
   const valLoss = get(doc, root, 'valLoss', 'valLoss', positiveFinite, { consequence: 'the run has no final loss' });
   const ptq = readPtq(doc);
+  const landscape = readLandscape(doc);
   const meta = { status, ...readMeta(doc) };
 
   const metricsFile = path.join(runDir, METRICS_FILE_NAME);
@@ -447,6 +480,7 @@ export async function readPrecisionPlannerRun(runJsonPath: string, options: Read
   if (precision.value !== undefined) run.precision = precision.value;
   if (finalLoss !== undefined) run.finalLoss = finalLoss;
   if (metrics) run.curve = metrics.curve;
+  if (landscape && landscape.length > 0) run.landscape = landscape;
   if (unfinished) run.unfinished = true;
   return { runs: [{ ...run, missing: missingFields(run) }], diagnostics, inputs: [metricsFile] };
 }

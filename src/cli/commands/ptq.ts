@@ -1,0 +1,103 @@
+// `ptq` and `pareto`: the second seed paper's predictor on the workspace's runs, and the
+// memory-vs-loss frontier of the checkpoints they hold.
+
+import { formatDiagnostic } from '../../runs/diagnostics';
+import { scan } from '../../runs/discover';
+import { formatBytes, formatCount, parseBytes } from '../../runs/quantity';
+import type { ErrorStats, SizeResult } from '../../ptq/predictor';
+import { bestUnder } from '../../ptq/pareto';
+import { checkpointFrontier, evaluatePtqPredictor, ptqSamples } from '../../ptq/workspace';
+import { type Io, fmt, integer, parse } from '../args';
+import { loadConstants } from '../constants';
+import { CliError } from '../errors';
+import { table } from '../table';
+
+export const PTQ_USAGE = `precision-planner ptq PATH... [--fit FILE | --preset paper] [--trees 100] [--seed 1] [--json]
+  Fits the post-quantization loss predictor of Xu et al. (a random forest on model size, pre-PTQ
+  loss, the format's SQNR, bits and block size, the method, and the loss landscape's flatness) to
+  the PTQ evaluations of the runs under PATH, holding out one model size at a time, and prints its
+  error beside the error of the law's degradation (Eq. 9, with the constants of --fit) on the
+  same evaluations.`;
+
+export const PARETO_USAGE = `precision-planner pareto PATH... [--memory BYTES] [--json]
+  Lists the checkpoints of the runs under PATH in every format they were quantized to, and the
+  frontier of weight memory (N x bits per weight) against loss after quantization; --memory 2MB
+  names the best one that fits.`;
+
+const errors = (e: ErrorStats | null | undefined): string[] => (e ? [fmt(e.mae, 3), fmt(e.rmse, 3), fmt(e.maxAbsError, 3)] : ['-', '-', '-']);
+
+function sizeRow(s: SizeResult): string[] {
+  if (s.status === 'skipped') return [formatCount(s.params), String(s.n), `skipped: ${s.reason}`, '', '', '', '', ''];
+  const b = s.baseline;
+  return [formatCount(s.params), String(s.n), ...errors(s.forest), b?.errors ? `${fmt(b.errors.mae, 3)} (${b.errors.n})` : '-', b?.forestOnSame ? fmt(b.forestOnSame.mae, 3) : '-', b?.errors ? fmt(b.errors.maxAbsError, 3) : '-'];
+}
+
+export async function ptqCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, fit: { type: 'string' }, preset: { type: 'string' }, trees: { type: 'string' }, seed: { type: 'string' } },
+    true,
+  );
+  if (values.help) return io.out(PTQ_USAGE), 0;
+  if (positionals.length === 0) throw new CliError('give at least one PATH with runs', 2);
+  const source = loadConstants(values.preset, values.fit);
+  const trees = integer(values.trees, 'trees', 100);
+  if (trees < 1) throw new CliError('--trees must be at least 1', 2);
+  const { runs, diagnostics } = await scan(positionals, { onProgress: io.progress && ((done, total) => io.progress?.(`reading runs: ${done}/${total}`)) });
+  io.progress?.('fitting the predictor, one model size held out at a time');
+  const report = evaluatePtqPredictor(runs, source.constants, { trees, seed: integer(values.seed, 'seed', 1) });
+  io.progress?.('');
+  if (values.json) {
+    io.out(JSON.stringify({ constants: source.label, ...report }, null, 2));
+    return report.evaluation.ok ? 0 : 1;
+  }
+  const e = report.evaluation;
+  const lines = [
+    `${report.samples} PTQ evaluation(s) with SQNR; features: ${e.features.join(', ')}; law constants: ${source.label}`,
+    e.message,
+    '',
+    table(['held-out N', 'evaluations', 'forest MAE', 'RMSE', 'max |error|', 'law MAE (n)', 'forest MAE on those', 'law max |error|'], e.sizes.map(sizeRow)),
+  ];
+  const pooled = e.pooled;
+  if (pooled.forest) {
+    lines.push('', `all held-out evaluations: forest MAE ${fmt(pooled.forest.mae, 3)} nats (n ${pooled.forest.n})`);
+    const b = pooled.baseline;
+    if (b?.errors && b.forestOnSame) lines.push(`where the law applies (integer, per channel; n ${b.errors.n}): law MAE ${fmt(b.errors.mae, 3)}, forest MAE ${fmt(b.forestOnSame.mae, 3)}`);
+  }
+  if (report.skipped.length > 0) lines.push('', `${report.skipped.length} evaluation(s) without the predictor's features were left out (first: ${report.skipped[0].runId}: ${report.skipped[0].reason})`);
+  if (diagnostics.length > 0) lines.push('', `${diagnostics.length} problem(s) reading the runs:`, ...diagnostics.slice(0, 20).map(formatDiagnostic));
+  io.out(lines.join('\n'));
+  if (!e.ok) throw new CliError(e.message);
+  return 0;
+}
+
+export async function paretoCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, memory: { type: 'string' } }, true);
+  if (values.help) return io.out(PARETO_USAGE), 0;
+  if (positionals.length === 0) throw new CliError('give at least one PATH with runs', 2);
+  let budget: number | undefined;
+  if (values.memory !== undefined) {
+    budget = parseBytes(values.memory);
+    if (budget === undefined) throw new CliError(`--memory: "${values.memory}" is not an amount of memory (examples: 2MB, 1.5GB, 4e9)`, 2);
+  }
+  const { runs } = await scan(positionals);
+  const { samples } = ptqSamples(runs);
+  if (samples.length === 0) throw new CliError(`no PTQ evaluations with bits per weight under ${positionals.join(', ')}`);
+  const { candidates, frontier } = checkpointFrontier(samples);
+  const best = budget !== undefined ? bestUnder(frontier, budget) : undefined;
+  if (values.json) {
+    io.out(JSON.stringify({ candidates: candidates.length, frontier, ...(best ? { memory: budget, best } : {}) }, null, 2));
+    return 0;
+  }
+  const lines = [
+    `${candidates.length} checkpoint(s) x format(s); ${frontier.length} on the frontier (no other is both smaller and better):`,
+    '',
+    table(
+      ['memory', 'N', 'D', 'format', 'bits/weight', 'loss', 'run'],
+      frontier.map((p) => [formatBytes(p.memoryBytes), formatCount(p.params), formatCount(p.tokens), `${p.format}${p.method === 'rtn' ? '' : ` ${p.method}`}`, fmt(p.bitsPerWeight, 3), fmt(p.loss, 5), p.runId]),
+    ),
+  ];
+  if (best) lines.push('', best.candidate ? `best within ${formatBytes(budget!)}: ${best.candidate.label}, loss ${fmt(best.candidate.loss, 5)}, ${formatBytes(best.candidate.memoryBytes)}` : `nothing fits in ${formatBytes(budget!)}: ${best.reason}`);
+  io.out(lines.join('\n'));
+  return 0;
+}
