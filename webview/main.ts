@@ -176,6 +176,31 @@ function renderPtq(m: DashboardModel): void {
   draw('chart-ptq', sets, { x: 'training tokens D', y: `loss after PTQ to ${m.ptq.post} bits`, xLog: true });
 }
 
+const bytes = (x: number): string => {
+  for (const [limit, unit] of [[1e9, 'GB'], [1e6, 'MB'], [1e3, 'kB']] as const) if (x >= limit) return `${+(x / limit).toPrecision(3)} ${unit}`;
+  return `${Math.round(x)} B`;
+};
+
+function renderQuantized(m: DashboardModel): void {
+  const p = palette();
+  const q = m.quantized;
+  $('no-checkpoints').hidden = q.checkpoints.length > 0;
+  // One colour per format family, so the eye finds "all MXFP4" at a glance.
+  const families = [...new Set(q.checkpoints.map((c) => c.format.replace(/-.*$/, '')))];
+  const sets: Array<ChartDataset<'scatter' | 'line', Point[]>> = [line('frontier', q.frontier.map((f) => ({ ...f, label: `${f.label}: ${bytes(f.x)}` })), p.fg)];
+  families.forEach((family, i) => sets.push(dots(family, q.checkpoints.filter((c) => c.format.replace(/-.*$/, '') === family).map((c) => ({ ...c, label: `${c.label}: ${bytes(c.x)}` })), p.series[i % p.series.length], 'circle', 3)));
+  draw('chart-pareto', sets, { x: 'weight memory (bytes)', y: 'loss after quantization', xLog: true });
+  const pr = q.predictor;
+  $('predictor-message').textContent = pr
+    ? `Post-quantization loss predicted by a random forest (${pr.features.join(', ')}), each model size held out in turn, beside the law's degradation (Eq. 9) on the evaluations it covers (integer, per channel). ${pr.message}`
+    : 'The predictor is evaluated with each fit of the scaling law.';
+  const body = $('predictor-rows');
+  body.innerHTML = '';
+  const mae = (x?: number): string => (x === undefined ? '—' : x.toFixed(4));
+  for (const r of pr?.rows ?? []) body.append(row(r.skipped ? [count(r.params), String(r.n), `skipped: ${r.skipped}`, '', ''] : [count(r.params), String(r.n), mae(r.forestMae), r.lawMae === undefined ? '—' : `${mae(r.lawMae)} (${r.lawN})`, mae(r.forestOnLawMae)]));
+  if (pr?.pooled) body.append(row(['all', String(pr.pooled.n), mae(pr.pooled.forestMae), pr.pooled.lawMae === undefined ? '—' : `${mae(pr.pooled.lawMae)} (${pr.pooled.lawN})`, mae(pr.pooled.forestOnLawMae)]));
+}
+
 function renderPlan(m: DashboardModel): void {
   const p = palette();
   const body = $('plan-rows');
@@ -195,6 +220,7 @@ function render(): void {
   renderFit(model);
   renderPrecision(model);
   renderPtq(model);
+  renderQuantized(model);
   renderPlan(model);
   showInputs(model.inputs);
   document.body.dataset.rendered = String(Date.now());

@@ -54,6 +54,20 @@ export interface DashboardModel {
     sizes: Array<{ params: number; points: XY[]; dcrit?: XY }>;
     runs: Array<XY & PointRef & { params: number }>;
   };
+  /** Quantized checkpoints of the workspace and the post-quantization predictor (Xu et al.). */
+  quantized: {
+    /** Every run's weights in every format it was quantized to: x memory (bytes), y loss after. */
+    checkpoints: Array<XY & PointRef & { format: string }>;
+    /** The ones no smaller checkpoint beats on loss, by memory. */
+    frontier: Array<XY & PointRef & { format: string }>;
+    /** The predictor's leave-one-size-out errors beside the law's, when a fit computed them. */
+    predictor?: {
+      message: string;
+      features: string[];
+      rows: Array<{ params: number; n: number; forestMae?: number; lawMae?: number; lawN?: number; forestOnLawMae?: number; skipped?: string }>;
+      pooled?: { n: number; forestMae: number; lawMae?: number; lawN?: number; forestOnLawMae?: number };
+    };
+  };
   plan: {
     ok: boolean;
     message?: string;

@@ -77,7 +77,7 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
     const dir = path.join(folders[0].fsPath, `precision-report-${stamp}`);
     try {
       await fs.mkdir(dir, { recursive: false });
-      await fs.writeFile(path.join(dir, 'report.md'), reportMarkdown(fit.result, scanned.runs, fit.label));
+      await fs.writeFile(path.join(dir, 'report.md'), reportMarkdown(fit.result, scanned.runs, fit.label, fit.ptq));
       await fs.writeFile(path.join(dir, 'runs.csv'), runsCsv(scanned.runs));
       if (fit.result) await fs.writeFile(path.join(dir, 'fit.json'), `${JSON.stringify(fit.result, null, 2)}\n`);
     } catch (error) {
@@ -89,7 +89,7 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
   };
 
   const showReport = async () => {
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: reportMarkdown(fit.result, runs.current?.runs ?? [], fit.label) });
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: reportMarkdown(fit.result, runs.current?.runs ?? [], fit.label, fit.ptq) });
     await vscode.window.showTextDocument(doc, { preview: true });
   };
 

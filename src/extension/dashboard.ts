@@ -102,7 +102,7 @@ export class Dashboard implements vscode.Disposable {
     const settings = readSettings();
     const inputs = this.inputs ?? defaultInputs(runs, settings.inferenceBits);
     const started = Date.now();
-    const model = dashboardModel({ constants: this.fit.constants, constantsLabel: this.fit.label, fit: this.fit.source === 'workspace' ? this.fit.result : undefined, runs, inputs, costModel: settings.costModel });
+    const model = dashboardModel({ constants: this.fit.constants, constantsLabel: this.fit.label, fit: this.fit.source === 'workspace' ? this.fit.result : undefined, ptq: this.fit.ptq, runs, inputs, costModel: settings.costModel });
     log().debug(`dashboard: model in ${Date.now() - started} ms`);
     void this.panel.webview.postMessage({ type: 'model', model } satisfies HostMessage);
   }
@@ -178,6 +178,12 @@ const DASHBOARD_HTML = `<!DOCTYPE html>
 <section id="ptq"><h2>Data and post-training quantization</h2>
   <div class="controls"><label>Inference bits <vscode-textfield id="in-post"></vscode-textfield></label></div>
   ${chart('chart-ptq', 'Loss after post-training quantization against training tokens, D_crit marked')}
+</section>
+<section id="quantized"><h2>Quantized checkpoints</h2>
+  <p id="no-checkpoints" class="message" hidden>No run records PTQ with bits per weight yet: runs trained by Precision Planner do.</p>
+  ${chart('chart-pareto', 'Loss after quantization against weight memory (N × bits per weight); the frontier joined')}
+  <p id="predictor-message"></p>
+  <table><thead><tr><th>held-out N</th><th>evaluations</th><th>forest MAE</th><th>law MAE (n)</th><th>forest MAE, same evaluations</th></tr></thead><tbody id="predictor-rows"></tbody></table>
 </section>
 <script nonce="{{nonce}}" src="{{script}}"></script>
 </body>

@@ -8,6 +8,8 @@ import { precisionFactor, predict } from '../law/law';
 import { fixedPrecisionOptimum, isLawError, plan } from '../law/plan';
 import type { FitResult } from '../fit/fit';
 import { type Run, isComplete } from '../runs/run';
+import type { PtqReport } from '../ptq/workspace';
+import { checkpointFrontier, ptqSamples } from '../ptq/workspace';
 import type { DashboardInputs, DashboardModel, XY } from '../../webview/protocol';
 
 const PART_NAMES: Record<string, string> = { w: 'weights', a: 'activations', kv: 'KV cache' };
@@ -103,6 +105,31 @@ function ptqSection(c: Constants, runs: readonly Run[], inputs: DashboardInputs)
   };
 }
 
+function quantizedSection(runs: readonly Run[], report: PtqReport | undefined): DashboardModel['quantized'] {
+  const files = new Map(runs.map((r) => [r.id, r.file]));
+  const { candidates, frontier } = checkpointFrontier(ptqSamples(runs).samples);
+  const point = (c: (typeof candidates)[number], memory: number) => ({ x: memory, y: c.loss, label: c.label, format: c.format, file: files.get(c.runId) });
+  const section: DashboardModel['quantized'] = {
+    checkpoints: candidates.map((c) => point(c, (c.params * c.bitsPerWeight) / 8)),
+    frontier: frontier.map((c) => point(c, c.memoryBytes)),
+  };
+  const e = report?.evaluation;
+  if (e) {
+    section.predictor = {
+      message: e.message,
+      features: [...e.features],
+      rows: e.sizes.map((s) =>
+        s.status === 'skipped'
+          ? { params: s.params, n: s.n, skipped: s.reason }
+          : { params: s.params, n: s.n, forestMae: s.forest.mae, lawMae: s.baseline?.errors?.mae, lawN: s.baseline?.errors?.n, forestOnLawMae: s.baseline?.forestOnSame?.mae },
+      ),
+    };
+    const p = e.pooled;
+    if (p.forest) section.predictor.pooled = { n: p.forest.n, forestMae: p.forest.mae, lawMae: p.baseline?.errors?.mae, lawN: p.baseline?.errors?.n, forestOnLawMae: p.baseline?.forestOnSame?.mae };
+  }
+  return section;
+}
+
 function planSection(c: Constants, inputs: DashboardInputs, costModel: string): DashboardModel['plan'] {
   const cost = costModelById(costModel);
   const p = plan(c, {
@@ -130,13 +157,14 @@ function planSection(c: Constants, inputs: DashboardInputs, costModel: string): 
   };
 }
 
-export function dashboardModel(args: { constants: Constants; constantsLabel: string; fit?: FitResult; runs: readonly Run[]; inputs: DashboardInputs; costModel: string }): DashboardModel {
+export function dashboardModel(args: { constants: Constants; constantsLabel: string; fit?: FitResult; ptq?: PtqReport; runs: readonly Run[]; inputs: DashboardInputs; costModel: string }): DashboardModel {
   const { constants: c, runs, inputs } = args;
   const model: DashboardModel = {
     inputs,
     constantsLabel: args.constantsLabel,
     precision: precisionSection(c, runs, inputs),
     ptq: ptqSection(c, runs, inputs),
+    quantized: quantizedSection(runs, args.ptq),
     plan: planSection(c, inputs, args.costModel),
   };
   if (args.fit?.ok) model.fit = fitSection(args.fit);

@@ -8,6 +8,7 @@ import { type Constants, PAPER_CONSTANTS } from '../law/constants';
 import type { FitResult } from '../fit/fit';
 import type { FitOptions } from '../fit/options';
 import type { FitWorkerMessage } from '../fit/worker';
+import type { PtqReport } from '../ptq/workspace';
 import type { Run } from '../runs/run';
 import { log } from './log';
 
@@ -17,6 +18,8 @@ export type ConstantsSource = 'workspace' | 'paper';
 
 interface Stored {
   result?: FitResult;
+  /** The post-quantization predictor evaluated with the fit, when the runs record PTQ features. */
+  ptq?: PtqReport;
   source: ConstantsSource;
   /** Which runs (and values) the result was fitted on: a rescan that changes it calls for a refit. */
   signature?: string;
@@ -63,6 +66,10 @@ export class FitModel implements vscode.Disposable {
     return this.state.result;
   }
 
+  get ptq(): PtqReport | undefined {
+    return this.state.ptq;
+  }
+
   get source(): ConstantsSource {
     return this.state.source === 'workspace' && this.state.result?.ok ? 'workspace' : 'paper';
   }
@@ -88,6 +95,7 @@ export class FitModel implements vscode.Disposable {
     const started = Date.now();
     const worker = new Worker(path.join(this.extensionPath, 'dist', 'fitWorker.js'), { workerData: { runs, options } });
     let last = 0;
+    let ptq: PtqReport | undefined;
     const result = await new Promise<FitResult>((resolve, reject) => {
       const cancel = token.onCancellationRequested(() => {
         void worker.terminate();
@@ -96,10 +104,15 @@ export class FitModel implements vscode.Disposable {
       worker.on('message', (m: FitWorkerMessage) => {
         if (m.type === 'progress') {
           const fraction = m.total > 0 ? m.done / m.total : 0;
+          if (m.what === 'predictor') {
+            progress('post-quantization predictor', 0);
+            return;
+          }
           progress(m.what === 'bootstrap' ? `bootstrap ${m.done}/${m.total}` : 'fitting stages', Math.max(0, fraction * 100 - last));
           last = fraction * 100;
         } else if (m.type === 'result') {
           cancel.dispose();
+          ptq = m.ptq;
           resolve(m.result);
         } else {
           cancel.dispose();
@@ -112,7 +125,7 @@ export class FitModel implements vscode.Disposable {
       });
     }).finally(() => void worker.terminate());
     log().info(`fit: ${result.message} (${Date.now() - started} ms)`);
-    this.state = { result, source: result.ok ? 'workspace' : this.state.source, signature: runsSignature(runs) };
+    this.state = { result, ...(ptq ? { ptq } : {}), source: result.ok ? 'workspace' : this.state.source, signature: runsSignature(runs) };
     await this.memento.update(STATE_KEY, this.state);
     this.changed.fire();
     return result;

@@ -1,11 +1,12 @@
 // Export Report: the fit as Markdown for people, the runs as CSV for spreadsheets, the fit as
 // JSON for `precision-planner --fit`. Written into a new folder; nothing existing is touched.
 
+import type { PtqReport } from '../ptq/workspace';
 import { CONSTANT_NAMES, PAPER_CONSTANTS } from '../law/constants';
 import type { FitResult } from '../fit/fit';
 import type { Run } from '../runs/run';
 
-export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[], constantsLabel: string): string {
+export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[], constantsLabel: string, ptq?: PtqReport): string {
   const lines = ['# Precision Planner report', '', `Constants in use: ${constantsLabel}.`, '', `Runs found: ${runs.length} (${runs.filter((r) => r.missing.length === 0).length} complete).`, ''];
   if (!fit) return [...lines, 'No fit yet: run "Precision Planner: Fit Scaling Law".', ''].join('\n');
   lines.push(`Fit: ${fit.message}`, '', '| stage | status | points | detail |', '|---|---|---|---|');
@@ -23,7 +24,29 @@ export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[],
   const held = m.heldOut;
   if (held && 'params' in held && held.all) lines.push(`| held out: N = ${held.params} (${held.all.n}) | ${held.all.r2.toFixed(4)} | ${held.all.rmse.toFixed(4)} | ${(100 * held.all.mape).toFixed(2)}% |`);
   for (const w of fit.warnings) lines.push('', `Warning: ${w}`);
+  if (ptq) lines.push('', ...predictorMarkdown(ptq));
   return `${lines.join('\n')}\n`;
+}
+
+/** The post-quantization predictor's held-out errors beside the law's, as a report section. */
+export function predictorMarkdown(report: PtqReport): string[] {
+  const e = report.evaluation;
+  const mae = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(4));
+  const lines = [
+    '## Post-quantization loss: predictor (Xu et al.) and law',
+    '',
+    `${e.message} A random forest on ${e.features.join(', ')}, trained on every model size but one and scored on that one; the law's column adds Eq. 9's degradation to the observed pre-PTQ loss, on the evaluations it covers (integer, one scale per channel). Errors in nats per token.`,
+    '',
+    '| held-out N | evaluations | forest MAE | law MAE (n) | forest MAE on those |',
+    '|---|---|---|---|---|',
+  ];
+  for (const s of e.sizes) {
+    if (s.status === 'skipped') lines.push(`| ${s.params} | ${s.n} | skipped: ${s.reason} | | |`);
+    else lines.push(`| ${s.params} | ${s.n} | ${mae(s.forest.mae)} | ${s.baseline?.errors ? `${mae(s.baseline.errors.mae)} (${s.baseline.errors.n})` : '—'} | ${mae(s.baseline?.forestOnSame?.mae)} |`);
+  }
+  const p = e.pooled;
+  if (p.forest) lines.push(`| all | ${p.forest.n} | ${mae(p.forest.mae)} | ${p.baseline?.errors ? `${mae(p.baseline.errors.mae)} (${p.baseline.errors.n})` : '—'} | ${mae(p.baseline?.forestOnSame?.mae)} |`);
+  return lines;
 }
 
 const csvCell = (v: unknown): string => {

@@ -84,7 +84,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await view.locator('#plan-rows tr').first().waitFor({ state: 'visible', timeout: 60_000 });
     // Every chart has drawn: its canvas holds non-transparent pixels.
-    for (const id of ['chart-isoflop', 'chart-fit', 'chart-residuals', 'chart-factors', 'chart-precision-loss', 'chart-ptq']) {
+    for (const id of ['chart-isoflop', 'chart-fit', 'chart-residuals', 'chart-factors', 'chart-precision-loss', 'chart-ptq', 'chart-pareto']) {
       // A background refit may redraw a chart while it is read: look again for a few seconds.
       const pixels = () =>
         view.locator(`#${id}`).evaluate((element) => {
@@ -104,10 +104,14 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
       }
       assert.ok(painted > 500, `${id} looks blank (${painted} painted pixels)`);
     }
+    // The post-quantization predictor's held-out errors, evaluated with the fit, fill their table.
+    const predictorRow = view.locator('#predictor-rows tr').first();
+    await predictorRow.waitFor({ state: 'visible', timeout: 60_000 });
+    assert.match(await predictorRow.innerText(), /\d\.\d{4}/);
     /** Each panel of the dashboard (plan, fit, precision, PTQ) in the current theme. */
     const shootPanels = async (theme: string) => {
       await page.screenshot({ path: path.join(RESULTS, `dashboard-${theme}.png`) });
-      for (const panel of ['plan', 'fit', 'precision', 'ptq']) await view.locator(`section#${panel}`).screenshot({ path: path.join(RESULTS, `dashboard-${theme}-${panel}.png`) });
+      for (const panel of ['plan', 'fit', 'precision', 'ptq', 'quantized']) await view.locator(`section#${panel}`).screenshot({ path: path.join(RESULTS, `dashboard-${theme}-${panel}.png`) });
     };
     const before = await view.locator('#plan-rows tr').first().innerText();
     const compute = view.locator('#in-compute');
@@ -191,11 +195,11 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     await page.screenshot({ path: path.join(RESULTS, 'training-task.png') });
     await page.locator('.activitybar [aria-label^="Precision Planner"]').first().click();
     const rows = page.locator('.pane-body .monaco-list-row');
-    await rows.filter({ hasText: 'N = 12.4k' }).first().waitFor({ state: 'visible', timeout: 60_000 });
-    await rows.filter({ hasText: 'N = 12.4k' }).first().click();
+    await rows.filter({ hasText: 'N = 12.4K' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    await rows.filter({ hasText: 'N = 12.4K' }).first().click();
     const run = rows.filter({ hasText: 'L1W32-D20k-w4a4kv4' }).first();
     await run.waitFor({ state: 'visible' });
-    assert.match(await run.innerText(), /D 20\.5k · w4a4kv4 · loss \d\.\d{3} · PTQ/);
+    assert.match(await run.innerText(), /D 20\.5K · int4 · loss \d\.\d{3} · PTQ/);
     await page.screenshot({ path: path.join(RESULTS, 'training-run-in-view.png') });
   });
 });
