@@ -9,7 +9,7 @@ import { predict } from '../law/law';
 import { type CompleteRun, type Run, isComplete } from '../runs/run';
 import type { PtqSample } from './features';
 import { type ParetoPoint, paretoFrontier } from './pareto';
-import { type LeaveOneSizeOutResult, type PredictorOptions, leaveOneSizeOut } from './predictor';
+import { type LeaveOneSizeOutResult, type PredictorOptions, leaveOneSizeOut, trainPredictor } from './predictor';
 
 /** "int4-channel", "int4-g32", "mxfp4": one name per format, as the trainer and the tables say. */
 export function formatLabel(q: { format: string; bits: number; groupSize?: number | null }): string {
@@ -115,4 +115,46 @@ export function checkpointFrontier(samples: readonly PtqSample[]): { candidates:
     loss: s.loss,
   }));
   return { candidates, frontier: paretoFrontier(candidates) };
+}
+
+/** A model that was not trained: its predicted loss in each format the workspace measured. */
+export interface PlannedCheckpoint {
+  label: string;
+  params: number;
+  tokens: number;
+  format: string;
+  method: string;
+  bitsPerWeight: number;
+  /** Predicted: the law's pre-PTQ loss plus the forest's degradation. */
+  loss: number;
+  trainLoss: number;
+}
+
+/**
+ * Planned sizes on the frontier: for each (N, D), the law's pre-PTQ loss at high precision,
+ * then for each format (method, bits, block) seen in the workspace the forest's degradation, with
+ * the format's SQNR and storage averaged over the workspace's measurements of it. A planned
+ * model has no loss-landscape probe, so this forest is trained without the flatness feature.
+ */
+export function plannedCheckpoints(samples: readonly PtqSample[], constants: Constants, planned: readonly { params: number; tokens: number }[], options: Partial<PredictorOptions> = {}): PlannedCheckpoint[] {
+  if (planned.length === 0 || samples.length === 0) return [];
+  const predictor = trainPredictor(samples, { ...options, flatness: 'omit' });
+  const formats = new Map<string, PtqSample[]>();
+  for (const s of samples) {
+    const key = `${s.format}|${s.method}`;
+    formats.set(key, [...(formats.get(key) ?? []), s]);
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const out: PlannedCheckpoint[] = [];
+  for (const { params, tokens } of planned) {
+    const law = predict(constants, { params, tokens, precision: { w: 16, a: 16, kv: 16 } });
+    if (!law.ok) continue;
+    for (const group of formats.values()) {
+      const [first] = group;
+      const input = { params, trainLoss: law.trainLoss, format: first.format, method: first.method, bits: first.bits, blockSize: first.blockSize, bitsPerWeight: mean(group.map((s) => s.bitsPerWeight)), sqnrDb: mean(group.map((s) => s.sqnrDb)) };
+      if (predictor.problem(input)) continue;
+      out.push({ label: `planned N ${params.toPrecision(3)}, D ${tokens.toPrecision(3)} as ${first.format}${first.method === 'rtn' ? '' : ` (${first.method})`}`, params, tokens, format: first.format, method: first.method, bitsPerWeight: input.bitsPerWeight, loss: predictor.predict(input), trainLoss: law.trainLoss });
+    }
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { PAPER_CONSTANTS } from '../../src/law/constants';
 import { predict } from '../../src/law/law';
 import type { PtqEval, Run } from '../../src/runs/run';
-import { checkpointFrontier, formatLabel, lawBaseline, ptqSamples } from '../../src/ptq/workspace';
+import { checkpointFrontier, formatLabel, lawBaseline, plannedCheckpoints, ptqSamples } from '../../src/ptq/workspace';
 
 const part = (bits: number) => ({ bits, type: bits >= 16 ? ('fp' as const) : ('int' as const) });
 const q = (bits: number, loss: number, extra: Partial<PtqEval> = {}): PtqEval => ({ bits, type: 'int', format: 'int', method: 'rtn', groupSize: null, loss, sqnrDb: 6 * bits, bitsPerWeight: bits + 0.125, ...extra });
@@ -68,4 +68,23 @@ test('the checkpoint frontier keeps what no smaller, better checkpoint beats', (
     frontier.map((p) => p.label),
     ['small as int4-channel', 'small as int8-channel', 'large as int4-channel', 'large as int8-channel'],
   );
+});
+
+test('planned sizes get the law’s loss plus the forest’s degradation for every measured format', () => {
+  const runs = [1e6, 2e6, 4e6, 8e6].map((n, i) =>
+    run(`r${i}`, n, [q(8, 3.001 - i * 0.1), q(4, 3.05 - i * 0.1), q(3, 3.2 - i * 0.1), q(4, 3.03 - i * 0.1, { format: 'mxfp4', type: 'fp', groupSize: 32 })], { finalLoss: 3 - i * 0.1 }),
+  );
+  const { samples } = ptqSamples(runs);
+  const planned = plannedCheckpoints(samples, PAPER_CONSTANTS, [{ params: 1e8, tokens: 2e9 }], { trees: 10, minLeafSamples: 1 });
+  assert.deepEqual(planned.map((p) => p.format).sort(), ['int3-channel', 'int4-channel', 'int8-channel', 'mxfp4']);
+  const law = predict(PAPER_CONSTANTS, { params: 1e8, tokens: 2e9, precision: { w: 16, a: 16, kv: 16 } });
+  assert.ok(law.ok);
+  for (const p of planned) {
+    assert.ok(Math.abs(p.trainLoss - law.trainLoss) < 1e-12);
+    // Every measured degradation is positive, so every predicted one is.
+    assert.ok(p.loss > p.trainLoss, `${p.format}: ${p.loss} <= ${p.trainLoss}`);
+  }
+  const int3 = planned.find((p) => p.format === 'int3-channel')!;
+  const int8 = planned.find((p) => p.format === 'int8-channel')!;
+  assert.ok(int3.loss - int3.trainLoss > int8.loss - int8.trainLoss, '3 bits degrade more than 8');
 });

@@ -3,10 +3,10 @@
 
 import { formatDiagnostic } from '../../runs/diagnostics';
 import { scan } from '../../runs/discover';
-import { formatBytes, formatCount, parseBytes } from '../../runs/quantity';
+import { formatBytes, formatCount, parseBytes, parseQuantity } from '../../runs/quantity';
 import type { ErrorStats, SizeResult } from '../../ptq/predictor';
-import { bestUnder } from '../../ptq/pareto';
-import { checkpointFrontier, evaluatePtqPredictor, ptqSamples } from '../../ptq/workspace';
+import { bestUnder, paretoFrontier } from '../../ptq/pareto';
+import { checkpointFrontier, evaluatePtqPredictor, plannedCheckpoints, ptqSamples } from '../../ptq/workspace';
 import { type Io, fmt, integer, parse } from '../args';
 import { loadConstants } from '../constants';
 import { CliError } from '../errors';
@@ -19,10 +19,12 @@ export const PTQ_USAGE = `precision-planner ptq PATH... [--fit FILE | --preset p
   error beside the error of the law's degradation (Eq. 9, with the constants of --fit) on the
   same evaluations.`;
 
-export const PARETO_USAGE = `precision-planner pareto PATH... [--memory BYTES] [--json]
-  Lists the checkpoints of the runs under PATH in every format they were quantized to, and the
-  frontier of weight memory (N x bits per weight) against loss after quantization; --memory 2MB
-  names the best one that fits.`;
+export const PARETO_USAGE = `precision-planner pareto PATH... [--memory BYTES] [--plan N@D,...] [--fit FILE | --preset paper] [--json]
+  The frontier of weight memory (N x bits per weight) against loss after quantization over the
+  checkpoints of the runs under PATH in every format they were quantized to (measured), and, with
+  --plan 5M@5M,20M@20M, models of those sizes and token counts that were not trained (predicted:
+  the law's loss before quantization, the random forest's degradation for each format);
+  --memory 2MB names the best one that fits.`;
 
 const errors = (e: ErrorStats | null | undefined): string[] => (e ? [fmt(e.mae, 3), fmt(e.rmse, 3), fmt(e.maxAbsError, 3)] : ['-', '-', '-']);
 
@@ -71,8 +73,21 @@ export async function ptqCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** "5M@5M,20M@2e7": planned model sizes and their training tokens. */
+function parsePlan(text: string): { params: number; tokens: number }[] {
+  return text.split(',').map((item) => {
+    const [n, d] = item.split('@').map((x) => parseQuantity(x.trim()));
+    if (n === undefined || d === undefined) throw new CliError(`--plan: "${item}" is not N@D (for example 5M@5M)`, 2);
+    return { params: n, tokens: d };
+  });
+}
+
 export async function paretoCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, memory: { type: 'string' } }, true);
+  const { values, positionals } = parse(
+    argv,
+    { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, memory: { type: 'string' }, plan: { type: 'string' }, fit: { type: 'string' }, preset: { type: 'string' } },
+    true,
+  );
   if (values.help) return io.out(PARETO_USAGE), 0;
   if (positionals.length === 0) throw new CliError('give at least one PATH with runs', 2);
   let budget: number | undefined;
@@ -83,18 +98,21 @@ export async function paretoCommand(argv: string[], io: Io): Promise<number> {
   const { runs } = await scan(positionals);
   const { samples } = ptqSamples(runs);
   if (samples.length === 0) throw new CliError(`no PTQ evaluations with bits per weight under ${positionals.join(', ')}`);
-  const { candidates, frontier } = checkpointFrontier(samples);
+  const planned = values.plan === undefined ? [] : plannedCheckpoints(samples, loadConstants(values.preset, values.fit).constants, parsePlan(values.plan));
+  const measured = checkpointFrontier(samples).candidates.map((c) => ({ ...c, source: 'measured' }));
+  const candidates = [...measured, ...planned.map((c) => ({ ...c, runId: '', source: 'predicted' }))];
+  const frontier = paretoFrontier(candidates);
   const best = budget !== undefined ? bestUnder(frontier, budget) : undefined;
   if (values.json) {
     io.out(JSON.stringify({ candidates: candidates.length, frontier, ...(best ? { memory: budget, best } : {}) }, null, 2));
     return 0;
   }
   const lines = [
-    `${candidates.length} checkpoint(s) x format(s); ${frontier.length} on the frontier (no other is both smaller and better):`,
+    `${measured.length} measured and ${planned.length} predicted checkpoint(s); ${frontier.length} on the frontier (no other is both smaller and better):`,
     '',
     table(
-      ['memory', 'N', 'D', 'format', 'bits/weight', 'loss', 'run'],
-      frontier.map((p) => [formatBytes(p.memoryBytes), formatCount(p.params), formatCount(p.tokens), `${p.format}${p.method === 'rtn' ? '' : ` ${p.method}`}`, fmt(p.bitsPerWeight, 3), fmt(p.loss, 5), p.runId]),
+      ['memory', 'N', 'D', 'format', 'bits/weight', 'loss', 'source', 'run'],
+      frontier.map((p) => [formatBytes(p.memoryBytes), formatCount(p.params), formatCount(p.tokens), `${p.format}${p.method === 'rtn' ? '' : ` ${p.method}`}`, fmt(p.bitsPerWeight, 3), fmt(p.loss, 5), p.source, p.runId || '-']),
     ),
   ];
   if (best) lines.push('', best.candidate ? `best within ${formatBytes(budget!)}: ${best.candidate.label}, loss ${fmt(best.candidate.loss, 5)}, ${formatBytes(best.candidate.memoryBytes)}` : `nothing fits in ${formatBytes(budget!)}: ${best.reason}`);
