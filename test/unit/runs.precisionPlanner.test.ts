@@ -219,6 +219,35 @@ describe('readPrecisionPlannerRun: fixtures', () => {
 });
 
 describe('readPrecisionPlannerRun: edge cases', () => {
+  test('PTQ features (SQNR, bits per weight) and the landscape probe are read; bad ones are warnings', async () => {
+    const file = await writeRun(
+      manifest({
+        ptq: [
+          { bits: 4, type: 'fp', format: 'mxfp4', method: 'rtn', groupSize: 32, bitsPerWeight: 4.25, sqnrDb: 18.7, valLoss: 3.2 },
+          { bits: 16, type: 'int', groupSize: null, bitsPerWeight: 16.1, sqnrDb: null, valLoss: 3 },
+          { bits: 4, type: 'int', sqnrDb: 'high', bitsPerWeight: -1, valLoss: 3.1 },
+        ],
+        landscape: [{ relativeNorm: 0.01, lossIncrease: 0.0001, lossIncreaseStd: 0, directions: 2 }, { relativeNorm: 0.3, lossIncrease: null }, { relativeNorm: -1, lossIncrease: 1 }, 7],
+      }),
+    );
+    const { runs, diagnostics } = await readPrecisionPlannerRun(file);
+    const [mx, exact, bad] = runs[0].ptq;
+    assert.deepEqual([mx.format, mx.groupSize, mx.bitsPerWeight, mx.sqnrDb], ['mxfp4', 32, 4.25, 18.7]);
+    assert.deepEqual([exact.sqnrDb, exact.bitsPerWeight], [undefined, 16.1]);
+    assert.deepEqual([bad.sqnrDb, bad.bitsPerWeight, bad.loss], [undefined, undefined, 3.1]);
+    assert.deepEqual(runs[0].landscape, [{ relativeNorm: 0.01, lossIncrease: 0.0001 }]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.field, d.severity]),
+      [
+        ['ptq[2].sqnrDb', 'warning'],
+        ['ptq[2].bitsPerWeight', 'warning'],
+        ['landscape[2].relativeNorm', 'warning'],
+        ['landscape[3]', 'warning'],
+      ],
+    );
+    assert.equal(runs[0].missing.length, 0);
+  });
+
   test('valLoss null (JSON.stringify of NaN) is an error and is not replaced from metrics', async () => {
     const file = await writeRun(manifest({ valLoss: null }), '{"step": 9, "split": "val", "loss": 3.1}\n');
     const { runs, diagnostics } = await readPrecisionPlannerRun(file);
