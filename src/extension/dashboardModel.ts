@@ -9,7 +9,7 @@ import { fixedPrecisionOptimum, isLawError, plan } from '../law/plan';
 import type { FitResult } from '../fit/fit';
 import { type Run, isComplete } from '../runs/run';
 import type { PtqReport } from '../ptq/workspace';
-import { checkpointFrontier, ptqSamples } from '../ptq/workspace';
+import { checkpointFrontier, ptqSamples } from '../ptq/samples';
 import type { DashboardInputs, DashboardModel, XY } from '../../webview/protocol';
 
 const PART_NAMES: Record<string, string> = { w: 'weights', a: 'activations', kv: 'KV cache' };

@@ -2,6 +2,8 @@
 // incomplete runs with a warning and the reason. Clicking a run opens the file it came from.
 
 import * as vscode from 'vscode';
+import { lawPtqEntries } from '../fit/points';
+import { formatLabel } from '../ptq/samples';
 import type { Run } from '../runs/run';
 import { count, loss, tokens } from './format';
 import type { RunsModel } from './runsModel';
@@ -44,12 +46,24 @@ export class RunsView implements vscode.TreeDataProvider<Item> {
     }
     const { run } = item;
     const t = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
-    const ptq = run.ptq.length > 0 ? ` · PTQ ${[...run.ptq].sort((a, b) => b.bits - a.bits).map((q) => `${q.bits}b ${loss(q.loss)}`).join(', ')}` : '';
+    // The integer per-channel results (the law's) in the line; every format in the tooltip.
+    const main = lawPtqEntries(run.ptq).sort((a, b) => b.bits - a.bits);
+    const others = run.ptq.length - main.length;
+    const ptq = run.ptq.length > 0 ? ` · PTQ ${main.map((q) => `${q.bits}b ${loss(q.loss)}`).join(', ')}${others > 0 ? `${main.length > 0 ? ' ' : ''}(+${others} more)` : ''}` : '';
     t.description = `D ${run.tokens !== undefined ? tokens(run.tokens) : '?'} · ${precisionLabel(run)} · loss ${run.finalLoss !== undefined ? loss(run.finalLoss) : '?'}${ptq}`;
     const incomplete = run.missing.length > 0;
     t.iconPath = new vscode.ThemeIcon(incomplete ? 'warning' : run.unfinished ? 'debug-pause' : 'pass', incomplete ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     t.tooltip = new vscode.MarkdownString(
-      [`**${run.name}** (${run.format})`, '', `\`${run.file}\``, '', incomplete ? `Incomplete: missing ${run.missing.join(', ')}` : run.unfinished ? 'The run did not finish.' : 'Complete.'].join('\n'),
+      [
+        `**${run.name}** (${run.format})`,
+        '',
+        `\`${run.file}\``,
+        '',
+        incomplete ? `Incomplete: missing ${run.missing.join(', ')}` : run.unfinished ? 'The run did not finish.' : 'Complete.',
+        ...(run.ptq.length > 0
+          ? ['', '| after PTQ | loss | SQNR |', '|---|---|---|', ...run.ptq.map((q) => `| ${formatLabel(q)}${q.method === 'rtn' ? '' : ` ${q.method}`} | ${loss(q.loss)} | ${q.sqnrDb !== undefined ? `${q.sqnrDb.toFixed(1)} dB` : '—'} |`)]
+          : []),
+      ].join('\n'),
     );
     t.contextValue = incomplete ? 'run.incomplete' : 'run';
     const line = Math.max(0, (run.sources.finalLoss?.line ?? run.sources.params?.line ?? 1) - 1);

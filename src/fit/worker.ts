@@ -6,7 +6,8 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Run } from '../runs/run';
-import { type PtqReport, evaluatePtqPredictor, ptqSamples } from '../ptq/workspace';
+import { ptqSamples } from '../ptq/samples';
+import { type PtqReport, evaluatePtqPredictor } from '../ptq/workspace';
 import { type FitOptions } from './options';
 import { fit } from './fit';
 

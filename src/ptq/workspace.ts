@@ -1,63 +1,15 @@
-// The post-quantization predictor on a workspace's runs: samples from the runs' PTQ records,
-// the predictor's leave-one-size-out error beside the Kumar law's (Eq. 9 degradation added to the
-// observed pre-PTQ loss, so both are judged on the same thing: the loss PTQ adds), and the
-// memory-vs-loss frontier of the checkpoints the workspace has. Pure: the CLI, the fit worker and
+// The post-quantization predictor on a workspace's runs (samples.ts reads them): the
+// predictor's leave-one-size-out error beside the Kumar law's (Eq. 9 degradation added to the
+// observed pre-PTQ loss, so both are judged on the same thing: the loss PTQ adds), and
+// predictions for model sizes not trained. Pure: the CLI, the fit worker and
 // the tests call it the same way.
 
 import type { Constants } from '../law/constants';
 import { predict } from '../law/law';
 import { type CompleteRun, type Run, isComplete } from '../runs/run';
 import type { PtqSample } from './features';
-import { type ParetoPoint, paretoFrontier } from './pareto';
+import { ptqSamples, type SkippedEvaluation } from './samples';
 import { type LeaveOneSizeOutResult, type PredictorOptions, leaveOneSizeOut, trainPredictor } from './predictor';
-
-/** "int4-channel", "int4-g32", "mxfp4": one name per format, as the trainer and the tables say. */
-export function formatLabel(q: { format: string; bits: number; groupSize?: number | null }): string {
-  if (q.format === 'int' || /^u?int\d*$/.test(q.format)) return `int${q.bits}-${q.groupSize ? `g${q.groupSize}` : 'channel'}`;
-  return q.format;
-}
-
-export interface SkippedEvaluation {
-  runId: string;
-  reason: string;
-}
-
-/**
- * One sample per PTQ evaluation that carries the predictor's features (SQNR and storage), from
- * runs that finished with N, D and a loss. Evaluations without them are counted, not guessed.
- */
-export function ptqSamples(runs: readonly Run[]): { samples: PtqSample[]; skipped: SkippedEvaluation[] } {
-  const samples: PtqSample[] = [];
-  const skipped: SkippedEvaluation[] = [];
-  for (const run of runs) {
-    if (run.ptq.length === 0) continue;
-    if (!isComplete(run) || run.unfinished) {
-      skipped.push({ runId: run.id, reason: 'the run is incomplete or unfinished' });
-      continue;
-    }
-    for (const q of run.ptq) {
-      if (q.sqnrDb === undefined || q.bitsPerWeight === undefined) {
-        skipped.push({ runId: run.id, reason: `${formatLabel(q)} ${q.method}: no SQNR or bits per weight recorded` });
-        continue;
-      }
-      samples.push({
-        runId: run.id,
-        params: run.params,
-        tokens: run.tokens,
-        trainLoss: run.finalLoss,
-        format: formatLabel(q),
-        method: q.method,
-        bits: q.bits,
-        blockSize: q.groupSize ?? 0,
-        bitsPerWeight: q.bitsPerWeight,
-        sqnrDb: q.sqnrDb,
-        ...(run.landscape ? { probe: run.landscape } : {}),
-        loss: q.loss,
-      });
-    }
-  }
-  return { samples, skipped };
-}
 
 /**
  * The law's post-PTQ loss for a sample: its observed pre-PTQ loss plus Eq. 9's degradation at
@@ -85,36 +37,6 @@ export interface PtqReport {
 export function evaluatePtqPredictor(runs: readonly Run[], constants: Constants, options: Partial<PredictorOptions> = {}): PtqReport {
   const { samples, skipped } = ptqSamples(runs);
   return { samples: samples.length, skipped, evaluation: leaveOneSizeOut(samples, options, lawBaseline(constants, runs)) };
-}
-
-export interface Checkpoint {
-  label: string;
-  runId: string;
-  params: number;
-  tokens: number;
-  format: string;
-  method: string;
-  bitsPerWeight: number;
-  /** Observed validation loss after PTQ. */
-  loss: number;
-}
-
-/**
- * The checkpoints a workspace could ship — every run's weights in every format it was
- * quantized to — and the frontier of memory (N × bits per weight) against observed loss.
- */
-export function checkpointFrontier(samples: readonly PtqSample[]): { candidates: Checkpoint[]; frontier: ParetoPoint<Checkpoint>[] } {
-  const candidates = samples.map((s) => ({
-    label: `${s.runId} as ${s.format}${s.method === 'rtn' ? '' : ` (${s.method})`}`,
-    runId: s.runId,
-    params: s.params,
-    tokens: s.tokens,
-    format: s.format,
-    method: s.method,
-    bitsPerWeight: s.bitsPerWeight,
-    loss: s.loss,
-  }));
-  return { candidates, frontier: paretoFrontier(candidates) };
 }
 
 /** A model that was not trained: its predicted loss in each format the workspace measured. */

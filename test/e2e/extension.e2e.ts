@@ -180,7 +180,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
       await page.keyboard.press('Enter');
     }
     // The task's terminal opens; the run lands in runs/ and the Runs view lists it when done.
-    await page.locator('.terminal-tab, .single-terminal-tab, .terminal-tabs-entry', { hasText: 'train 1x32' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.part.panel', { hasText: 'train 1x32' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     const manifest = path.join(workspace, 'runs', 'L1W32-D20k-w4a4kv4', 'run.json');
     const deadline = Date.now() + 180_000;
     while (Date.now() < deadline) {

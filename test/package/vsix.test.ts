@@ -58,7 +58,7 @@ it('the VSIX contains exactly the bundles, trainer files, manifest, schema, icon
   ].sort());
 });
 
-it('the extension host bundle carries no TensorFlow.js: training runs in dist/train.js child processes', () => {
+it('the extension host bundle carries neither TensorFlow.js nor the random forest: they run in child processes and the fit worker', () => {
   const host = readFileSync(path.join(ROOT, 'dist', 'extension.js'), 'utf8');
   const trainer = readFileSync(path.join(ROOT, 'dist', 'train.js'), 'utf8');
   // tfjs-core registers its kernels under these names; the trainer bundle has them, the host must not.
@@ -66,4 +66,7 @@ it('the extension host bundle carries no TensorFlow.js: training runs in dist/tr
     assert.ok(trainer.includes(marker), `${marker} missing from dist/train.js`);
     assert.ok(!host.includes(marker), `dist/extension.js contains ${marker}: something in the host imports TensorFlow.js`);
   }
+  // The random forest runs in the fit worker only; activation should not load it.
+  assert.ok(!host.includes('RandomForest'), 'dist/extension.js contains the random forest');
+  assert.ok(readFileSync(path.join(ROOT, 'dist', 'fitWorker.js'), 'utf8').includes('RandomForest'));
 });

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { PAPER_CONSTANTS } from '../../src/law/constants';
 import { predict } from '../../src/law/law';
 import type { PtqEval, Run } from '../../src/runs/run';
-import { checkpointFrontier, formatLabel, lawBaseline, plannedCheckpoints, ptqSamples } from '../../src/ptq/workspace';
+import { checkpointFrontier, formatLabel, ptqSamples } from '../../src/ptq/samples';
+import { lawBaseline, plannedCheckpoints } from '../../src/ptq/workspace';
 
 const part = (bits: number) => ({ bits, type: bits >= 16 ? ('fp' as const) : ('int' as const) });
 const q = (bits: number, loss: number, extra: Partial<PtqEval> = {}): PtqEval => ({ bits, type: 'int', format: 'int', method: 'rtn', groupSize: null, loss, sqnrDb: 6 * bits, bitsPerWeight: bits + 0.125, ...extra });
