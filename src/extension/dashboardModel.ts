@@ -7,6 +7,7 @@ import { criticalTokens } from '../law/dcrit';
 import { precisionFactor, predict } from '../law/law';
 import { fixedPrecisionOptimum, isLawError, plan } from '../law/plan';
 import type { FitResult } from '../fit/fit';
+import { lawPtqEntries } from '../fit/points';
 import { type Run, isComplete } from '../runs/run';
 import type { PtqReport } from '../ptq/workspace';
 import { checkpointFrontier, ptqSamples } from '../ptq/samples';
@@ -98,7 +99,7 @@ function ptqSection(c: Constants, runs: readonly Run[], inputs: DashboardInputs)
       return d.ok ? { params, points, dcrit: { x: d.tokens, y: d.loss } } : { params, points };
     }),
     runs: complete.flatMap((r) =>
-      r.ptq
+      lawPtqEntries(r.ptq)
         .filter((q) => q.bits === post && r.precision.w.bits >= 16)
         .map((q) => ({ x: r.tokens, y: q.loss, params: r.params, label: `${r.name} · PTQ ${q.bits} bits`, file: q.source?.file ?? r.file, line: q.source?.line })),
     ),

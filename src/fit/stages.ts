@@ -67,10 +67,21 @@ function identifiableParts(points: readonly FitPoint[], candidates: readonly Par
   return { fit, shadowed };
 }
 
+/**
+ * Values that take a part out of the law: its precision factor 1 - exp(-P/gamma + n) is 1 for
+ * any P at n = -50, and its robustness factor 1 - exp(-C (P - P_post)) is 1 at C = 50. A part
+ * whose effect another part carries is set to them, so the preset's own effect for that part
+ * (and its stability threshold) does not come on top of the carrier's.
+ */
+const NEUTRAL_OFFSET = -50;
+const NEUTRAL_ROBUSTNESS = 50;
+
 interface StageInput {
   name: StageName;
   problem: Problem;
   held: Array<{ name: ConstantName; reason: string }>;
+  /** Constants this stage set to fixed values (in the shared vector) before fitting. */
+  fixed?: ConstantName[];
   /** Replace grid starts (e.g. profile out a scale constant); identity by default. */
   adjustStart?: (start: number[]) => number[];
 }
@@ -154,7 +165,7 @@ function precisionStage(points: readonly FitPoint[], base: Float64Array, options
   const { fit, shadowed } = identifiableParts(low, partsWithData);
   const held: StageReport['held'] = [];
   for (const { part, by } of shadowed) {
-    const reason = `${PART_LABEL[part]} always share the ${PART_LABEL[by]}' precision in these runs, so their effects cannot be separated: the ${PART_LABEL[by]} factor carries both`;
+    const reason = `${PART_LABEL[part]} always share the ${PART_LABEL[by]}' precision in these runs, so their effects cannot be separated: the ${PART_LABEL[by]} factor carries both, and the ${PART_LABEL[part]} factor is held at 1 (offset ${NEUTRAL_OFFSET})`;
     held.push({ name: PART_CONSTANTS[part].gamma, reason }, { name: PART_CONSTANTS[part].offset, reason });
   }
   const free: FreeParam[] = [];
@@ -171,7 +182,8 @@ function precisionStage(points: readonly FitPoint[], base: Float64Array, options
   if (low.length < needed) {
     return skipped('precision', low.length, `needs >= ${needed} low-precision training runs for ${free.length} constants; have ${low.length}`);
   }
-  return { name: 'precision', problem: makeProblem(train, 'train', base, free), held };
+  for (const { part } of shadowed) base[INDEX[PART_CONSTANTS[part].offset]] = NEUTRAL_OFFSET;
+  return { name: 'precision', problem: makeProblem(train, 'train', base, free), held, fixed: shadowed.map(({ part }) => PART_CONSTANTS[part].offset) };
 }
 
 function ptqStage(points: readonly FitPoint[], base: Float64Array): StageInput | StageReport {
@@ -196,7 +208,7 @@ function ptqStage(points: readonly FitPoint[], base: Float64Array): StageInput |
   const { fit, shadowed } = identifiableParts(ptq, lowTrained);
   for (const part of fit) free.push(param([PART_CONSTANTS[part].robust], 0.01, 20, [0.5, 2]));
   for (const { part, by } of shadowed) {
-    held.push({ name: PART_CONSTANTS[part].robust, reason: `${PART_LABEL[part]} always share the ${PART_LABEL[by]}' training precision in the PTQ runs` });
+    held.push({ name: PART_CONSTANTS[part].robust, reason: `${PART_LABEL[part]} always share the ${PART_LABEL[by]}' training precision in the PTQ runs: the ${PART_LABEL[by]}' C carries both, this one is held at ${NEUTRAL_ROBUSTNESS} (factor 1)` });
   }
   for (const part of PARTS.filter((p) => !lowTrained.includes(p))) {
     held.push({ name: PART_CONSTANTS[part].robust, reason: `no PTQ evaluation of a run trained with low-precision ${PART_LABEL[part]}` });
@@ -204,6 +216,7 @@ function ptqStage(points: readonly FitPoint[], base: Float64Array): StageInput |
   if (ptq.length < free.length + 1) {
     return skipped('ptq', ptq.length, `needs >= ${free.length + 1} PTQ evaluations for ${free.length} constants; have ${ptq.length}`);
   }
+  for (const { part } of shadowed) base[INDEX[PART_CONSTANTS[part].robust]] = NEUTRAL_ROBUSTNESS;
   const problem = makeProblem(ptq, 'ptq', base, free);
   // C_T is a pure scale: for each start of the shape parameters, put it where the median point fits.
   const adjustStart = (start: number[]): number[] => {
@@ -222,7 +235,7 @@ function ptqStage(points: readonly FitPoint[], base: Float64Array): StageInput |
     out[0] = logs.length > 0 ? logs[Math.floor(logs.length / 2)] : 0;
     return out;
   };
-  return { name: 'ptq', problem, held, adjustStart };
+  return { name: 'ptq', problem, held, adjustStart, fixed: shadowed.map(({ part }) => PART_CONSTANTS[part].robust) };
 }
 
 /** A previous fit's constants to start from; `only` skips the start grid (bootstrap replicates). */
@@ -260,6 +273,7 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
       stages.push(input);
       continue;
     }
+    for (const name of input.fixed ?? []) origin[name] = 'fixed';
     input.problem.base = vector.slice();
     const { report, vector: next } = runStage(input, options, warmStart);
     vector.set(next);

@@ -48,15 +48,15 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
   it('shows the runs in the Runs view, grouped by model size', async () => {
     await page.locator('.activitybar [aria-label^="Precision Planner"]').first().click();
     const rows = page.locator('.pane-body .monaco-list-row');
-    await rows.filter({ hasText: 'N = 30M' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await rows.filter({ hasText: 'N = 24.7K' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     const text = await page.locator('.pane-body').first().innerText();
-    for (const size of ['N = 30M', 'N = 60M', 'N = 120M', 'N = 220M']) assert.ok(text.includes(size), `${size} not in the Runs view:\n${text}`);
-    assert.equal((text.match(/18 runs/g) ?? []).length, 4);
+    for (const size of ['N = 24.7K', 'N = 98.6K', 'N = 332K', 'N = 788K']) assert.ok(text.includes(size), `${size} not in the Runs view:\n${text}`);
+    assert.equal((text.match(/12 runs/g) ?? []).length, 4);
     // Expanding a size lists its runs with D, precision, loss and PTQ results.
-    await rows.filter({ hasText: 'N = 220M' }).first().click();
-    const run = rows.filter({ hasText: 'N220M-D15B-w16a16kv16' }).first();
+    await rows.filter({ hasText: 'N = 788K' }).first().click();
+    const run = rows.filter({ hasText: 'L4W128-D600k-fp32' }).first();
     await run.waitFor({ state: 'visible' });
-    assert.match(await run.innerText(), /D 15B · bf16 · loss \d\.\d{3} · PTQ 8b/);
+    assert.match(await run.innerText(), /D 600K · fp32 · loss \d\.\d{3} · PTQ 8b \d\.\d{3}, 6b/);
     await page.screenshot({ path: path.join(RESULTS, 'runs-view.png') });
   });
 
@@ -65,17 +65,17 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     const status = page.locator('.statusbar-item', { hasText: /Precision: \d+ runs · R² 0\.\d+/ });
     await status.first().waitFor({ state: 'visible', timeout: 120_000 });
     const text = await status.first().innerText();
-    assert.match(text, /Precision: 72 runs · R² 0\.99\d/);
+    assert.match(text, /Precision: 48 runs · R² 0\.9\d\d/);
     await page.screenshot({ path: path.join(RESULTS, 'fit-status-bar.png') });
   });
 
   it('a run written into the workspace is picked up and refitted without a command', async () => {
-    const source = path.join(workspace, 'law-sampled', 'N120M-D5B-w8a8kv8', 'run.json');
+    const source = path.join(workspace, 'runs', 'L3W96-D300k-w6a6kv6', 'run.json');
     const manifest = JSON.parse(readFileSync(source, 'utf8'));
-    const dir = path.join(workspace, 'law-sampled', 'N120M-D5B-w8a8kv8-seed2');
+    const dir = path.join(workspace, 'runs', 'L3W96-D300k-w6a6kv6-seed2');
     mkdirSync(dir);
-    writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ ...manifest, name: 'N120M-D5B-w8a8kv8-seed2', valLoss: manifest.valLoss * 1.002 }, null, 2));
-    const status = page.locator('.statusbar-item', { hasText: /Precision: 73 runs · R² 0\.99\d/ });
+    writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ ...manifest, name: 'L3W96-D300k-w6a6kv6-seed2', valLoss: manifest.valLoss * 1.002 }, null, 2));
+    const status = page.locator('.statusbar-item', { hasText: /Precision: 49 runs · R² 0\.9\d\d/ });
     await status.first().waitFor({ state: 'visible', timeout: 120_000 });
   });
 
@@ -166,7 +166,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     const text = await hover.first().innerText();
     assert.match(text, /Predicted loss \d\.\d{3}/);
     assert.match(text, /after PTQ to/);
-    assert.match(text, /workspace fit \(7[23] runs/);
+    assert.match(text, /workspace fit \(4[89] runs/);
     await page.screenshot({ path: path.join(RESULTS, 'config-hover.png') });
   });
 

@@ -24,8 +24,8 @@ describe('dashboard view model', () => {
   });
 
   it('defaults to the median run size and tokens', () => {
-    assert.equal(model.inputs.params, 120e6);
-    assert.equal(model.inputs.tokens, 5e9);
+    assert.equal(model.inputs.params, 332_448);
+    assert.equal(model.inputs.tokens, 301_056);
     assert.equal(model.inputs.post, 4);
   });
 
@@ -34,7 +34,7 @@ describe('dashboard view model', () => {
     assert.ok(f);
     assert.equal(f.points.length, result.points.length);
     const held = f.points.filter((p) => p.heldOut !== undefined);
-    assert.ok(held.length > 0 && held.every((p) => p.label.startsWith('law-sampled/N220M')));
+    assert.ok(held.length > 0 && held.every((p) => p.label.startsWith('runs/L4W128')));
     assert.ok(f.points.every((p) => p.file?.endsWith('run.json')));
     const alpha = f.constants.find((c) => c.name === 'alpha');
     assert.equal(alpha?.paper, PAPER_CONSTANTS.alpha);
@@ -47,7 +47,7 @@ describe('dashboard view model', () => {
     const at8 = w?.points.find((p) => p.x === 8);
     assert.equal(at8?.y, precisionFactor(result.constants, 'w', 8));
     const loss = model.precision.loss;
-    const p16 = predict(result.constants, { params: 120e6, tokens: 5e9, precision: { w: 16, a: 16, kv: 16 } });
+    const p16 = predict(result.constants, { params: 332_448, tokens: 301_056, precision: { w: 16, a: 16, kv: 16 } });
     assert.ok(p16.ok);
     assert.equal(loss.find((x) => x.x === 16)?.y, p16.loss);
     assert.ok((loss.find((x) => x.x === 4)?.y ?? 0) > p16.loss);
@@ -55,13 +55,25 @@ describe('dashboard view model', () => {
   });
 
   it('PTQ: a line per model size with its D_crit, and the measured runs at the chosen bits', () => {
-    assert.deepEqual(model.ptq.sizes.map((s) => s.params), [30e6, 60e6, 120e6, 220e6]);
+    assert.deepEqual(model.ptq.sizes.map((s) => s.params), [24_736, 98_624, 332_448, 787_584]);
     const s = model.ptq.sizes[0];
-    const d = criticalTokens(result.constants, 30e6, { w: 16, a: 16, kv: 16 }, 4);
+    const d = criticalTokens(result.constants, 24_736, { w: 16, a: 16, kv: 16 }, 4);
     assert.ok(d.ok);
     assert.equal(s.dcrit?.x, d.tokens);
-    // 4 sizes x 3 token budgets of bf16 runs, each evaluated at 4 bits.
+    // 4 sizes x 3 token budgets of fp32 runs, each evaluated at 4 bits (integer, per channel).
     assert.equal(model.ptq.runs.length, 12);
+  });
+
+  it('quantized checkpoints: every run in every format, and a frontier ordered by memory with falling loss', () => {
+    const q = model.quantized;
+    // 48 runs x (5 integer widths + 7 formats + 2 GPTQ widths).
+    assert.equal(q.checkpoints.length, 48 * 14);
+    assert.ok(q.frontier.length > 1);
+    for (let i = 1; i < q.frontier.length; i++) {
+      assert.ok(q.frontier[i].x > q.frontier[i - 1].x && q.frontier[i].y < q.frontier[i - 1].y, `frontier point ${i}`);
+    }
+    assert.ok(q.checkpoints.every((c) => c.file?.endsWith('run.json')));
+    assert.equal(q.predictor, undefined, 'no predictor report was given');
   });
 
   it('plan: the plan and the three usual alternatives, and the iso-FLOP curve has its minimum at the plan', () => {
