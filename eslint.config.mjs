@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const coreFolders = ['src/law/**', 'src/fit/**', 'src/runs/**', 'src/train/**', 'src/ptq/**'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', '**/node_modules/**', 'out/**', 'test-results/**', '.e2e/**', 'bench/results/**', '*.vsix'] },
+  { ignores: ['dist/**', '**/node_modules/**', 'out/**', 'test-results/**', '.e2e/**', 'bench/results/**', '*.vsix', '.code-server/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,7 +8,7 @@ import type { Constants } from '../law/constants';
 import { predict } from '../law/law';
 import { type CompleteRun, type Run, isComplete } from '../runs/run';
 import type { PtqSample } from './features';
-import { ptqSamples, type SkippedEvaluation } from './samples';
+import { type Checkpoint, type SkippedEvaluation, ptqSamples } from './samples';
 import { type LeaveOneSizeOutResult, type PredictorOptions, leaveOneSizeOut, trainPredictor } from './predictor';
 
 /**
@@ -40,15 +40,8 @@ export function evaluatePtqPredictor(runs: readonly Run[], constants: Constants,
 }
 
 /** A model that was not trained: its predicted loss in each format the workspace measured. */
-export interface PlannedCheckpoint {
-  label: string;
-  params: number;
-  tokens: number;
-  format: string;
-  method: string;
-  bitsPerWeight: number;
-  /** Predicted: the law's pre-PTQ loss plus the forest's degradation. */
-  loss: number;
+export interface PlannedCheckpoint extends Omit<Checkpoint, 'runId'> {
+  /** The law's pre-PTQ loss; `loss` adds the forest's degradation to it. */
   trainLoss: number;
 }
 

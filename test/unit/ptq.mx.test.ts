@@ -3,6 +3,7 @@
 // (section 5.3: sign, exponent field with bias, mantissa field, subnormals at exponent field 0),
 // the scale rule of section 6.3 (X = 2^(floor(log2 amax) - emax_elem)), round-to-nearest-even
 // with saturation; and, for SQNR, the uniform-noise model of rounding (step^2 / 12).
+import { seededRandom } from '../../src/fit/random';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { floorLog2, roundHalfEven } from '../../src/ptq/elements';
@@ -23,17 +24,8 @@ import {
   type WeightFormat,
 } from '../../src/ptq/mx';
 
-/** Seeded uniform [0, 1) (mulberry32): the SQNR tests must not depend on the run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform [0, 1): the SQNR tests must not depend on the run. */
+const rng = seededRandom;
 
 function uniform(n: number, seed: number): Float32Array {
   const r = rng(seed);
