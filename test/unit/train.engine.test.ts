@@ -41,7 +41,7 @@ const tinyJob = (name: string, overrides: Partial<TrainJob> = {}): TrainJob => (
   evalTokens: 256,
   logEvery: 1,
   corpus: [corpus],
-  ptq: { bits: [8, 4], groups: [null, 16] },
+  ptq: { bits: [8, 4], groups: [null, 16], formats: ['mxfp4'], gptqBits: [4], probeNorms: [0.1], probeDirections: 2, calibrationTokens: 128 },
   ...overrides,
 });
 
@@ -127,7 +127,7 @@ describe('engine', () => {
     assert.ok(outcome.valLoss && outcome.valLoss > 0 && outcome.valLoss < 6);
     assert.deepEqual(
       [...new Set(events.map((e) => e.type))],
-      ['spawn', 'start', 'step', 'eval', 'ptq', 'end'],
+      ['spawn', 'start', 'step', 'eval', 'ptq', 'probe', 'end'],
     );
     const steps = events.filter((e) => e.type === 'step');
     assert.equal(steps.length, 6);
@@ -141,14 +141,20 @@ describe('engine', () => {
     assert.equal(run.tokens, 4 * 32 * 6);
     assert.deepEqual(run.precision, { w: { bits: 8, type: 'int', name: 'int8' }, a: { bits: 8, type: 'int', name: 'int8' }, kv: { bits: 8, type: 'int', name: 'int8' } });
     assert.deepEqual(
-      run.ptq.map((q) => [q.bits, q.groupSize]),
+      run.ptq.map((q) => [q.format, q.bits, q.groupSize ?? null, q.method]),
       [
-        [8, null],
-        [4, null],
-        [8, 16],
-        [4, 16],
+        ['int', 8, null, 'rtn'],
+        ['int', 4, null, 'rtn'],
+        ['int', 8, 16, 'rtn'],
+        ['int', 4, 16, 'rtn'],
+        ['mxfp4', 4, 32, 'rtn'],
+        ['int', 4, null, 'gptq'],
       ],
     );
+    // Every evaluation carries the predictor's features; the probe is one point of two directions.
+    assert.ok(run.ptq.every((q) => q.sqnrDb !== undefined && q.sqnrDb > 0 && q.bitsPerWeight !== undefined && q.bitsPerWeight > q.bits));
+    assert.equal(run.landscape?.length, 1);
+    assert.equal(run.landscape?.[0].relativeNorm, 0.1);
     assert.equal(run.curve?.length, 7); // six training steps and the final validation
     assert.ok((run.meta?.epochs as number) > 0);
   });
