@@ -13,14 +13,17 @@ const DEBOUNCE_MS = 2000;
 export function autoRefit(runs: RunsModel, fit: FitModel): vscode.Disposable {
   let timer: NodeJS.Timeout | undefined;
   let running: vscode.CancellationTokenSource | undefined;
+  let runningSignature: string | undefined;
   const refit = () => {
     const current = runs.current;
     if (!current || fit.prefersPaper) return;
     const signature = runsSignature(current.runs);
-    if (signature === '' || signature === fit.signature) return;
+    // A periodic rescan that finds the same runs must not restart a refit of them still running.
+    if (signature === '' || signature === fit.signature || signature === runningSignature) return;
     running?.cancel();
     const cancel = new vscode.CancellationTokenSource();
     running = cancel;
+    runningSignature = signature;
     const settings = readSettings();
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Precision Planner: refitting' }, async (progress) => {
       try {
@@ -28,7 +31,10 @@ export function autoRefit(runs: RunsModel, fit: FitModel): vscode.Disposable {
       } catch (error) {
         if (!(error instanceof FitCancelled)) log().error(`background refit failed: ${(error as Error).message}`);
       } finally {
-        if (running === cancel) running = undefined;
+        if (running === cancel) {
+          running = undefined;
+          runningSignature = undefined;
+        }
         cancel.dispose();
       }
     });

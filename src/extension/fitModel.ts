@@ -90,8 +90,27 @@ export class FitModel implements vscode.Disposable {
     this.changed.fire();
   }
 
-  /** Fits in a worker thread; rejects with FitCancelled when the token fires. */
-  async fit(runs: readonly Run[], options: Partial<FitOptions>, progress: (message: string, increment: number) => void, token: vscode.CancellationToken): Promise<FitResult> {
+  private inFlight?: { key: string; result: Promise<FitResult> };
+
+  /**
+   * Fits in a worker thread; rejects with FitCancelled when the token fires. A fit of the same
+   * runs with the same options already running (a background refit when the user asks) is
+   * joined rather than run twice: on two cores, two fits take twice as long each.
+   */
+  fit(runs: readonly Run[], options: Partial<FitOptions>, progress: (message: string, increment: number) => void, token: vscode.CancellationToken): Promise<FitResult> {
+    const key = `${JSON.stringify(options)}\n${runsSignature(runs)}`;
+    if (this.inFlight?.key === key) return this.inFlight.result;
+    const result = this.fitInWorker(runs, options, progress, token);
+    const entry = { key, result };
+    this.inFlight = entry;
+    const clear = (): void => {
+      if (this.inFlight === entry) this.inFlight = undefined;
+    };
+    result.then(clear, clear);
+    return result;
+  }
+
+  private async fitInWorker(runs: readonly Run[], options: Partial<FitOptions>, progress: (message: string, increment: number) => void, token: vscode.CancellationToken): Promise<FitResult> {
     const started = Date.now();
     const worker = new Worker(path.join(this.extensionPath, 'dist', 'fitWorker.js'), { workerData: { runs, options } });
     let last = 0;

@@ -148,9 +148,10 @@ class TrainingTaskProvider implements vscode.TaskProvider {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return [];
     const t = readSettings().training;
+    // Definitions carry their required properties (from the settings), as tasks.json would.
     return this.type === TRAIN_TASK
-      ? [trainingTask({ type: TRAIN_TASK }, folder, `train ${t.size} on ${t.tokens} tokens in ${t.precision}`)]
-      : [trainingTask({ type: SWEEP_TASK }, folder, `sweep ${t.sweepSizes.join(',')} × ${t.sweepTokens.join(',')} × ${t.sweepPrecisions.join(',')}`)];
+      ? [trainingTask({ type: TRAIN_TASK, size: t.size, tokens: t.tokens, precision: t.precision }, folder, `train ${t.size} on ${t.tokens} tokens in ${t.precision}`)]
+      : [trainingTask({ type: SWEEP_TASK, sizes: t.sweepSizes, tokens: t.sweepTokens, precisions: t.sweepPrecisions }, folder, `sweep ${t.sweepSizes.join(',')} × ${t.sweepTokens.join(',')} × ${t.sweepPrecisions.join(',')}`)];
   }
 
   resolveTask(task: vscode.Task): vscode.Task | undefined {

@@ -78,18 +78,25 @@ export function stopCodeServer(server: Server | undefined): void {
 }
 
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  await page
-    .locator('.quick-input-list .monaco-list-row', { hasText: title })
-    .first()
-    .waitFor({ state: 'visible', timeout: 15_000 })
-    .catch(async (e) => {
+  // The palette lists the commands known when it opens: while extensions are still being
+  // registered (a fresh window), close it and look again.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const found = await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: title })
+      .first()
+      .waitFor({ state: 'visible', timeout: 5_000 })
+      .then(() => true, () => false);
+    if (found) break;
+    if (attempt === 4) {
       await page.screenshot({ path: path.join(RESULTS, 'command-failure.png') });
-      throw e;
-    });
+      throw new Error(`command "${title}" is not in the command palette`);
+    }
+    await page.keyboard.press('Escape');
+  }
   await page.keyboard.press('Enter');
 }
 

@@ -193,7 +193,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     }
     assert.equal(JSON.parse(readFileSync(manifest, 'utf8')).status, 'complete');
     await page.screenshot({ path: path.join(RESULTS, 'training-task.png') });
-    await page.locator('.activitybar [aria-label^="Precision Planner"]').first().click();
+    // The Runs view is still open from the first test (clicking its icon again would hide it).
     const rows = page.locator('.pane-body .monaco-list-row');
     await rows.filter({ hasText: 'N = 12.4K' }).first().waitFor({ state: 'visible', timeout: 60_000 });
     await rows.filter({ hasText: 'N = 12.4K' }).first().click();
