@@ -12,7 +12,7 @@ import type { Diagnostic, Severity } from './diagnostics';
 import { PRECISION_NAMES, parsePrecision, parseTrainingPrecision, precisionFromBits } from './precision';
 import { parseQuantity } from './quantity';
 import { DEFAULT_MAX_CURVE_POINTS, MAX_SPLITS, StrideDecimator, shareBudget, thin } from './readers/metricsJsonl';
-import type { CurvePoint, PartPrecision, PtqEval, SourceRef, TrainingPrecision } from './run';
+import type { CurvePoint, PartPrecision, PtqEval, Run, SourceRef, TrainingPrecision } from './run';
 import { BINARY_SNIFF_BYTES, binaryMessage, lineAt, lineStarts, sniffBinary } from './text';
 import { describeValue, diagnostic } from './validate';
 
@@ -45,6 +45,13 @@ export interface ConfigFacts {
   precision?: Found<TrainingPrecision>;
   ptq: PtqEval[];
   diagnostics: Diagnostic[];
+}
+
+/** Puts the N, D and precision a config gave on the run, each with where it was found. */
+export function applyFacts(run: Pick<Run, 'params' | 'tokens' | 'precision' | 'sources'>, facts: ConfigFacts): void {
+  if (facts.params) [run.params, run.sources.params] = [facts.params.value, facts.params.source];
+  if (facts.tokens) [run.tokens, run.sources.tokens] = [facts.tokens.value, facts.tokens.source];
+  if (facts.precision) [run.precision, run.sources.precision] = [facts.precision.value, facts.precision.source];
 }
 
 /** Configs are kilobytes; a file this large is not one and is not loaded whole. */

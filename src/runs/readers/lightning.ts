@@ -9,6 +9,7 @@ import { parse } from 'csv-parse';
 import { normaliseKey } from '../aliases';
 import {
   type ConfigEntry,
+  applyFacts,
   KeyedCurves,
   type LocatedValue,
   describeNumber,
@@ -271,9 +272,6 @@ export async function readLightningRun(csvPath: string, context: ReadContext): P
     const why = columns?.val === undefined ? `no validation loss column (looked for ${context.aliases.loss.slice(0, 5).join(', ')}, …; the columns are ${csv.header.slice(0, 8).join(', ')}${csv.header.length > 8 ? ', …' : ''})` : `the ${columns.val} column has no values`;
     diagnostics.push(diagnostic(file, 1, 'finalLoss', `${METRICS_CSV} has ${why}; the run has no final loss`, 'warning'));
   }
-  if (facts.params) sources.params = facts.params.source;
-  if (facts.tokens) sources.tokens = facts.tokens.source;
-  if (facts.precision) sources.precision = facts.precision.source;
 
   const meta: Record<string, unknown> = { rows: csv.rows };
   if (csv.lastStep !== undefined) meta.lastStep = csv.lastStep;
@@ -289,9 +287,7 @@ export async function readLightningRun(csvPath: string, context: ReadContext): P
     sources,
     meta,
   };
-  if (facts.params) run.params = facts.params.value;
-  if (facts.tokens) run.tokens = facts.tokens.value;
-  if (facts.precision) run.precision = facts.precision.value;
+  applyFacts(run, facts);
   if (finalLoss !== undefined) run.finalLoss = finalLoss;
   if (columns && (columns.val !== undefined || columns.train !== undefined)) run.curve = csv.curves.curve([columns.val, columns.train]);
   return { runs: [withMissing(run)], diagnostics, inputs };

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { normaliseKey } from '../aliases';
 import {
   type ConfigEntry,
+  applyFacts,
   KeyedCurves,
   describeNumber,
   findConfigFacts,
@@ -265,9 +266,6 @@ export async function readMlflowRun(metaPath: string, context: ReadContext): Pro
     const severity: Severity = unfinished ? 'info' : 'warning';
     diagnostics.push(diagnostic(file, undefined, 'finalLoss', `no validation loss among the run's metrics (looked for ${context.aliases.loss.slice(0, 5).join(', ')}, …)`, severity));
   }
-  if (facts.params) sources.params = facts.params.source;
-  if (facts.tokens) sources.tokens = facts.tokens.source;
-  if (facts.precision) sources.precision = facts.precision.source;
 
   const runMeta: Record<string, unknown> = { status, runId: runIdText };
   if (experimentName) runMeta.experiment = experimentName;
@@ -286,9 +284,7 @@ export async function readMlflowRun(metaPath: string, context: ReadContext): Pro
     sources,
     meta: runMeta,
   };
-  if (facts.params) run.params = facts.params.value;
-  if (facts.tokens) run.tokens = facts.tokens.value;
-  if (facts.precision) run.precision = facts.precision.value;
+  applyFacts(run, facts);
   if (finalLoss !== undefined) run.finalLoss = finalLoss;
   if (keys.val !== undefined || keys.train !== undefined) run.curve = curves.curve([keys.val, keys.train]);
   if (unfinished) run.unfinished = true;

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { type AliasTable, normaliseKey } from '../aliases';
 import {
   type ConfigEntry,
+  applyFacts,
   TRAIN_LOSS_NAMES,
   findConfigFacts,
   jsonEntries,
@@ -594,9 +595,6 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
     const what = scan.scalars === 0 ? 'no scalars' : `no validation loss among the scalars (looked for ${context.aliases.loss.slice(0, 5).join(', ')}, …; the tags are ${tags.join(', ')}${scan.tags.size > tags.length ? ', …' : ''})`;
     diagnostics.push(diagnostic(owner.file, undefined, 'finalLoss', `${eventWords} hold${read.length === 1 ? 's' : ''} ${what}${trainNote}; the run has no final loss`, 'warning'));
   }
-  if (facts.params) sources.params = facts.params.source;
-  if (facts.tokens) sources.tokens = facts.tokens.source;
-  if (facts.precision) sources.precision = facts.precision.source;
 
   // A cut record in the newest file of a split is where the writer stopped; one in an older file
   // was followed by a restart.
@@ -625,9 +623,7 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
     sources,
     meta,
   };
-  if (facts.params) run.params = facts.params.value;
-  if (facts.tokens) run.tokens = facts.tokens.value;
-  if (facts.precision) run.precision = facts.precision.value;
+  applyFacts(run, facts);
   if (finalLoss !== undefined) run.finalLoss = finalLoss;
   if (val !== undefined || train !== undefined) run.curve = curveOf(scan, [val, train], maxPoints);
   if (unfinished) run.unfinished = true;

@@ -9,6 +9,7 @@ import type { Node as JsonNode } from 'jsonc-parser';
 import { normaliseKey } from '../aliases';
 import {
   type ConfigEntry,
+  applyFacts,
   KeyedCurves,
   type LocatedValue,
   countOf,
@@ -276,9 +277,6 @@ export async function readWandbRun(summaryPath: string, context: ReadContext): P
     }
   }
 
-  if (facts.params) sources.params = facts.params.source;
-  if (facts.tokens) sources.tokens = facts.tokens.source;
-  if (facts.precision) sources.precision = facts.precision.source;
 
   const meta: Record<string, unknown> = {};
   if (folder) {
@@ -307,9 +305,7 @@ export async function readWandbRun(summaryPath: string, context: ReadContext): P
     sources,
     meta,
   };
-  if (facts.params) run.params = facts.params.value;
-  if (facts.tokens) run.tokens = facts.tokens.value;
-  if (facts.precision) run.precision = facts.precision.value;
+  applyFacts(run, facts);
   if (finalLoss !== undefined) run.finalLoss = finalLoss;
   if (history) run.curve = history.curves.curve([keys.val, keys.train]);
   if (status.unfinished) run.unfinished = true;
