@@ -1,14 +1,15 @@
 // Train a Run and Launch a Sweep: ask for what the settings do not fix, then start the task.
 // Both refuse in an untrusted workspace, with a way to manage trust.
 
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { compactCount, parseSize } from '../train/engine';
+import { type SweepGrid, compactCount, parseSize } from '../train/engine';
 import { parseQuantSpec } from '../train/formats';
-import { describeGrid, gridFromArgs } from '../train/options';
+import { describeGrid } from '../train/options';
 import { parseQuantity } from '../runs/quantity';
 import { log } from './log';
 import { readSettings } from './settings';
-import { SWEEP_TASK, TRAIN_TASK } from './trainingDefinition';
+import { type Definition, SWEEP_TASK, TRAIN_TASK, jobsForDefinition } from './trainingDefinition';
 import { UNTRUSTED_MESSAGE, trainingTask } from './trainingTasks';
 
 const MANAGE_TRUST = 'Manage Workspace Trust';
@@ -85,13 +86,14 @@ async function launchSweep(): Promise<void> {
     task = picked.task;
   }
   if (!task) return;
-  const t = readSettings().training;
-  const def = task.definition as Record<string, unknown>;
-  // The size of the sweep before it starts: a grid grows fast.
-  const list = (v: unknown, fallback: string[]): string[] => (v === undefined ? fallback : Array.isArray(v) ? v.map(String) : String(v).split(','));
+  // The size of the sweep before it starts (a grid grows fast), read as the task will read it.
+  const folder = typeof task.scope === 'object' ? task.scope.uri.fsPath : vscode.workspace.workspaceFolders![0].uri.fsPath;
   let runs: string[];
+  let outDir: string;
   try {
-    runs = describeGrid(gridFromArgs({ sizes: list(def.sizes, t.sweepSizes), tokens: list(def.tokens, t.sweepTokens), precisions: list(def.precisions, t.sweepPrecisions), seeds: def.seeds === undefined ? undefined : list(def.seeds, []) }));
+    const grid = jobsForDefinition(task.definition as Definition, folder, readSettings().training).jobs as SweepGrid;
+    runs = describeGrid(grid);
+    outDir = path.relative(folder, grid.outDir) || '.';
   } catch (error) {
     void vscode.window.showErrorMessage(`Precision Planner: the sweep "${task.name}" is not valid: ${(error as Error).message}`);
     return;
@@ -99,7 +101,7 @@ async function launchSweep(): Promise<void> {
   const launch = 'Launch';
   const answer = await vscode.window.showInformationMessage(
     `Launch a sweep of ${runs.length} run(s)?`,
-    { modal: true, detail: `${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${def.out ?? t.outDir}". Complete runs are kept.` },
+    { modal: true, detail: `${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${outDir}". Complete runs are kept.` },
     launch,
   );
   if (answer !== launch) return;

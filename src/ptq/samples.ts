@@ -71,7 +71,13 @@ export interface Checkpoint {
  * quantized to — and the frontier of memory (N × bits per weight) against observed loss.
  */
 export function checkpointFrontier(samples: readonly PtqSample[]): { candidates: Checkpoint[]; frontier: ParetoPoint<Checkpoint>[] } {
-  const candidates = samples.map((s) => ({
+  const candidates = checkpoints(samples);
+  return { candidates, frontier: paretoFrontier(candidates) };
+}
+
+/** Every run's weights in every format it was quantized to, with the loss measured after. */
+export function checkpoints(samples: readonly PtqSample[]): Checkpoint[] {
+  return samples.map((s) => ({
     label: `${s.runId} as ${s.format}${s.method === 'rtn' ? '' : ` (${s.method})`}`,
     runId: s.runId,
     params: s.params,
@@ -81,5 +87,4 @@ export function checkpointFrontier(samples: readonly PtqSample[]): { candidates:
     bitsPerWeight: s.bitsPerWeight,
     loss: s.loss,
   }));
-  return { candidates, frontier: paretoFrontier(candidates) };
 }

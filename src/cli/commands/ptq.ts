@@ -6,7 +6,7 @@ import { scan } from '../../runs/discover';
 import { formatBytes, formatCount, parseBytes, parseQuantity } from '../../runs/quantity';
 import type { ErrorStats, SizeResult } from '../../ptq/predictor';
 import { bestUnder, paretoFrontier } from '../../ptq/pareto';
-import { checkpointFrontier, ptqSamples } from '../../ptq/samples';
+import { checkpoints, ptqSamples } from '../../ptq/samples';
 import { evaluatePtqPredictor, plannedCheckpoints } from '../../ptq/workspace';
 import { type Io, fmt, integer, parse } from '../args';
 import { loadConstants } from '../constants';
@@ -100,7 +100,7 @@ export async function paretoCommand(argv: string[], io: Io): Promise<number> {
   const { samples } = ptqSamples(runs);
   if (samples.length === 0) throw new CliError(`no PTQ evaluations with bits per weight under ${positionals.join(', ')}`);
   const planned = values.plan === undefined ? [] : plannedCheckpoints(samples, loadConstants(values.preset, values.fit).constants, parsePlan(values.plan));
-  const measured = checkpointFrontier(samples).candidates.map((c) => ({ ...c, source: 'measured' }));
+  const measured = checkpoints(samples).map((c) => ({ ...c, source: 'measured' }));
   const candidates = [...measured, ...planned.map((c) => ({ ...c, runId: '', source: 'predicted' }))];
   const frontier = paretoFrontier(candidates);
   const best = budget !== undefined ? bestUnder(frontier, budget) : undefined;
