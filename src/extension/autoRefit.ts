@@ -27,7 +27,14 @@ export function autoRefit(runs: RunsModel, fit: FitModel): vscode.Disposable {
     const settings = readSettings();
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Precision Planner: refitting' }, async (progress) => {
       try {
-        await fit.fit(current.runs, { bootstrap: settings.fitBootstrap, loss: settings.fitLoss }, (message) => progress.report({ message }), cancel.token);
+        const result = await fit.fit(current.runs, { bootstrap: settings.fitBootstrap, loss: settings.fitLoss }, (message) => progress.report({ message }), cancel.token);
+        // A refit that is not adopted must say so: the constants in use stay what they were.
+        if (!result.ok && result.rejected) {
+          void vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.label}.`, 'Show Fit Report').then((choice) => {
+            if (choice) void vscode.commands.executeCommand('precisionPlanner.showFitSummary');
+          });
+        }
+        await fit.predictor;
       } catch (error) {
         if (!(error instanceof FitCancelled)) log().error(`background refit failed: ${(error as Error).message}`);
       } finally {

@@ -8,11 +8,24 @@ import { isLawError, plan } from '../law/plan';
 import { isComplete } from '../runs/run';
 import { parseQuantity } from '../runs/quantity';
 import { FitCancelled, type FitModel } from './fitModel';
+import { writeReport } from './exportReport';
+import { fitSummary } from './fitSummary';
 import { bits, count, flops, loss, tokens } from './format';
 import { log } from './log';
 import { reportMarkdown, runsCsv } from './report';
 import type { RunsModel } from './runsModel';
 import { readSettings } from './settings';
+
+const VIEW_ACTIONS = ['Show Dashboard', 'Show Fit Report'] as const;
+
+async function offerViews(choice: Thenable<string | undefined>): Promise<void> {
+  const picked = await choice;
+  if (picked === 'Show Dashboard') await vscode.commands.executeCommand('precisionPlanner.showDashboard');
+  else if (picked === 'Show Fit Report') await vscode.commands.executeCommand('precisionPlanner.showFitSummary');
+}
+
+/** Show Fit Report's document: read-only, so closing it never asks to save. */
+export const REPORT_URI = vscode.Uri.from({ scheme: 'precision-planner', path: '/Fit Report.md' });
 
 export function registerCommands(context: vscode.ExtensionContext, runs: RunsModel, fit: FitModel): vscode.Disposable[] {
   const fitCommand = async () => {
@@ -27,12 +40,10 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
       const settings = readSettings();
       try {
         const result = await fit.fit(scanned.runs, { bootstrap: settings.fitBootstrap, loss: settings.fitLoss }, (message, increment) => progress.report({ message, increment }), token);
-        if (result.ok) {
-          const r2 = result.metrics.all?.r2;
-          void vscode.window.showInformationMessage(`Precision Planner: ${result.message}. R² ${r2 !== undefined ? r2.toFixed(3) : '?'}${result.warnings.length > 0 ? ` (${result.warnings.length} warning(s), see the report)` : ''}.`);
-        } else {
-          void vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.label}.`);
-        }
+        if (result.ok) void offerViews(vscode.window.showInformationMessage(`Precision Planner: ${fitSummary(result)}`, ...VIEW_ACTIONS));
+        else void offerViews(vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.label}.`, ...VIEW_ACTIONS));
+        // The law is in use from here on; the notification stays for the predictor, which can be cancelled alone.
+        await fit.predictor;
       } catch (error) {
         if (error instanceof FitCancelled) return;
         log().error(`fit failed: ${(error as Error).stack ?? error}`);
@@ -73,23 +84,26 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
     const folders = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
     if (!folders || folders.length === 0) return;
     const scanned = runs.current ?? (await runs.rescan());
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-    const dir = path.join(folders[0].fsPath, `precision-report-${stamp}`);
+    let dir: string;
     try {
-      await fs.mkdir(dir, { recursive: false });
-      await fs.writeFile(path.join(dir, 'report.md'), reportMarkdown(fit.result, scanned.runs, fit.label, fit.ptq));
-      await fs.writeFile(path.join(dir, 'runs.csv'), runsCsv(scanned.runs));
-      if (fit.result) await fs.writeFile(path.join(dir, 'fit.json'), `${JSON.stringify(fit.result, null, 2)}\n`);
+      dir = await writeReport(folders[0].fsPath, { markdown: reportMarkdown(fit.result, scanned.runs, fit.label, fit.ptq, fit.rejected?.message), csv: runsCsv(scanned.runs), fit: fit.result });
     } catch (error) {
-      void vscode.window.showErrorMessage(`Precision Planner: could not write the report to ${dir}: ${(error as Error).message}`);
+      void vscode.window.showErrorMessage(`Precision Planner: could not write the report into ${folders[0].fsPath}: ${(error as Error).message}`);
       return;
     }
     const open = await vscode.window.showInformationMessage(`Precision Planner: report written to ${dir}`, 'Open Report');
     if (open) await vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, 'report.md')));
   };
 
+  // A content provider's documents are read-only; it is asked again when the fit changes.
+  const reportChanged = new vscode.EventEmitter<vscode.Uri>();
+  const reportProvider: vscode.TextDocumentContentProvider = {
+    onDidChange: reportChanged.event,
+    provideTextDocumentContent: () => reportMarkdown(fit.result, runs.current?.runs ?? [], fit.label, fit.ptq, fit.rejected?.message),
+  };
   const showReport = async () => {
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: reportMarkdown(fit.result, runs.current?.runs ?? [], fit.label, fit.ptq) });
+    const doc = await vscode.workspace.openTextDocument(REPORT_URI);
+    await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
     await vscode.window.showTextDocument(doc, { preview: true });
   };
 
@@ -106,6 +120,9 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
   };
 
   return [
+    reportChanged,
+    vscode.workspace.registerTextDocumentContentProvider(REPORT_URI.scheme, reportProvider),
+    fit.onDidChange(() => reportChanged.fire(REPORT_URI)),
     vscode.commands.registerCommand('precisionPlanner.openExample', openExample),
     vscode.commands.registerCommand('precisionPlanner.fit', fitCommand),
     vscode.commands.registerCommand('precisionPlanner.rescan', () => runs.rescan()),

@@ -77,7 +77,9 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const a = this.analyse(document);
     if (!a || !this.recognisedLines(a.config).has(position.line + 1)) return undefined;
-    const md = new vscode.MarkdownString(a.result.ok ? hoverMarkdown(a.result.prediction, this.fit.label) : `Precision Planner: no prediction — ${a.result.message}.`);
+    const md = new vscode.MarkdownString(
+      a.result.ok ? hoverMarkdown(a.result.prediction, this.fit.label, { omitWarnings: position.line === this.warningLine(document, a) }) : `Precision Planner: no prediction — ${a.result.message}.`,
+    );
     return new vscode.Hover(md, document.lineAt(position.line).range);
   }
 
@@ -99,12 +101,17 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
       this.warnings.delete(document.uri);
       return;
     }
-    const anchor = a.result.ok ? a.config.tokens?.lines[0] : (a.config.precision?.lines[0] ?? a.config.tokens?.lines[0]);
-    const line = Math.min(Math.max(0, (anchor ?? 1) - 1), document.lineCount - 1);
+    const line = this.warningLine(document, a);
     this.warnings.set(
       document.uri,
       messages.map((w) => Object.assign(new vscode.Diagnostic(document.lineAt(line).range, w, vscode.DiagnosticSeverity.Warning), { source: 'Precision Planner' })),
     );
+  }
+
+  /** The (0-based) line whose diagnostics carry the config's warnings. */
+  private warningLine(document: vscode.TextDocument, a: Analysis): number {
+    const anchor = a.result.ok ? a.config.tokens?.lines[0] : (a.config.precision?.lines[0] ?? a.config.tokens?.lines[0]);
+    return Math.min(Math.max(0, (anchor ?? 1) - 1), document.lineCount - 1);
   }
 
   private refreshAll(): void {

@@ -36,6 +36,8 @@ export interface ConfigPrediction {
   inference?: { bits: number; loss: number; delta: number; dcrit?: number };
   ptq: PtqLine[];
   compute: number;
+  /** How `compute` was counted (the cost model's label, e.g. "6ND x P/16"). */
+  computeModel: string;
   optimal?: { params: number; tokens: number; bits: number; loss: number; margin: number };
   /** Problems worth a warning in the editor. */
   warnings: string[];
@@ -89,7 +91,7 @@ export function predictConfig(config: TrainingConfig, ctx: PredictionContext): C
     optimal = { params: best.params, tokens: best.tokens, bits: best.precision.w, loss: best.loss, margin: base.loss - best.loss };
   }
   const interval = ctx.fit ? lossInterval(ctx.fit, { params, tokens, precision }) : undefined;
-  const prediction: ConfigPrediction = { params, tokens, precision, loss: base.loss, trainLoss: base.trainLoss, nEffRatio: base.nEffRatio, ptq, compute, warnings };
+  const prediction: ConfigPrediction = { params, tokens, precision, loss: base.loss, trainLoss: base.trainLoss, nEffRatio: base.nEffRatio, ptq, compute, computeModel: cost.label, warnings };
   if (interval) prediction.interval = interval;
   if (inference) prediction.inference = inference;
   if (optimal) prediction.optimal = optimal;

@@ -9,6 +9,7 @@ import type { FitResult } from '../fit/fit';
 import type { FitOptions } from '../fit/options';
 import type { FitWorkerMessage } from '../fit/worker';
 import type { PtqReport } from '../ptq/workspace';
+import { pointsFromRuns } from '../fit/points';
 import type { Run } from '../runs/run';
 import { log } from './log';
 
@@ -17,18 +18,26 @@ const STATE_KEY = 'precisionPlanner.fit';
 export type ConstantsSource = 'workspace' | 'paper';
 
 interface Stored {
+  /** The fit predictions use when the source is 'workspace'. */
   result?: FitResult;
-  /** The post-quantization predictor evaluated with the fit, when the runs record PTQ features. */
+  /** The post-quantization predictor evaluated after that fit, when the runs record PTQ features. */
   ptq?: PtqReport;
   source: ConstantsSource;
-  /** Which runs (and values) the result was fitted on: a rescan that changes it calls for a refit. */
+  /** Which runs (and values) were last fitted: a rescan that changes it calls for a refit. */
   signature?: string;
+  /** The last fit that was not used (the constants above were kept), and why. */
+  rejected?: { message: string; runs: number };
 }
 
-/** A short fingerprint of the complete runs and the values the fit uses. */
+/**
+ * A short fingerprint of the data a fit uses: the runs that give it points (complete and
+ * finished; a running run's curve changes with every flush and must not trigger refits) and
+ * their values.
+ */
 export function runsSignature(runs: readonly Run[]): string {
+  const used = new Set(pointsFromRuns(runs).points.map((p) => p.runId));
   return runs
-    .filter((r) => r.missing.length === 0)
+    .filter((r) => used.has(r.id))
     .map((r) => `${r.id}|${r.params}|${r.tokens}|${r.finalLoss}|${r.precision?.w.bits},${r.precision?.a.bits},${r.precision?.kv.bits}|${r.ptq.map((q) => `${q.bits}:${q.loss}`).join(',')}`)
     .sort()
     .join('\n');
@@ -70,6 +79,18 @@ export class FitModel implements vscode.Disposable {
     return this.state.ptq;
   }
 
+  /** The last fit that was not adopted, and why; cleared by the next adopted fit. */
+  get rejected(): Stored['rejected'] {
+    return this.state.rejected;
+  }
+
+  /** Resolves when the post-quantization predictor of the latest fit is done (or was cancelled). */
+  get predictor(): Promise<void> | undefined {
+    return this.pendingPredictor;
+  }
+
+  private pendingPredictor?: Promise<void>;
+
   get source(): ConstantsSource {
     return this.state.source === 'workspace' && this.state.result?.ok ? 'workspace' : 'paper';
   }
@@ -110,44 +131,84 @@ export class FitModel implements vscode.Disposable {
     return result;
   }
 
-  private async fitInWorker(runs: readonly Run[], options: Partial<FitOptions>, progress: (message: string, increment: number) => void, token: vscode.CancellationToken): Promise<FitResult> {
+  /**
+   * The law's result resolves as soon as the worker posts it; the predictor goes on in the same
+   * worker (see `predictor`), reporting through the same progress callback, until it is done or
+   * the token fires. Progress increments add up to 100: 70 for the law, 30 for the predictor.
+   */
+  private fitInWorker(runs: readonly Run[], options: Partial<FitOptions>, progress: (message: string, increment: number) => void, token: vscode.CancellationToken): Promise<FitResult> {
     const started = Date.now();
     const worker = new Worker(path.join(this.extensionPath, 'dist', 'fitWorker.js'), { workerData: { runs, options } });
-    let last = 0;
-    let ptq: PtqReport | undefined;
-    const result = await new Promise<FitResult>((resolve, reject) => {
-      const cancel = token.onCancellationRequested(() => {
+    let shown = 0;
+    const advance = (message: string, percent: number) => {
+      progress(message, Math.max(0, percent - shown));
+      shown = Math.max(shown, percent);
+    };
+    let finishPredictor: () => void = () => undefined;
+    const predictor = new Promise<void>((resolve) => (finishPredictor = resolve));
+    this.pendingPredictor = predictor;
+    let law: FitResult | undefined;
+    return new Promise<FitResult>((resolve, reject) => {
+      const end = () => {
+        cancel.dispose();
         void worker.terminate();
-        reject(new FitCancelled());
+        finishPredictor();
+        if (this.pendingPredictor === predictor) this.pendingPredictor = undefined;
+      };
+      const cancel = token.onCancellationRequested(() => {
+        if (law) log().info('fit: post-quantization predictor cancelled; the law\'s fit is kept');
+        else reject(new FitCancelled());
+        end();
       });
       worker.on('message', (m: FitWorkerMessage) => {
         if (m.type === 'progress') {
           const fraction = m.total > 0 ? m.done / m.total : 0;
-          if (m.what === 'predictor') {
-            progress('post-quantization predictor', 0);
-            return;
-          }
-          progress(m.what === 'bootstrap' ? `bootstrap ${m.done}/${m.total}` : 'fitting stages', Math.max(0, fraction * 100 - last));
-          last = fraction * 100;
+          if (m.what === 'predictor') advance(`post-quantization predictor: ${m.done} of ${m.total} model sizes held out`, 70 + 30 * fraction);
+          else advance(m.what === 'bootstrap' ? `bootstrap ${m.done}/${m.total}` : 'fitting stages', 70 * fraction);
         } else if (m.type === 'result') {
-          cancel.dispose();
-          ptq = m.ptq;
-          resolve(m.result);
+          law = m.result;
+          log().info(`fit: ${m.result.message} (${Date.now() - started} ms)`);
+          void this.adopt(m.result, runs).then(() => resolve(m.result), reject);
+          if (m.predictor) advance('post-quantization predictor', 70);
+          else end();
+        } else if (m.type === 'ptq') {
+          if (m.error) log().warn(`fit: the post-quantization predictor failed: ${m.error}`);
+          else log().info(`fit: post-quantization predictor evaluated (${Date.now() - started} ms after the fit started)`);
+          if (m.ptq && law) void this.attachPredictor(m.ptq, law);
+          end();
         } else {
-          cancel.dispose();
           reject(new Error(m.message));
+          end();
         }
       });
       worker.on('error', (error) => {
-        cancel.dispose();
-        reject(error);
+        if (!law) reject(error);
+        end();
       });
-    }).finally(() => void worker.terminate());
-    log().info(`fit: ${result.message} (${Date.now() - started} ms)`);
-    this.state = { result, ...(ptq ? { ptq } : {}), source: result.ok ? 'workspace' : this.state.source, signature: runsSignature(runs) };
+      worker.on('exit', () => {
+        if (!law) reject(new Error('the fit worker stopped without a result'));
+        end();
+      });
+    });
+  }
+
+  /**
+   * A usable fit becomes the constants in use; one that is not keeps the previous constants and
+   * says why (`rejected`). Either way its runs are remembered, so the same data are not refitted.
+   */
+  private async adopt(result: FitResult, runs: readonly Run[]): Promise<void> {
+    const signature = runsSignature(runs);
+    this.state = result.ok ? { result, source: 'workspace', signature } : { ...this.state, signature, rejected: { message: result.message, runs: result.data.runs } };
     await this.memento.update(STATE_KEY, this.state);
     this.changed.fire();
-    return result;
+  }
+
+  /** The predictor's report joins the fit it was evaluated with, if that fit is still the one in use. */
+  private async attachPredictor(ptq: PtqReport, fitted: FitResult): Promise<void> {
+    if (this.state.result !== fitted) return;
+    this.state = { ...this.state, ptq };
+    await this.memento.update(STATE_KEY, this.state);
+    this.changed.fire();
   }
 
   dispose(): void {

@@ -6,8 +6,10 @@ import { CONSTANT_NAMES, PAPER_CONSTANTS } from '../law/constants';
 import type { FitResult } from '../fit/fit';
 import type { Run } from '../runs/run';
 
-export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[], constantsLabel: string, ptq?: PtqReport): string {
-  const lines = ['# Precision Planner report', '', `Constants in use: ${constantsLabel}.`, '', `Runs found: ${runs.length} (${runs.filter((r) => r.missing.length === 0).length} complete).`, ''];
+export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[], constantsLabel: string, ptq?: PtqReport, rejected?: string): string {
+  const lines = ['# Precision Planner report', '', `Constants in use: ${constantsLabel}.`, ''];
+  if (rejected) lines.push(`The latest fit was not used: ${rejected}.`, '');
+  lines.push(`Runs found: ${runs.length} (${runs.filter((r) => r.missing.length === 0).length} complete).`, '');
   if (!fit) return [...lines, 'No fit yet: run "Precision Planner: Fit Scaling Law".', ''].join('\n');
   lines.push(`Fit: ${fit.message}`, '', '| stage | status | points | detail |', '|---|---|---|---|');
   for (const s of fit.stages) lines.push(`| ${s.name} | ${s.status} | ${s.points} | ${s.status === 'fitted' ? [...new Set(s.fitted)].join(', ') : (s.reason ?? '')} |`);

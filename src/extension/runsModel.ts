@@ -78,9 +78,14 @@ export class RunsModel implements vscode.Disposable {
     const message = `scan: ${result.runs.length} runs in ${result.files} files (${result.cached} read from the cache), ${result.diagnostics.length} problems, ${Date.now() - started} ms`;
     if (result.cached < result.files || result.runs.length !== this.current?.runs.length) log().info(message);
     else log().debug(message);
-    this.publish(result.diagnostics);
+    const unchanged = this.current !== undefined && sameScan(this.current, result);
     this.current = result;
-    this.changed.fire(result);
+    // A periodic rescan that finds what the last one found changes nothing downstream: no
+    // Problems refresh, no rebuilt tree or dashboard, no refit check.
+    if (!unchanged) {
+      this.publish(result.diagnostics);
+      this.changed.fire(result);
+    }
     return result;
   }
 
@@ -102,6 +107,16 @@ export class RunsModel implements vscode.Disposable {
     clearTimeout(this.timer);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** Runs served from the scan cache are the same objects: identity says nothing was read anew. */
+function sameScan(a: ScanResult, b: ScanResult): boolean {
+  return (
+    a.runs.length === b.runs.length &&
+    a.runs.every((run, i) => run === b.runs[i]) &&
+    a.diagnostics.length === b.diagnostics.length &&
+    a.diagnostics.every((d, i) => d === b.diagnostics[i] || JSON.stringify(d) === JSON.stringify(b.diagnostics[i]))
+  );
 }
 
 const SEVERITY: Record<RunDiagnostic['severity'], vscode.DiagnosticSeverity> = {

@@ -3,7 +3,7 @@
 
 import { CONSTANT_NAMES, type ConstantName, type Constants } from '../law/constants';
 import type { Run } from '../runs/run';
-import { pointTable, predictAll, toConstants } from './gradient';
+import { pointTable, predictAll, toConstants, toVector } from './gradient';
 import { type Metrics, metrics, percentile } from './metrics';
 import { type FitOptions, resolveFitOptions } from './options';
 import { type FitPoint, type SkippedRun, pointsFromRuns } from './points';
@@ -51,9 +51,15 @@ export interface DataSummary {
 
 export interface FitResult {
   schema: typeof FIT_SCHEMA;
-  /** True when at least one stage could be fitted. */
+  /**
+   * True when the fit may replace the constants in use: the loss level (the Chinchilla stage)
+   * was fitted and the fitted law predicts these points better than the preset does. When
+   * false, `message` says why and `rejected` holds the reason on its own.
+   */
   ok: boolean;
   message: string;
+  /** Why a fit whose stages ran is still not to be used (absent when `ok`, or when nothing was fitted). */
+  rejected?: string;
   constants: Constants;
   origin: Record<ConstantName, ConstantOrigin>;
   /** 95% bootstrap intervals of fitted constants. */
@@ -67,6 +73,8 @@ export interface FitResult {
     /** R^2 etc. of the predicted degradation delta_PTQ against the observed one. */
     degradation: Metrics | null;
     heldOut: HeldOutReport | { skipped: string } | null;
+    /** The preset's errors on the same points: the bar a fit must clear to be used. */
+    preset: Metrics | null;
   };
   points: PointResult[];
   data: DataSummary;
@@ -156,6 +164,23 @@ function bootstrapIntervals(
   return { samples, succeeded: samples.length };
 }
 
+/**
+ * Whether a fit whose stages ran should be used instead of the preset, and why not. Every
+ * prediction starts from the loss level, so a fit without it (the other stages fitted on top of
+ * the preset's A, alpha, B, beta, E from another data set) is not used; nor is one that predicts
+ * its own points worse than the preset, or worse than their mean.
+ */
+export function rejection(stages: readonly StageReport[], fitted: Metrics | null, preset: Metrics | null): string | undefined {
+  const chinchilla = stages.find((s) => s.name === 'chinchilla');
+  if (chinchilla?.status !== 'fitted') return `the loss level (A, alpha, B, beta, E) could not be fitted: ${chinchilla?.reason ?? 'no Chinchilla stage'}`;
+  if (!fitted || !Number.isFinite(fitted.rmse)) return 'the fitted law gives no finite prediction for these runs';
+  if (preset && Number.isFinite(preset.rmse) && fitted.rmse >= preset.rmse) {
+    return `it predicts its own runs worse than the preset (RMSE ${fitted.rmse.toPrecision(3)} vs ${preset.rmse.toPrecision(3)} nats)`;
+  }
+  if (Number.isFinite(fitted.r2) && fitted.r2 < 0) return `it predicts its own runs worse than their mean loss (R² ${fitted.r2.toFixed(2)})`;
+  return undefined;
+}
+
 export function fitPoints(points: readonly FitPoint[], partial: Partial<FitOptions> = {}, context: { runs?: number; skippedRuns?: SkippedRun[] } = {}): FitResult {
   const options = resolveFitOptions(partial);
   const { onProgress, ...rest } = options;
@@ -163,10 +188,13 @@ export function fitPoints(points: readonly FitPoint[], partial: Partial<FitOptio
   const staged = fitStages(points, options);
   onProgress?.(0, options.bootstrap, 'stages');
   const fittedNames = CONSTANT_NAMES.filter((n) => staged.origin[n] === 'fitted');
-  const ok = fittedNames.length > 0;
   const warnings: string[] = [];
   for (const s of staged.stages) if (s.status === 'skipped' && s.name !== 'joint') warnings.push(`${s.name} stage skipped: ${s.reason}; its constants are the preset's`);
   const predicted = predictPoints(staged.vector, points);
+  const own = metricSet(points, predicted);
+  const presetMetrics = metricSet(points, predictPoints(toVector(options.preset), points)).all;
+  const rejected = fittedNames.length > 0 ? rejection(staged.stages, own.all, presetMetrics) : undefined;
+  const ok = fittedNames.length > 0 && rejected === undefined;
   const held = ok && options.heldOut ? heldOutCheck(points, options, staged.vector) : null;
   let bootstrap: FitResult['bootstrap'] = null;
   const intervals: FitResult['intervals'] = {};
@@ -181,9 +209,12 @@ export function fitPoints(points: readonly FitPoint[], partial: Partial<FitOptio
       }
     }
   }
+  const fittedStages = staged.stages.filter((s) => s.status === 'fitted').map((s) => s.name).join(', ');
   const message = ok
-    ? `fitted ${staged.stages.filter((s) => s.status === 'fitted').map((s) => s.name).join(', ')} on ${data.runs} runs (${data.points} points)`
-    : `nothing could be fitted: ${staged.stages
+    ? `fitted ${fittedStages} on ${data.runs} runs (${data.points} points)`
+    : rejected !== undefined
+      ? `the fit of ${data.runs} runs (${fittedStages}) is not used: ${rejected}`
+      : `nothing could be fitted: ${staged.stages
         .filter((s) => s.status === 'skipped' && s.name !== 'joint')
         .map((s) => `${s.name}: ${s.reason}`)
         .join('; ')}`;
@@ -191,15 +222,17 @@ export function fitPoints(points: readonly FitPoint[], partial: Partial<FitOptio
     schema: FIT_SCHEMA,
     ok,
     message,
+    ...(rejected !== undefined ? { rejected } : {}),
     constants: toConstants(staged.vector),
     origin: staged.origin,
     intervals,
     bootstrap,
     stages: staged.stages,
     metrics: {
-      ...metricSet(points, predicted),
+      ...own,
       degradation: degradationMetrics(staged.vector, points),
       heldOut: held?.report ?? null,
+      preset: presetMetrics,
     },
     points: points.map((p, i) => ({
       runId: p.runId,

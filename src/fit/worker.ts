@@ -1,8 +1,9 @@
 // Worker-thread entry: fits off the caller's thread (the extension host must stay responsive
-// through a bootstrap of a hundred refits). Receives runs and options, posts progress and
-// the result; the caller cancels by terminating the worker. After a successful fit, the
-// post-quantization predictor (Xu et al.) is evaluated on the same runs against the fitted law:
-// a few seconds of random forests that belong off the host too.
+// through a bootstrap of a hundred refits). Receives runs and options, posts progress and the
+// law's result as soon as it is done. After a usable fit, the post-quantization predictor
+// (Xu et al.) is evaluated on the same runs against the fitted law — several seconds of random
+// forests — and posted as a second message, so the caller shows the law without waiting for it.
+// The caller cancels either part by terminating the worker.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Run } from '../runs/run';
@@ -12,8 +13,9 @@ import { type FitOptions } from './options';
 import { fit } from './fit';
 
 export type FitWorkerMessage =
-  | { type: 'progress'; done: number; total: number; what: string }
-  | { type: 'result'; result: ReturnType<typeof fit>; ptq?: PtqReport }
+  | { type: 'progress'; done: number; total: number; what: 'stages' | 'bootstrap' | 'predictor' }
+  | { type: 'result'; result: ReturnType<typeof fit>; predictor: boolean }
+  | { type: 'ptq'; ptq?: PtqReport; error?: string }
   | { type: 'error'; message: string };
 
 /** Trees per forest in the editor: a leave-one-size-out of a few hundred evaluations in seconds. */
@@ -22,17 +24,18 @@ const PREDICTOR_TREES = 50;
 const { runs, options } = workerData as { runs: Run[]; options: Partial<FitOptions> };
 const post = (message: FitWorkerMessage): void => parentPort?.postMessage(message);
 try {
-  const result = fit(runs, { ...options, onProgress: (done, total, what) => post({ type: 'progress', done, total, what }) });
-  let ptq: PtqReport | undefined;
-  if (result.ok && ptqSamples(runs).samples.length > 0) {
-    post({ type: 'progress', done: 0, total: 1, what: 'predictor' });
+  const result = fit(runs, { ...options, onProgress: (done, total, what) => post({ type: 'progress', done, total, what: what === 'bootstrap' ? 'bootstrap' : 'stages' }) });
+  const predictor = result.ok && ptqSamples(runs).samples.length > 0;
+  post({ type: 'result', result, predictor });
+  if (predictor) {
     try {
-      ptq = evaluatePtqPredictor(runs, result.constants, { trees: PREDICTOR_TREES });
-    } catch {
+      const ptq = evaluatePtqPredictor(runs, result.constants, { trees: PREDICTOR_TREES }, (done, total) => post({ type: 'progress', done, total, what: 'predictor' }));
+      post({ type: 'ptq', ptq });
+    } catch (error) {
       // The law's fit stands on its own; the predictor's section then says it was not evaluated.
+      post({ type: 'ptq', error: (error as Error).message });
     }
   }
-  post({ type: 'result', result, ...(ptq ? { ptq } : {}) });
 } catch (error) {
   post({ type: 'error', message: (error as Error).message });
 }

@@ -283,6 +283,8 @@ export function leaveOneSizeOut(
   samples: readonly PtqSample[],
   options: Partial<LeaveOneSizeOutOptions> = {},
   baseline?: (s: PtqSample) => number,
+  /** Called after each size (a fold of the forest) is done: a leave-one-size-out takes seconds. */
+  onProgress?: (done: number, total: number) => void,
 ): LeaveOneSizeOutResult {
   const opts = { ...DEFAULT_LOSO_OPTIONS, ...options };
   const { minHeldOut, minTrain, ...forestOptions } = opts;
@@ -297,12 +299,13 @@ export function leaveOneSizeOut(
 
   const results: SizeResult[] = [];
   const predictions: HeldOutPrediction[] = [];
-  for (const params of sizes) {
+  for (const [index, params] of sizes.entries()) {
     const held = usable.filter((s) => s.params === params);
     const train = usable.filter((s) => s.params !== params);
     const skip = skipReason(held.length, train.length, opts);
     if (skip) {
       results.push({ status: 'skipped', params, n: held.length, reason: skip });
+      onProgress?.(index + 1, sizes.length);
       continue;
     }
     const predictor = trainPredictor(train, fixed);
@@ -316,6 +319,7 @@ export function leaveOneSizeOut(
       forest: forestErrors(fold) as ErrorStats,
       ...(baseline ? { baseline: compareBaseline(fold) } : {}),
     });
+    onProgress?.(index + 1, sizes.length);
   }
 
   const evaluated = results.filter((r) => r.status === 'evaluated').length;

@@ -34,9 +34,9 @@ export interface PtqReport {
 }
 
 /** The predictor held out one model size at a time, beside the law on the same evaluations. */
-export function evaluatePtqPredictor(runs: readonly Run[], constants: Constants, options: Partial<PredictorOptions> = {}): PtqReport {
+export function evaluatePtqPredictor(runs: readonly Run[], constants: Constants, options: Partial<PredictorOptions> = {}, onProgress?: (done: number, total: number) => void): PtqReport {
   const { samples, skipped } = ptqSamples(runs);
-  return { samples: samples.length, skipped, evaluation: leaveOneSizeOut(samples, options, lawBaseline(constants, runs)) };
+  return { samples: samples.length, skipped, evaluation: leaveOneSizeOut(samples, options, lawBaseline(constants, runs), onProgress) };
 }
 
 /** A model that was not trained: its predicted loss in each format the workspace measured. */

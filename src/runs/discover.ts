@@ -13,6 +13,13 @@ import type { Run } from './run';
 
 /** Folders that never hold a user's runs and can be huge. */
 export const SKIPPED_DIRECTORIES: readonly string[] = ['node_modules', '.git', '.hg', '.svn', '__pycache__', '.venv', 'venv', '.tox', '.mypy_cache', '.pytest_cache', '.ipynb_checkpoints'];
+/**
+ * A file the product puts in every folder of its own output (Export Report): the scan never
+ * enters such a folder, so nothing the product writes is read back as runs (the report's
+ * runs.csv is a sweep table of the very runs it lists).
+ */
+export const OUTPUT_MARKER = '.precision-planner-output';
+export const OUTPUT_MARKER_TEXT = 'Written by Precision Planner. Folders holding this file are never scanned for runs.\n';
 export const DEFAULT_EXCLUDE: readonly string[] = SKIPPED_DIRECTORIES.map((name) => `**/${name}/**`);
 
 export interface ScanOptions {
@@ -122,6 +129,7 @@ async function walk(
     diagnostics.push({ file: dir, message: `cannot read folder: ${(error as Error).message}`, severity: 'warning' });
     return;
   }
+  if (entries.some((e) => e.name === OUTPUT_MARKER && e.isFile())) return;
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const subdirs: string[] = [];
   for (const entry of entries) {

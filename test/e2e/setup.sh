@@ -33,9 +33,17 @@ for version in 1.15.9 1.15.10 1.15.11 1.15.12 1.15.13 1.15.14; do
   fi
 done
 
-export npm_config_unsafe_perm=true npm_config_yes=true
+# code-server's postinstall refuses to run as root unless npm_config_unsafe_perm=true, a setting
+# npm 11 no longer knows (it warns when it finds it in its own environment): give it to the
+# install scripts alone, through the shell npm runs them with. npm_config_yes lets the
+# postinstall's npx run without a prompt.
+script_shell="$(mktemp)"
+trap 'rm -f "$script_shell"' EXIT
+printf '#!/bin/sh\nnpm_config_unsafe_perm=true\nexport npm_config_unsafe_perm\nexec /bin/sh "$@"\n' >"$script_shell"
+chmod +x "$script_shell"
+export npm_config_yes=true
 if [ -f package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm ci --no-audit --no-fund --script-shell="$script_shell"
 else
-  npm install --no-audit --no-fund
+  npm install --no-audit --no-fund --script-shell="$script_shell"
 fi

@@ -77,7 +77,22 @@ describe('what a config predicts', () => {
     assert.ok(r.prediction.optimal && r.prediction.optimal.loss <= r.prediction.loss + 1e-9);
     const md = hoverMarkdown(r.prediction, 'paper');
     assert.match(md, /\*\*Predicted loss \d\.\d{3}\*\*/);
-    assert.match(md, /\| 4 bits \| \d\.\d{3} \| \+0\.\d{4} \| \d/);
+    // Cells are padded: a hover's Markdown table has no spacing of its own.
+    assert.match(md, /\|&nbsp;4 bits&nbsp;&nbsp;\|&nbsp;\d\.\d{3}&nbsp;&nbsp;\|&nbsp;\+0\.\d{4}&nbsp;&nbsp;\|&nbsp;\d/);
+    // The FLOPs say how they were counted (bit-weighted by default).
+    assert.match(md, /FLOPs \(counted as 6ND × P\/16\)/);
+  });
+
+  it('the hover puts warnings and the constants above the details, and leaves warnings to the diagnostics on their own line', () => {
+    const past = recogniseConfig('n_params: 3e7\ntokens: 5e12\nprecision: bf16\npost_bits: 3\n', 'yaml', DEFAULT_ALIASES);
+    const r = predictConfig(past, { constants: PAPER_CONSTANTS });
+    assert.ok(r.ok);
+    const md = hoverMarkdown(r.prediction, 'paper (Kumar et al. 2024, Table 2)');
+    const at = (re: RegExp) => md.search(re);
+    assert.ok(at(/⚠ .*past D_crit/) > 0 && at(/⚠ .*past D_crit/) < at(/after PTQ to/), 'the warning comes before the PTQ table');
+    assert.ok(at(/_Constants: paper/) < at(/N_eff\/N/), 'the constants come before the details');
+    const onWarningLine = hoverMarkdown(r.prediction, 'paper', { omitWarnings: true });
+    assert.equal((onWarningLine.match(/D_crit = /g) ?? []).length, 0, 'the warning is not repeated where its diagnostic already shows');
   });
 
   it('warns when D is past D_crit for the serving precision, and when a precision is unstable', () => {

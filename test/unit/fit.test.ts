@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ConstantName, type Constants, PAPER_CONSTANTS } from '../../src/law/constants';
-import { fit } from '../../src/fit/fit';
+import * as path from 'node:path';
+import { fit, rejection } from '../../src/fit/fit';
+import { scan } from '../../src/runs/discover';
 import type { Run } from '../../src/runs/run';
 import { paperLikeSweep, syntheticRuns } from '../support/synthetic';
 
@@ -176,5 +178,36 @@ describe('fit: degenerate data gives a clear message naming what is missing', ()
     assert.match(r.data.skippedRuns[3].reason, /unfinished/);
     assert.equal(r.data.runs, runs.length);
     assert.ok(r.points.every((p) => Number.isFinite(p.predicted)));
+  });
+});
+
+describe('fit: a fit that must not replace the constants in use', () => {
+  const metricsOf = (rmse: number, r2: number) => ({ n: 10, r2, rmse, mape: 0.01, maxAbsError: rmse * 2 });
+  const chinchilla = (status: 'fitted' | 'skipped') => ({ name: 'chinchilla' as const, status, reason: status === 'skipped' ? 'needs 2 sizes; have 1 size' : undefined, fitted: [], held: [], points: 3 });
+
+  it('says why: no loss level, worse than the preset, worse than the mean', () => {
+    assert.match(rejection([chinchilla('skipped')], metricsOf(0.1, 0.9), metricsOf(0.2, 0.5)) ?? '', /loss level .* could not be fitted: needs 2 sizes/);
+    assert.match(rejection([chinchilla('fitted')], metricsOf(0.3, 0.5), metricsOf(0.2, 0.6)) ?? '', /worse than the preset \(RMSE 0\.300 vs 0\.200/);
+    assert.match(rejection([chinchilla('fitted')], metricsOf(0.1, -0.4), metricsOf(5, -100)) ?? '', /worse than their mean loss/);
+    assert.equal(rejection([chinchilla('fitted')], metricsOf(0.01, 0.99), metricsOf(2, -50)), undefined);
+  });
+
+  it('two example runs of one size (the first of a sweep): PTQ fitted on the preset loss level is not used, and says so', async () => {
+    const scanned = await scan([path.join(__dirname, '..', '..', 'examples', 'runs', 'L2W32-D150k-fp32'), path.join(__dirname, '..', '..', 'examples', 'runs', 'L2W32-D150k-w4a4kv4')]);
+    assert.equal(scanned.runs.length, 2);
+    const r = fit(scanned.runs, { bootstrap: 0 });
+    assert.equal(r.ok, false);
+    assert.equal(r.stages.find((s) => s.name === 'ptq')?.status, 'fitted', 'a stage ran');
+    assert.match(r.rejected ?? '', /loss level/);
+    assert.match(r.message, /the fit of 2 runs \(ptq\) is not used: the loss level/);
+    // The bar it had to clear: the preset's own error on these points, recorded beside the fit's.
+    assert.ok(r.metrics.preset && r.metrics.all && r.metrics.all.r2 < 0);
+  });
+
+  it('a good fit is used, and records the preset bar it cleared', () => {
+    const r = fit(paperLikeSweep(truth, 0.003, 8, 0.6), { bootstrap: 0, heldOut: false });
+    assert.ok(r.ok, r.message);
+    assert.equal(r.rejected, undefined);
+    assert.ok(r.metrics.all && r.metrics.preset && r.metrics.all.rmse < r.metrics.preset.rmse);
   });
 });
