@@ -30,7 +30,7 @@ export function autoRefit(runs: RunsModel, fit: FitModel): vscode.Disposable {
         const result = await fit.fit(current.runs, { bootstrap: settings.fitBootstrap, loss: settings.fitLoss }, (message) => progress.report({ message }), cancel.token);
         // A refit that is not adopted must say so: the constants in use stay what they were.
         if (!result.ok && result.rejected) {
-          void vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.label}.`, 'Show Fit Report').then((choice) => {
+          void vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.inUse}.`, 'Show Fit Report').then((choice) => {
             if (choice) void vscode.commands.executeCommand('precisionPlanner.showFitSummary');
           });
         }

@@ -41,7 +41,7 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
       try {
         const result = await fit.fit(scanned.runs, { bootstrap: settings.fitBootstrap, loss: settings.fitLoss }, (message, increment) => progress.report({ message, increment }), token);
         if (result.ok) void offerViews(vscode.window.showInformationMessage(`Precision Planner: ${fitSummary(result)}`, ...VIEW_ACTIONS));
-        else void offerViews(vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.label}.`, ...VIEW_ACTIONS));
+        else void offerViews(vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.inUse}.`, ...VIEW_ACTIONS));
         // The law is in use from here on; the notification stays for the predictor, which can be cancelled alone.
         await fit.predictor;
       } catch (error) {

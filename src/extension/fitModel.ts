@@ -105,6 +105,11 @@ export class FitModel implements vscode.Disposable {
     return 'paper (Kumar et al. 2024, Table 2)';
   }
 
+  /** The label as a phrase for sentences: "Predictions keep using the paper constants (…)". */
+  get inUse(): string {
+    return this.source === 'workspace' ? `the ${this.label}` : 'the paper constants (Kumar et al. 2024, Table 2)';
+  }
+
   async use(source: ConstantsSource): Promise<void> {
     this.state = { ...this.state, source };
     await this.memento.update(STATE_KEY, this.state);

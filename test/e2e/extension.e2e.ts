@@ -4,7 +4,7 @@
 // Needs: `npm run package` (the VSIX) and test/e2e/setup.sh (code-server, Chromium).
 
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -115,18 +115,25 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     };
     const before = await view.locator('#plan-rows tr').first().innerText();
     const compute = view.locator('#in-compute');
-    await compute.click();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('3e23');
-    await page.keyboard.press('Enter');
-    await page.keyboard.press('Tab');
+    // The text box inside the field (Playwright's selectors enter open shadow roots). Keystrokes
+    // typed into the webview right after a click can race its focus; filling cannot.
+    const box = view.locator('#in-compute input');
+    await box.fill('3e23');
+    const typed = () => compute.evaluate((e) => (e as unknown as { value: string }).value);
+    assert.equal(await typed(), '3e23');
+    await box.press('Enter');
+    await box.press('Tab');
     // The table is redrawn when the host answers with the new plan.
     let after = before;
-    for (const deadline = Date.now() + 30_000; after === before && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 60_000; after === before && Date.now() < deadline; ) {
       await page.waitForTimeout(200);
       after = await view.locator('#plan-rows tr').first().innerText();
     }
-    assert.notEqual(after, before, 'the plan did not change with the budget');
+    if (after === before) {
+      const invalid = await compute.evaluate((e) => (e as unknown as { hasAttribute(n: string): boolean }).hasAttribute('invalid'));
+      await page.screenshot({ path: path.join(RESULTS, 'replan-failure.png') });
+      assert.fail(`the plan did not change with the budget (field "${await typed()}", invalid: ${invalid}; row: ${after})`);
+    }
     await shootPanels('dark');
     for (const [theme, file] of [['Default Light Modern', 'light'], ['Default High Contrast', 'high-contrast'], ['Default Dark Modern', '']] as const) {
       await setTheme(theme);
@@ -208,5 +215,34 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     }
     assert.match(text, /D 20\.5K · int4 · loss \d\.\d{3} · PTQ/);
     await page.screenshot({ path: path.join(RESULTS, 'training-run-in-view.png') });
+  });
+
+  it('Export Report into the workspace leaves the runs as they were, and Show Fit Report closes without asking to save', async () => {
+    await runCommand(page, 'Precision Planner: Export Report');
+    // VS Code's own folder picker opens at the workspace folder; accept it as it is.
+    const accept = page.locator('.quick-input-widget .monaco-button', { hasText: 'Export Here' });
+    await accept.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await accept.first().click();
+    await page.locator('.notification-toast', { hasText: 'report written to' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    const [report] = readdirSync(workspace).filter((n) => n.startsWith('precision-report-'));
+    assert.ok(report, `no report folder in ${readdirSync(workspace).join(', ')}`);
+    assert.ok(existsSync(path.join(workspace, report, 'runs.csv')));
+    // Remove the copied run of the third test: the scan that sees it gone also sees the report.
+    // Read back as a sweep table, the report would double every run (98, not 49, in the fit).
+    rmSync(path.join(workspace, 'runs', 'L3W96-D300k-w6a6kv6-seed2'), { recursive: true });
+    const status = page.locator('.statusbar-item', { hasText: /Precision: \d+ runs · R²/ });
+    await page.locator('.statusbar-item', { hasText: /Precision: 49 runs · R²/ }).first().waitFor({ state: 'visible', timeout: 120_000 }).catch(async (e) => {
+      throw new Error(`the fit did not come to 49 runs (status bar: ${await status.first().innerText()}): ${e}`);
+    });
+    const rows = await page.locator('.pane-body').first().innerText();
+    assert.doesNotMatch(rows, /runs\.csv|2[45] runs/, `the report was read as runs:\n${rows}`);
+
+    await runCommand(page, 'Precision Planner: Show Fit Report');
+    const tab = page.locator('.tabs-container .tab', { hasText: 'Fit Report.md' });
+    await tab.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.monaco-editor .view-line', { hasText: '# Precision Planner report' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await runCommand(page, 'View: Close Editor');
+    await tab.first().waitFor({ state: 'detached', timeout: 30_000 });
+    assert.equal(await page.locator('.monaco-dialog-box').count(), 0, 'closing the report asked something');
   });
 });

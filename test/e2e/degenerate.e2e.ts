@@ -1,0 +1,67 @@
+// The first two runs of a sweep (one model size) in a real VS Code: the fit the background refit
+// makes of them cannot fit the loss level, so it is not adopted — the paper constants stay, and
+// the status bar, a notification and the fit report say why.
+
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, RESULTS, type Server, copyLogs, openFile, runCommand, startCodeServer, stopCodeServer } from './codeServer';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+describe('Precision Planner on two runs of one size', { timeout: 240_000 }, () => {
+  let workspace: string;
+  let server: Server | undefined;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    workspace = mkdtempSync(path.join(tmpdir(), 'pp-e2e-two-'));
+    for (const run of ['L2W32-D150k-fp32', 'L2W32-D150k-w4a4kv4']) cpSync(path.join(ROOT, 'examples', 'runs', run), path.join(workspace, 'runs', run), { recursive: true });
+    cpSync(path.join(ROOT, 'examples', 'configs'), path.join(workspace, 'configs'), { recursive: true });
+    server = await startCodeServer(workspace, true);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(server.url);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+  });
+
+  after(async () => {
+    if (server) copyLogs(server.dirs[0], path.join(RESULTS, 'precision-planner-two-runs.log'));
+    await browser?.close();
+    stopCodeServer(server);
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('keeps the paper constants and says why', async () => {
+    // The background refit runs by itself once the runs are found; its verdict is a warning.
+    const toast = page.locator('.notification-toast', { hasText: 'is not used' });
+    await toast.first().waitFor({ state: 'visible', timeout: 120_000 });
+    const said = await toast.first().innerText();
+    assert.match(said, /the fit of 2 runs .*is not used: the loss level .* could not be fitted/);
+    assert.match(said, /Predictions keep using the paper constants/);
+    const status = page.locator('.statusbar-item', { hasText: 'Precision:' }).first();
+    await page.locator('.statusbar-item', { hasText: 'Precision: 2 runs · paper constants (fit not used)' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    assert.doesNotMatch(await status.innerText(), /R²/);
+    await page.screenshot({ path: path.join(RESULTS, 'two-runs-fit-not-used.png') });
+
+    // Predictions on a config use the paper constants.
+    await openFile(page, 'llama_85m.yaml');
+    const lens = page.locator('.monaco-editor .codelens-decoration', { hasText: 'predicted loss' });
+    await lens.first().waitFor({ state: 'visible', timeout: 30_000 });
+    const line = page.locator('.monaco-editor .view-line', { hasText: 'tokens: 3B' }).first();
+    await line.locator('span', { hasText: 'tokens' }).first().hover();
+    const hover = page.locator('.monaco-hover', { hasText: 'Predicted loss' });
+    await hover.first().waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await hover.first().innerText(), /Constants: paper/);
+    await page.keyboard.press('Escape');
+
+    // The fit report names the reason too.
+    await runCommand(page, 'Precision Planner: Show Fit Report');
+    await page.locator('.monaco-editor .view-line', { hasText: 'The latest fit was not used' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  });
+});
