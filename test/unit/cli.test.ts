@@ -171,6 +171,14 @@ describe('cli: fit', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /no-such-folder/);
   });
+  it('an empty folder: the message names every format looked for and points to scan', async () => {
+    const empty = mkdtempSync(path.join(dir, 'empty-'));
+    const r = await cli('fit', empty);
+    assert.equal(r.code, 1);
+    assert.ok(r.err.includes(`no runs found under ${empty}`), r.err);
+    for (const what of ['run.json', 'trainer_state.json', 'TensorBoard', 'W&B', 'MLflow', 'Lightning metrics.csv', 'sweep tables']) assert.ok(r.err.includes(what), what);
+    assert.ok(r.err.includes(`precision-planner scan ${empty}`), r.err);
+  });
   it('one complete run is not enough: the message names what is missing', async () => {
     const r = await cli('fit', FIXTURES, '--bootstrap', '0');
     assert.equal(r.code, 1);

@@ -4,6 +4,7 @@ import { type FitResult, fit } from '../../fit/fit';
 import type { Metrics } from '../../fit/metrics';
 import { type Diagnostic, formatDiagnostic } from '../../runs/diagnostics';
 import { scan } from '../../runs/discover';
+import { RUN_FILES_LOOKED_FOR } from '../../runs/readers';
 import { type Io, fmt, integer, parse } from '../args';
 import { CliError } from '../errors';
 import { formatCount } from '../../runs/quantity';
@@ -82,7 +83,7 @@ export async function fitCommand(argv: string[], io: Io): Promise<number> {
   const scanned = await scan(positionals);
   if (scanned.runs.length === 0) {
     for (const d of scanned.diagnostics) io.err(formatDiagnostic(d));
-    throw new CliError(`no runs found under ${positionals.join(', ')} (looked for run.json manifests)`);
+    throw new CliError(`no runs found under ${positionals.join(', ')} (looked for ${RUN_FILES_LOOKED_FOR}); "precision-planner scan ${positionals.join(' ')}" lists the files found and the problems reading them`);
   }
   const result = fit(scanned.runs, {
     loss: (values.loss as 'huber' | 'squares' | undefined) ?? 'huber',
