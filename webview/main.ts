@@ -142,7 +142,7 @@ function renderFit(m: DashboardModel): void {
   $('fit-stages').innerHTML = '';
   for (const s of f.stages) $('fit-stages').append(row([s.name, s.status, s.detail]));
   $('fit-constants').innerHTML = '';
-  for (const c of f.constants) $('fit-constants').append(row([c.name, fmt(c.value), c.low !== undefined && c.high !== undefined ? `${fmt(c.low)} – ${fmt(c.high)}` : '—', fmt(c.paper), c.origin]));
+  for (const c of f.constants) $('fit-constants').append(row([c.name, c.heldOff ?? fmt(c.value), !c.heldOff && c.low !== undefined && c.high !== undefined ? `${fmt(c.low)} – ${fmt(c.high)}` : '—', fmt(c.paper), c.origin]));
 }
 
 function row(cells: string[]): HTMLTableRowElement {

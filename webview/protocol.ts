@@ -37,7 +37,8 @@ export interface DashboardModel {
     message: string;
     points: Array<{ observed: number; predicted: number; heldOut?: number; kind: 'train' | 'ptq' } & PointRef>;
     stages: Array<{ name: string; status: string; detail: string }>;
-    constants: Array<{ name: string; value: number; low?: number; high?: number; paper: number; origin: string }>;
+    /** heldOff: shown instead of the value when the fit held the constant off (its part carried by another). */
+    constants: Array<{ name: string; value: number; low?: number; high?: number; paper: number; origin: string; heldOff?: string }>;
     metrics: Array<{ label: string; n: number; r2: number; rmse: number; mape: number }>;
   };
   precision: {

@@ -8,6 +8,7 @@ import { precisionFactor, predict } from '../law/law';
 import { fixedPrecisionOptimum, isLawError, plan } from '../law/plan';
 import type { FitResult } from '../fit/fit';
 import { lawPtqEntries } from '../fit/points';
+import { heldOff } from '../fit/stages';
 import { type Run, isComplete } from '../runs/run';
 import type { PtqReport } from '../ptq/workspace';
 import { checkpointFrontier, ptqSamples } from '../ptq/samples';
@@ -52,6 +53,8 @@ function fitSection(fit: FitResult): DashboardModel['fit'] {
     stages: fit.stages.map((s) => ({ name: s.name, status: s.status, detail: s.status === 'fitted' ? [...new Set(s.fitted)].join(', ') : (s.reason ?? '') })),
     constants: CONSTANT_NAMES.map((name) => {
       const ci = fit.intervals[name];
+      const off = heldOff(fit, name);
+      if (off) return { name, value: fit.constants[name], heldOff: off, paper: PAPER_CONSTANTS[name], origin: fit.origin[name] };
       return { name, value: fit.constants[name], low: ci?.[0], high: ci?.[1], paper: PAPER_CONSTANTS[name], origin: fit.origin[name] };
     }),
     metrics,

@@ -2,6 +2,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { CONSTANT_NAMES, PAPER_CONSTANTS } from '../../law/constants';
 import { type FitResult, fit } from '../../fit/fit';
 import type { Metrics } from '../../fit/metrics';
+import { heldOff } from '../../fit/stages';
 import { type Diagnostic, formatDiagnostic } from '../../runs/diagnostics';
 import { scan } from '../../runs/discover';
 import { RUN_FILES_LOOKED_FOR } from '../../runs/readers';
@@ -43,7 +44,8 @@ function render(result: FitResult, diagnostics: Diagnostic[]): string {
       ['constant', 'value', '95% interval', 'paper', 'source'],
       CONSTANT_NAMES.map((name) => {
         const ci = result.intervals[name];
-        return [name, fmt(result.constants[name]), ci ? `${fmt(ci[0])} to ${fmt(ci[1])}` : '-', fmt(PAPER_CONSTANTS[name]), result.origin[name]];
+        const off = heldOff(result, name);
+        return [name, off ?? fmt(result.constants[name]), ci && !off ? `${fmt(ci[0])} to ${fmt(ci[1])}` : '-', fmt(PAPER_CONSTANTS[name]), result.origin[name]];
       }),
     ),
   );
