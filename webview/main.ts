@@ -168,6 +168,8 @@ function renderPtq(m: DashboardModel): void {
     const color = p.series[i % p.series.length];
     sets.push(line(`N ${count(s.params)}`, s.points, color));
     if (s.dcrit) sets.push(dots(`D_crit, N ${count(s.params)}`, [{ ...s.dcrit, label: `D_crit for N ${count(s.params)}: ${count(s.dcrit.x)} tokens` }], color, 'rectRot', 6));
+    // Too far out to draw: a legend entry without a marker says where it is.
+    else if (s.dcritBeyond !== undefined) sets.push(dots(`D_crit, N ${count(s.params)}: ${count(s.dcritBeyond)} tokens, beyond the plotted range`, [], color, 'rectRot', 6));
   });
   m.ptq.sizes.forEach((s, i) => {
     const measured = m.ptq.runs.filter((r) => r.params === s.params);

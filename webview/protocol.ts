@@ -51,8 +51,12 @@ export interface DashboardModel {
   };
   ptq: {
     post: number;
-    /** Loss after PTQ against tokens, one line per model size, with D_crit marked. */
-    sizes: Array<{ params: number; points: XY[]; dcrit?: XY }>;
+    /**
+     * Loss after PTQ against tokens, one line per model size, with D_crit marked on it (dcrit,
+     * one of the line's points). A D_crit beyond the plotted token range is not marked:
+     * dcritBeyond gives its token count for the legend.
+     */
+    sizes: Array<{ params: number; points: XY[]; dcrit?: XY; dcritBeyond?: number }>;
     runs: Array<XY & PointRef & { params: number }>;
   };
   /** Quantized checkpoints of the workspace and the post-quantization predictor (Xu et al.). */
