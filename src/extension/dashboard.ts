@@ -125,7 +125,7 @@ export class Dashboard implements vscode.Disposable {
 
 const exportButtons = (chart: string) =>
   `<span class="exports"><vscode-button secondary data-chart="${chart}" data-export="png">PNG</vscode-button><vscode-button secondary data-chart="${chart}" data-export="csv">CSV</vscode-button></span>`;
-const chart = (id: string, title: string) => `<figure><figcaption>${title}${exportButtons(id)}</figcaption><div class="canvas"><canvas id="${id}"></canvas></div></figure>`;
+const chart = (id: string, title: string) => `<figure><figcaption><span class="title">${title}</span>${exportButtons(id)}</figcaption><div class="canvas"><canvas id="${id}"></canvas></div></figure>`;
 
 const DASHBOARD_HTML = `<!DOCTYPE html>
 <html lang="en">
