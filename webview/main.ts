@@ -16,11 +16,13 @@ import {
   Tooltip,
 } from 'chart.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-form-helper/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { type Look, compactNumber, logTickValues, looks, looksInOrder } from './chartStyle';
-import type { DashboardInputs, DashboardModel, HostMessage, PointRef, Scenario, WebviewMessage, XY } from './protocol';
+import { readField } from './inputs';
+import type { DashboardInputs, DashboardModel, HostMessage, NumericInput, PointRef, Scenario, WebviewMessage, XY } from './protocol';
 
 Chart.register(ScatterController, LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend);
 
@@ -264,8 +266,12 @@ function render(): void {
 const field = (id: string) => $<HTMLInputElement>(id);
 
 function showInputs(i: DashboardInputs): void {
+  // A field given the host's value again holds a valid entry: its error goes.
   const set = (id: string, v: string) => {
-    if (document.activeElement !== field(id)) field(id).value = v;
+    if (document.activeElement === field(id)) return;
+    field(id).value = v;
+    field(id).toggleAttribute('invalid', false);
+    $(`${id}-error`).hidden = true;
   };
   set('in-params', count(i.params));
   set('in-tokens', count(i.tokens));
@@ -281,18 +287,10 @@ function showInputs(i: DashboardInputs): void {
   if (shown) $(`${shown}-label`).hidden = false;
 }
 
-const SUFFIX: Record<string, number> = { k: 1e3, m: 1e6, b: 1e9, g: 1e9, t: 1e12 };
-function number(text: string): number | undefined {
-  const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbgt]?)\s*(flops?)?\s*$/i.exec(text);
-  if (!m) return undefined;
-  const v = Number(m[1]) * (m[2] ? SUFFIX[m[2].toLowerCase()] : 1);
-  return Number.isFinite(v) && v > 0 ? v : undefined;
-}
-
 function readInputs(): DashboardInputs | undefined {
   if (!model) return undefined;
   const i = { ...model.inputs };
-  const pairs: Array<[keyof DashboardInputs, string]> = [
+  const pairs: Array<[NumericInput, string]> = [
     ['params', 'in-params'],
     ['tokens', 'in-tokens'],
     ['post', 'in-post'],
@@ -301,14 +299,21 @@ function readInputs(): DashboardInputs | undefined {
     ['planParams', 'in-plan-params'],
     ['planMemoryGB', 'in-plan-memory'],
   ];
+  // Every field is checked, so each refused one says what it accepts, not only the first.
+  let ok = true;
   for (const [key, id] of pairs) {
-    const v = number(field(id).value);
-    field(id).toggleAttribute('invalid', v === undefined);
-    if (v === undefined) return undefined;
-    (i as Record<string, unknown>)[key] = v;
+    // A field the scenario hides keeps its value: an error under it would not be seen.
+    if ($(`${id}-label`).hidden) continue;
+    const r = readField(key, field(id).value);
+    field(id).toggleAttribute('invalid', !r.ok);
+    const error = $(`${id}-error`);
+    error.textContent = r.ok ? '' : r.message;
+    error.hidden = r.ok;
+    if (r.ok) i[key] = r.value;
+    else ok = false;
   }
   i.scenario = field('in-scenario').value as Scenario;
-  return i;
+  return ok ? i : undefined;
 }
 
 function changed(): void {

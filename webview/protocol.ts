@@ -19,6 +19,19 @@ export interface DashboardInputs {
   planMemoryGB: number;
 }
 
+export type NumericInput = Exclude<keyof DashboardInputs, 'scenario'>;
+
+/** The largest value the host accepts for each numeric input (each must also be above 0). */
+export const INPUT_MAX: Readonly<Record<NumericInput, number>> = {
+  params: 1e15,
+  tokens: 1e16,
+  post: 16,
+  compute: 1e35,
+  planPrecision: 32,
+  planParams: 1e15,
+  planMemoryGB: 1e6,
+};
+
 export interface PointRef {
   label: string;
   file?: string;

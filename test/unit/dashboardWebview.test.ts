@@ -1,8 +1,11 @@
-// The dashboard webview's pure parts: series looks and log-axis ticks.
+// The dashboard webview's pure parts: series looks, log-axis ticks, and reading its number fields.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { POINT_SHAPES, compactNumber, logTickValues, looks, looksInOrder } from '../../webview/chartStyle';
+import { ACCEPTED, readField } from '../../webview/inputs';
+import { INPUT_MAX, type NumericInput } from '../../webview/protocol';
+import { validInputs } from '../../src/extension/dashboardMessages';
 
 const FAMILIES = ['int8', 'int6', 'int5', 'int4', 'int3', 'mxint8', 'mxint4', 'mxfp8', 'mxfp6', 'mxfp4'];
 const key = (l: { colour: number; shape: string }) => `${l.colour}/${l.shape}`;
@@ -84,5 +87,43 @@ describe('log-axis ticks', () => {
       [0, '0'],
     ];
     for (const [v, label] of cases) assert.equal(compactNumber(v), label, String(v));
+  });
+});
+
+describe('dashboard number fields', () => {
+  it('a refused compute budget says which forms are accepted', () => {
+    for (const bad of ['lots', '', '-1e21', '0', '1e21 tokens', '1,000']) {
+      assert.deepEqual(readField('compute', bad), { ok: false, message: 'A positive number of FLOPs, like 1e21 or 3e22 FLOPs' }, bad);
+    }
+  });
+  it('every field has its message, and one past the host limit names the limit', () => {
+    const keys = Object.keys(INPUT_MAX) as NumericInput[];
+    for (const k of keys) assert.match(ACCEPTED[k], /^A positive number of \w+, like /, k);
+    const over = readField('post', '20');
+    assert.ok(!over.ok && over.message.startsWith('At most 16 bits. A positive number of bits'), JSON.stringify(over));
+    const huge = readField('compute', '1e40');
+    assert.ok(!huge.ok && huge.message.startsWith('At most 1e35 FLOPs.'), JSON.stringify(huge));
+  });
+  it('reads the forms its message shows, and what it accepts the host accepts', () => {
+    assert.deepEqual(readField('compute', '3e22 FLOPs'), { ok: true, value: 3e22 });
+    assert.deepEqual(readField('params', '350M'), { ok: true, value: 3.5e8 });
+    assert.deepEqual(readField('tokens', '300K'), { ok: true, value: 3e5 });
+    assert.deepEqual(readField('planMemoryGB', '0.5'), { ok: true, value: 0.5 });
+    const value = (k: NumericInput, text: string): number => {
+      const r = readField(k, text);
+      assert.ok(r.ok, `${k} ${text}`);
+      return r.value;
+    };
+    const inputs = {
+      params: value('params', '1e15'),
+      tokens: value('tokens', '1e16'),
+      post: value('post', '16'),
+      compute: value('compute', '1e35'),
+      scenario: 'joint',
+      planPrecision: value('planPrecision', '32'),
+      planParams: value('planParams', '1e15'),
+      planMemoryGB: value('planMemoryGB', '1e6'),
+    };
+    assert.ok(validInputs(inputs));
   });
 });
