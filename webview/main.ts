@@ -12,13 +12,17 @@ import {
   LogarithmicScale,
   PointElement,
   ScatterController,
+  type Scale,
   Tooltip,
 } from 'chart.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-form-helper/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { DashboardInputs, DashboardModel, HostMessage, PointRef, Scenario, WebviewMessage, XY } from './protocol';
+import { type Look, compactNumber, logTickValues, looks, looksInOrder } from './chartStyle';
+import { readField } from './inputs';
+import type { DashboardInputs, DashboardModel, HostMessage, NumericInput, PointRef, Scenario, WebviewMessage, XY } from './protocol';
 
 Chart.register(ScatterController, LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend);
 
@@ -36,7 +40,11 @@ const charts = new Map<string, Chart>();
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const css = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 
-/** Colours from the theme, read at draw time so light, dark and high-contrast all work. */
+/**
+ * Colours from the theme, read at draw time so light, dark and high-contrast all work: the six
+ * chart colours, two terminal colours and three mid-tones readable on light and dark. Series
+ * take their looks from chartStyle (colour, then point shape / dash), so none repeat.
+ */
 function palette() {
   return {
     fg: css('--vscode-foreground', '#ccc'),
@@ -48,6 +56,11 @@ function palette() {
       css('--vscode-charts-purple', '#b180d7'),
       css('--vscode-charts-red', '#f14c4c'),
       css('--vscode-charts-yellow', '#cca700'),
+      css('--vscode-terminal-ansiCyan', '#11a8cd'),
+      css('--vscode-terminal-ansiMagenta', '#bc3fbc'),
+      '#a0785a',
+      '#8c9a2e',
+      '#8a8a8a',
     ],
   };
 }
@@ -60,8 +73,25 @@ const count = (x: number): string => {
 
 type Point = XY & Partial<PointRef>;
 
+/** Tick options: log axes keep decades or 1-2-5 (logTickValues) with short labels; none rotate. */
+function ticks(log: boolean, color: string) {
+  const base = { color, maxRotation: 0, autoSkip: true, autoSkipPadding: 12 };
+  return log ? { ...base, callback: (value: number | string) => compactNumber(Number(value)) } : base;
+}
+const keepLogTicks = (axis: Scale): void => {
+  const kept = new Set(logTickValues(axis.ticks.map((t) => t.value), axis.min, axis.max));
+  axis.ticks = axis.ticks.filter((t) => kept.has(t.value));
+};
+
 function draw(id: string, datasets: Array<ChartDataset<'scatter' | 'line', Point[]>>, axes: { x: string; y: string; xLog?: boolean; yLog?: boolean }): void {
   const p = palette();
+  const axis = (title: string, log = false) => ({
+    type: log ? ('logarithmic' as const) : ('linear' as const),
+    title: { display: true, text: title, color: p.fg },
+    ticks: ticks(log, p.fg),
+    grid: { color: p.grid },
+    ...(log ? { afterBuildTicks: keepLogTicks } : {}),
+  });
   const config: ChartConfiguration<'scatter', Point[]> = {
     type: 'scatter',
     data: { datasets: datasets as Array<ChartDataset<'scatter', Point[]>> },
@@ -70,10 +100,7 @@ function draw(id: string, datasets: Array<ChartDataset<'scatter' | 'line', Point
       responsive: true,
       maintainAspectRatio: false,
       color: p.fg,
-      scales: {
-        x: { type: axes.xLog ? 'logarithmic' : 'linear', title: { display: true, text: axes.x, color: p.fg }, ticks: { color: p.fg }, grid: { color: p.grid } },
-        y: { type: axes.yLog ? 'logarithmic' : 'linear', title: { display: true, text: axes.y, color: p.fg }, ticks: { color: p.fg }, grid: { color: p.grid } },
-      },
+      scales: { x: axis(axes.x, axes.xLog), y: axis(axes.y, axes.yLog) },
       plugins: {
         legend: { labels: { color: p.fg, boxWidth: 12 } },
         tooltip: {
@@ -97,7 +124,7 @@ function draw(id: string, datasets: Array<ChartDataset<'scatter' | 'line', Point
   charts.set(id, new Chart($<HTMLCanvasElement>(id), config));
 }
 
-const line = (label: string, data: Point[], color: string, dashed = false): ChartDataset<'line', Point[]> => ({
+const line = (label: string, data: Point[], color: string, dash: boolean | number[] = false): ChartDataset<'line', Point[]> => ({
   type: 'line',
   label,
   data,
@@ -105,9 +132,9 @@ const line = (label: string, data: Point[], color: string, dashed = false): Char
   backgroundColor: color,
   pointRadius: 0,
   borderWidth: 2,
-  borderDash: dashed ? [6, 4] : [],
+  borderDash: dash === true ? [6, 4] : dash === false ? [] : dash,
 });
-const dots = (label: string, data: Point[], color: string, style: 'circle' | 'triangle' | 'rectRot' = 'circle', radius = 3.5): ChartDataset<'scatter', Point[]> => ({
+const dots = (label: string, data: Point[], color: string, style: Look['shape'] = 'circle', radius = 3.5): ChartDataset<'scatter', Point[]> => ({
   type: 'scatter',
   label,
   data,
@@ -142,7 +169,7 @@ function renderFit(m: DashboardModel): void {
   $('fit-stages').innerHTML = '';
   for (const s of f.stages) $('fit-stages').append(row([s.name, s.status, s.detail]));
   $('fit-constants').innerHTML = '';
-  for (const c of f.constants) $('fit-constants').append(row([c.name, fmt(c.value), c.low !== undefined && c.high !== undefined ? `${fmt(c.low)} – ${fmt(c.high)}` : '—', fmt(c.paper), c.origin]));
+  for (const c of f.constants) $('fit-constants').append(row([c.name, c.heldOff ?? fmt(c.value), !c.heldOff && c.low !== undefined && c.high !== undefined ? `${fmt(c.low)} – ${fmt(c.high)}` : '—', fmt(c.paper), c.origin]));
 }
 
 function row(cells: string[]): HTMLTableRowElement {
@@ -157,21 +184,25 @@ function row(cells: string[]): HTMLTableRowElement {
 
 function renderPrecision(m: DashboardModel): void {
   const p = palette();
-  draw('chart-factors', m.precision.factors.map((f, i) => line(f.part, f.points, p.series[i])), { x: 'bits', y: 'N_eff / N factor' });
+  const parts = looksInOrder(m.precision.factors.length, p.series.length);
+  draw('chart-factors', m.precision.factors.map((f, i) => line(f.part, f.points, p.series[parts[i].colour], parts[i].dash)), { x: 'bits', y: 'N_eff / N factor' });
   draw('chart-precision-loss', [line(`predicted, N ${count(m.inputs.params)}, D ${count(m.inputs.tokens)}`, m.precision.loss, p.series[0]), dots('runs near this N and D (weight bits)', m.precision.runs, p.series[1])], { x: 'training bits (all parts)', y: 'loss' });
 }
 
 function renderPtq(m: DashboardModel): void {
   const p = palette();
   const sets: Array<ChartDataset<'scatter' | 'line', Point[]>> = [];
+  const sizes = looksInOrder(m.ptq.sizes.length, p.series.length);
   m.ptq.sizes.forEach((s, i) => {
-    const color = p.series[i % p.series.length];
-    sets.push(line(`N ${count(s.params)}`, s.points, color));
+    const color = p.series[sizes[i].colour];
+    sets.push(line(`N ${count(s.params)}`, s.points, color, sizes[i].dash));
     if (s.dcrit) sets.push(dots(`D_crit, N ${count(s.params)}`, [{ ...s.dcrit, label: `D_crit for N ${count(s.params)}: ${count(s.dcrit.x)} tokens` }], color, 'rectRot', 6));
+    // Too far out to draw: a legend entry without a marker says where it is.
+    else if (s.dcritBeyond !== undefined) sets.push(dots(`D_crit, N ${count(s.params)}: ${count(s.dcritBeyond)} tokens, beyond the plotted range`, [], color, 'rectRot', 6));
   });
   m.ptq.sizes.forEach((s, i) => {
     const measured = m.ptq.runs.filter((r) => r.params === s.params);
-    if (measured.length > 0) sets.push(dots(`runs, N ${count(s.params)}`, measured, p.series[i % p.series.length], 'triangle', 4));
+    if (measured.length > 0) sets.push(dots(`runs, N ${count(s.params)}`, measured, p.series[sizes[i].colour], 'triangle', 4));
   });
   draw('chart-ptq', sets, { x: 'training tokens D', y: `loss after PTQ to ${m.ptq.post} bits`, xLog: true });
 }
@@ -185,10 +216,14 @@ function renderQuantized(m: DashboardModel): void {
   const p = palette();
   const q = m.quantized;
   $('no-checkpoints').hidden = q.checkpoints.length > 0;
-  // One colour per format family, so the eye finds "all MXFP4" at a glance.
-  const families = [...new Set(q.checkpoints.map((c) => c.format.replace(/-.*$/, '')))];
+  // One look (colour, and shape once colours run out) per format family, the same for a family
+  // on every redraw, so the eye finds "all MXFP4" at a glance.
+  const family = (format: string): string => format.replace(/-.*$/, '');
+  const families = looks(q.checkpoints.map((c) => family(c.format)), p.series.length);
   const sets: Array<ChartDataset<'scatter' | 'line', Point[]>> = [line('frontier', q.frontier.map((f) => ({ ...f, label: `${f.label}: ${bytes(f.x)}` })), p.fg)];
-  families.forEach((family, i) => sets.push(dots(family, q.checkpoints.filter((c) => c.format.replace(/-.*$/, '') === family).map((c) => ({ ...c, label: `${c.label}: ${bytes(c.x)}` })), p.series[i % p.series.length], 'circle', 3)));
+  for (const [name, look] of families) {
+    sets.push(dots(name, q.checkpoints.filter((c) => family(c.format) === name).map((c) => ({ ...c, label: `${c.label}: ${bytes(c.x)}` })), p.series[look.colour], look.shape, look.shape === 'circle' ? 3 : 4));
+  }
   draw('chart-pareto', sets, { x: 'weight memory (bytes)', y: 'loss after quantization', xLog: true });
   const pr = q.predictor;
   $('predictor-message').textContent = pr
@@ -231,8 +266,12 @@ function render(): void {
 const field = (id: string) => $<HTMLInputElement>(id);
 
 function showInputs(i: DashboardInputs): void {
+  // A field given the host's value again holds a valid entry: its error goes.
   const set = (id: string, v: string) => {
-    if (document.activeElement !== field(id)) field(id).value = v;
+    if (document.activeElement === field(id)) return;
+    field(id).value = v;
+    field(id).toggleAttribute('invalid', false);
+    $(`${id}-error`).hidden = true;
   };
   set('in-params', count(i.params));
   set('in-tokens', count(i.tokens));
@@ -248,18 +287,10 @@ function showInputs(i: DashboardInputs): void {
   if (shown) $(`${shown}-label`).hidden = false;
 }
 
-const SUFFIX: Record<string, number> = { k: 1e3, m: 1e6, b: 1e9, g: 1e9, t: 1e12 };
-function number(text: string): number | undefined {
-  const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbgt]?)\s*(flops?)?\s*$/i.exec(text);
-  if (!m) return undefined;
-  const v = Number(m[1]) * (m[2] ? SUFFIX[m[2].toLowerCase()] : 1);
-  return Number.isFinite(v) && v > 0 ? v : undefined;
-}
-
 function readInputs(): DashboardInputs | undefined {
   if (!model) return undefined;
   const i = { ...model.inputs };
-  const pairs: Array<[keyof DashboardInputs, string]> = [
+  const pairs: Array<[NumericInput, string]> = [
     ['params', 'in-params'],
     ['tokens', 'in-tokens'],
     ['post', 'in-post'],
@@ -268,14 +299,21 @@ function readInputs(): DashboardInputs | undefined {
     ['planParams', 'in-plan-params'],
     ['planMemoryGB', 'in-plan-memory'],
   ];
+  // Every field is checked, so each refused one says what it accepts, not only the first.
+  let ok = true;
   for (const [key, id] of pairs) {
-    const v = number(field(id).value);
-    field(id).toggleAttribute('invalid', v === undefined);
-    if (v === undefined) return undefined;
-    (i as Record<string, unknown>)[key] = v;
+    // A field the scenario hides keeps its value: an error under it would not be seen.
+    if ($(`${id}-label`).hidden) continue;
+    const r = readField(key, field(id).value);
+    field(id).toggleAttribute('invalid', !r.ok);
+    const error = $(`${id}-error`);
+    error.textContent = r.ok ? '' : r.message;
+    error.hidden = r.ok;
+    if (r.ok) i[key] = r.value;
+    else ok = false;
   }
   i.scenario = field('in-scenario').value as Scenario;
-  return i;
+  return ok ? i : undefined;
 }
 
 function changed(): void {
@@ -285,12 +323,65 @@ function changed(): void {
   vscode.postMessage({ type: 'inputs', inputs });
 }
 
+/** The editor background as the webview sees it (the page's own when the variable is unset). */
+function background(): string {
+  const page = getComputedStyle(document.body).backgroundColor;
+  return css('--vscode-editor-background', page && page !== 'transparent' && !/^rgba\(.*,\s*0\)$/.test(page) ? page : '#1e1e1e');
+}
+
+/** Words of `text` in lines no wider than `width` in the context's current font. */
+function wrap(ctx: CanvasRenderingContext2D, text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const next = current ? `${current} ${word}` : word;
+    if (current && ctx.measureText(next).width > width) {
+      lines.push(current);
+      current = word;
+    } else current = next;
+  }
+  if (current) lines.push(current);
+  return lines;
+}
+
+/**
+ * The chart as a PNG that reads anywhere it is pasted: on an opaque copy of the theme's editor
+ * background (the chart's text is drawn in the theme's foreground, light in dark themes, so a
+ * transparent image is unreadable on white), with the chart's title drawn above it.
+ */
+function chartPng(chart: Chart): string {
+  const source = chart.canvas;
+  const ratio = chart.currentDevicePixelRatio || 1;
+  const title = source.closest('figure')?.querySelector('.title')?.textContent?.trim() ?? '';
+  const out = document.createElement('canvas');
+  const ctx = out.getContext('2d');
+  if (!ctx) return chart.toBase64Image('image/png', 1);
+  const pad = Math.round(12 * ratio);
+  const fontSize = Math.round(14 * ratio);
+  const font = `600 ${fontSize}px ${css('--vscode-font-family', 'sans-serif')}`;
+  const lineHeight = Math.round(fontSize * 1.35);
+  ctx.font = font;
+  const lines = title ? wrap(ctx, title, source.width - 2 * pad) : [];
+  const top = lines.length > 0 ? pad + lines.length * lineHeight + Math.round(pad / 2) : 0;
+  // Sizing a canvas resets its context: fill and font are set after.
+  out.width = source.width;
+  out.height = source.height + top;
+  ctx.fillStyle = background();
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.font = font;
+  ctx.fillStyle = palette().fg;
+  ctx.textBaseline = 'top';
+  lines.forEach((text, i) => ctx.fillText(text, pad, pad + i * lineHeight));
+  ctx.drawImage(source, 0, top);
+  return out.toDataURL('image/png');
+}
+
 function exportChart(id: string, kind: 'png' | 'csv'): void {
   const chart = charts.get(id);
   if (!chart) return;
   const name = id.replace(/^chart-/, '');
   if (kind === 'png') {
-    vscode.postMessage({ type: 'export', kind, name, data: chart.toBase64Image('image/png', 1) });
+    vscode.postMessage({ type: 'export', kind, name, data: chartPng(chart) });
     return;
   }
   const lines = ['series,x,y,label'];

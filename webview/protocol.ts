@@ -19,6 +19,19 @@ export interface DashboardInputs {
   planMemoryGB: number;
 }
 
+export type NumericInput = Exclude<keyof DashboardInputs, 'scenario'>;
+
+/** The largest value the host accepts for each numeric input (each must also be above 0). */
+export const INPUT_MAX: Readonly<Record<NumericInput, number>> = {
+  params: 1e15,
+  tokens: 1e16,
+  post: 16,
+  compute: 1e35,
+  planPrecision: 32,
+  planParams: 1e15,
+  planMemoryGB: 1e6,
+};
+
 export interface PointRef {
   label: string;
   file?: string;
@@ -37,7 +50,8 @@ export interface DashboardModel {
     message: string;
     points: Array<{ observed: number; predicted: number; heldOut?: number; kind: 'train' | 'ptq' } & PointRef>;
     stages: Array<{ name: string; status: string; detail: string }>;
-    constants: Array<{ name: string; value: number; low?: number; high?: number; paper: number; origin: string }>;
+    /** heldOff: shown instead of the value when the fit held the constant off (its part carried by another). */
+    constants: Array<{ name: string; value: number; low?: number; high?: number; paper: number; origin: string; heldOff?: string }>;
     metrics: Array<{ label: string; n: number; r2: number; rmse: number; mape: number }>;
   };
   precision: {
@@ -50,8 +64,12 @@ export interface DashboardModel {
   };
   ptq: {
     post: number;
-    /** Loss after PTQ against tokens, one line per model size, with D_crit marked. */
-    sizes: Array<{ params: number; points: XY[]; dcrit?: XY }>;
+    /**
+     * Loss after PTQ against tokens, one line per model size, with D_crit marked on it (dcrit,
+     * one of the line's points). A D_crit beyond the plotted token range is not marked:
+     * dcritBeyond gives its token count for the legend.
+     */
+    sizes: Array<{ params: number; points: XY[]; dcrit?: XY; dcritBeyond?: number }>;
     runs: Array<XY & PointRef & { params: number }>;
   };
   /** Quantized checkpoints of the workspace and the post-quantization predictor (Xu et al.). */

@@ -125,7 +125,10 @@ export class Dashboard implements vscode.Disposable {
 
 const exportButtons = (chart: string) =>
   `<span class="exports"><vscode-button secondary data-chart="${chart}" data-export="png">PNG</vscode-button><vscode-button secondary data-chart="${chart}" data-export="csv">CSV</vscode-button></span>`;
-const chart = (id: string, title: string) => `<figure><figcaption>${title}${exportButtons(id)}</figcaption><div class="canvas"><canvas id="${id}"></canvas></div></figure>`;
+const chart = (id: string, title: string) => `<figure><figcaption><span class="title">${title}</span>${exportButtons(id)}</figcaption><div class="canvas"><canvas id="${id}"></canvas></div></figure>`;
+/** A number field with the line under it that says what it accepts when it refuses an entry. */
+const numberField = (id: string, label: string) =>
+  `<label id="${id}-label">${label} <vscode-textfield id="${id}"></vscode-textfield><vscode-form-helper id="${id}-error" class="field-error" aria-live="polite" hidden></vscode-form-helper></label>`;
 
 const DASHBOARD_HTML = `<!DOCTYPE html>
 <html lang="en">
@@ -140,7 +143,7 @@ const DASHBOARD_HTML = `<!DOCTYPE html>
 <header><h1>Precision Planner</h1><p>Constants: <span id="constants"></span></p></header>
 <section id="plan"><h2>Plan</h2>
   <div class="controls">
-    <label>Compute (FLOPs) <vscode-textfield id="in-compute"></vscode-textfield></label>
+    ${numberField('in-compute', 'Compute (FLOPs)')}
     <label class="slider">log₁₀ <input id="in-compute-log" type="range" min="17" max="27" step="0.05"></label>
     <label>Scenario <vscode-single-select id="in-scenario">
       <vscode-option value="joint">joint N, D, P</vscode-option>
@@ -148,9 +151,9 @@ const DASHBOARD_HTML = `<!DOCTYPE html>
       <vscode-option value="fixed-params">fixed model size</vscode-option>
       <vscode-option value="inference">inference-aware</vscode-option>
     </vscode-single-select></label>
-    <label id="in-plan-precision-label">Training bits <vscode-textfield id="in-plan-precision"></vscode-textfield></label>
-    <label id="in-plan-params-label">Model size N <vscode-textfield id="in-plan-params"></vscode-textfield></label>
-    <label id="in-plan-memory-label">Weight memory (GB) <vscode-textfield id="in-plan-memory"></vscode-textfield></label>
+    ${numberField('in-plan-precision', 'Training bits')}
+    ${numberField('in-plan-params', 'Model size N')}
+    ${numberField('in-plan-memory', 'Weight memory (GB)')}
   </div>
   <p id="plan-message" class="message"></p>
   <table><thead><tr><th></th><th>N</th><th>D</th><th>training bits</th><th>PTQ bits</th><th>predicted loss</th><th>vs plan</th></tr></thead><tbody id="plan-rows"></tbody></table>
@@ -170,13 +173,13 @@ const DASHBOARD_HTML = `<!DOCTYPE html>
 </section>
 <section id="precision"><h2>Precision</h2>
   <div class="controls">
-    <label>N <vscode-textfield id="in-params"></vscode-textfield></label>
-    <label>D <vscode-textfield id="in-tokens"></vscode-textfield></label>
+    ${numberField('in-params', 'N')}
+    ${numberField('in-tokens', 'D')}
   </div>
   <div class="grid">${chart('chart-factors', 'N_eff / N factor of each part against its bits')}${chart('chart-precision-loss', 'Loss against training precision')}</div>
 </section>
 <section id="ptq"><h2>Data and post-training quantization</h2>
-  <div class="controls"><label>Inference bits <vscode-textfield id="in-post"></vscode-textfield></label></div>
+  <div class="controls">${numberField('in-post', 'Inference bits')}</div>
   ${chart('chart-ptq', 'Loss after post-training quantization against training tokens, D_crit marked')}
 </section>
 <section id="quantized"><h2>Quantized checkpoints</h2>

@@ -1,7 +1,7 @@
 // Every message from the dashboard webview is checked here before the host acts on it: the
 // webview renders content that the workspace supplies, so its messages are untrusted input.
 
-import { type DashboardInputs, SCENARIOS, type Scenario, type WebviewMessage } from '../../webview/protocol';
+import { type DashboardInputs, INPUT_MAX, SCENARIOS, type Scenario, type WebviewMessage } from '../../webview/protocol';
 
 const MAX_EXPORT_BYTES = 20 * 1024 * 1024;
 
@@ -11,14 +11,14 @@ export function validInputs(x: unknown): DashboardInputs | undefined {
   if (typeof x !== 'object' || x === null) return undefined;
   const i = x as Record<string, unknown>;
   const ok =
-    finitePositive(i.params, 1e15) &&
-    finitePositive(i.tokens, 1e16) &&
-    finitePositive(i.post, 16) &&
-    finitePositive(i.compute, 1e35) &&
+    finitePositive(i.params, INPUT_MAX.params) &&
+    finitePositive(i.tokens, INPUT_MAX.tokens) &&
+    finitePositive(i.post, INPUT_MAX.post) &&
+    finitePositive(i.compute, INPUT_MAX.compute) &&
     SCENARIOS.includes(i.scenario as Scenario) &&
-    finitePositive(i.planPrecision, 32) &&
-    finitePositive(i.planParams, 1e15) &&
-    finitePositive(i.planMemoryGB, 1e6);
+    finitePositive(i.planPrecision, INPUT_MAX.planPrecision) &&
+    finitePositive(i.planParams, INPUT_MAX.planParams) &&
+    finitePositive(i.planMemoryGB, INPUT_MAX.planMemoryGB);
   if (!ok) return undefined;
   return {
     params: i.params as number,

@@ -8,6 +8,7 @@ import { precisionFactor, predict } from '../law/law';
 import { fixedPrecisionOptimum, isLawError, plan } from '../law/plan';
 import type { FitResult } from '../fit/fit';
 import { lawPtqEntries } from '../fit/points';
+import { heldOff } from '../fit/stages';
 import { type Run, isComplete } from '../runs/run';
 import type { PtqReport } from '../ptq/workspace';
 import { checkpointFrontier, ptqSamples } from '../ptq/samples';
@@ -52,6 +53,8 @@ function fitSection(fit: FitResult): DashboardModel['fit'] {
     stages: fit.stages.map((s) => ({ name: s.name, status: s.status, detail: s.status === 'fitted' ? [...new Set(s.fitted)].join(', ') : (s.reason ?? '') })),
     constants: CONSTANT_NAMES.map((name) => {
       const ci = fit.intervals[name];
+      const off = heldOff(fit, name);
+      if (off) return { name, value: fit.constants[name], heldOff: off, paper: PAPER_CONSTANTS[name], origin: fit.origin[name] };
       return { name, value: fit.constants[name], low: ci?.[0], high: ci?.[1], paper: PAPER_CONSTANTS[name], origin: fit.origin[name] };
     }),
     metrics,
@@ -78,25 +81,44 @@ function precisionSection(c: Constants, runs: readonly Run[], inputs: DashboardI
   };
 }
 
+/**
+ * How far the PTQ chart's token range may grow past the runs' range (a third of the smallest to
+ * 30x the largest run's tokens) to reach the D_crit values it marks: 30x more at either end.
+ * A D_crit further out is not drawn; its size's legend entry says where it lies.
+ */
+export const DCRIT_RANGE_EXTENSION = 30;
+
 function ptqSection(c: Constants, runs: readonly Run[], inputs: DashboardInputs): DashboardModel['ptq'] {
   const complete = runs.filter(isComplete);
   const sizes = [...new Set(complete.map((r) => r.params))].sort((a, b) => a - b);
   const chosen = sizes.length > 0 ? sizes : [1e8, 3e8, 1e9];
   const tokenValues = complete.map((r) => r.tokens);
-  const lo = tokenValues.length > 0 ? Math.min(...tokenValues) / 3 : 1e9;
-  const hi = tokenValues.length > 0 ? Math.max(...tokenValues) * 30 : 1e12;
+  const baseLo = tokenValues.length > 0 ? Math.min(...tokenValues) / 3 : 1e9;
+  const baseHi = tokenValues.length > 0 ? Math.max(...tokenValues) * 30 : 1e12;
   const post = inputs.post;
   const precision = { w: 16, a: 16, kv: 16 };
+  const dcrits = chosen.map((params) => criticalTokens(c, params, precision, post));
+  // Widen the range (within bounds) so that each D_crit lies on its drawn curve, with some curve
+  // past it to show the loss turning up.
+  const reachable = dcrits.flatMap((d) => (d.ok && d.tokens >= baseLo / DCRIT_RANGE_EXTENSION && d.tokens <= baseHi * DCRIT_RANGE_EXTENSION ? [d.tokens] : []));
+  const lo = Math.max(baseLo / DCRIT_RANGE_EXTENSION, Math.min(baseLo, ...reachable.map((t) => t / 2)));
+  const hi = Math.min(baseHi * DCRIT_RANGE_EXTENSION, Math.max(baseHi, ...reachable.map((t) => t * 3)));
+  const steps = Math.max(60, Math.ceil(15 * Math.log10(hi / lo)));
   return {
     post,
-    sizes: chosen.map((params) => {
+    sizes: chosen.map((params, i) => {
+      const d = dcrits[i];
+      const inside = d.ok && d.tokens >= lo && d.tokens <= hi;
+      // The marker's own token count is a point of the curve, so the line passes through it.
+      const grid = geometric(lo, hi, steps);
+      if (inside) grid.push(d.tokens);
       const points: XY[] = [];
-      for (const tokens of geometric(lo, hi, 60)) {
+      for (const tokens of grid.sort((a, b) => a - b)) {
         const p = predict(c, { params, tokens, precision, post });
         if (p.ok) points.push({ x: tokens, y: p.loss });
       }
-      const d = criticalTokens(c, params, precision, post);
-      return d.ok ? { params, points, dcrit: { x: d.tokens, y: d.loss } } : { params, points };
+      if (!d.ok) return { params, points };
+      return inside ? { params, points, dcrit: { x: d.tokens, y: d.loss } } : { params, points, dcritBeyond: d.tokens };
     }),
     runs: complete.flatMap((r) =>
       lawPtqEntries(r.ptq)

@@ -4,6 +4,7 @@
 import type { PtqReport } from '../ptq/workspace';
 import { CONSTANT_NAMES, PAPER_CONSTANTS } from '../law/constants';
 import type { FitResult } from '../fit/fit';
+import { heldOff } from '../fit/stages';
 import type { Run } from '../runs/run';
 
 export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[], constantsLabel: string, ptq?: PtqReport, rejected?: string): string {
@@ -16,7 +17,8 @@ export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[],
   lines.push('', '| constant | fitted | 95% interval | paper | source |', '|---|---|---|---|---|');
   for (const n of CONSTANT_NAMES) {
     const ci = fit.intervals[n];
-    lines.push(`| ${n} | ${fit.constants[n].toPrecision(4)} | ${ci ? `${ci[0].toPrecision(4)} – ${ci[1].toPrecision(4)}` : '—'} | ${PAPER_CONSTANTS[n]} | ${fit.origin[n]} |`);
+    const off = heldOff(fit, n);
+    lines.push(`| ${n} | ${off ?? fit.constants[n].toPrecision(4)} | ${ci && !off ? `${ci[0].toPrecision(4)} – ${ci[1].toPrecision(4)}` : '—'} | ${PAPER_CONSTANTS[n]} | ${fit.origin[n]} |`);
   }
   const m = fit.metrics;
   lines.push('', '| points | R² | RMSE | mean abs. error |', '|---|---|---|---|');

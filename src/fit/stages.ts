@@ -3,7 +3,7 @@
 // (c) PTQ constants on post-training degradations; (d) optional joint refinement.
 // A stage without enough data is skipped, its constants stay at the preset, and the report says why.
 
-import { type ConstantName, HIGH_PRECISION_BITS, PARTS, PART_CONSTANTS, PART_LABEL, type Part } from '../law/constants';
+import { type ConstantName, type Constants, HIGH_PRECISION_BITS, PARTS, PART_CONSTANTS, PART_LABEL, type Part } from '../law/constants';
 import { INDEX, predictAt, toVector } from './gradient';
 import { type FreeParam, type Problem, applyParams, makeProblem, multiStart, solve, startGrid } from './leastSquares';
 import type { FitOptions } from './options';
@@ -33,7 +33,12 @@ export interface StageReport {
   spec?: { mode: Problem['mode']; base: number[]; free: FreeParam[]; polishedFrom: number[][] };
 }
 
-export type ConstantOrigin = 'fitted' | 'preset' | 'fixed';
+/**
+ * Where a constant's value comes from: fitted by a stage, left at the preset, fixed by an option
+ * (offsets at zero), or neutral: the part it belongs to always shares another part's precision,
+ * so that part's factor carries both and this one is held off (factor 1, see NEUTRAL_OFFSET).
+ */
+export type ConstantOrigin = 'fitted' | 'preset' | 'fixed' | 'neutral';
 
 export interface StagedFit {
   vector: Float64Array;
@@ -73,15 +78,36 @@ function identifiableParts(points: readonly FitPoint[], candidates: readonly Par
  * whose effect another part carries is set to them, so the preset's own effect for that part
  * (and its stability threshold) does not come on top of the carrier's.
  */
-const NEUTRAL_OFFSET = -50;
-const NEUTRAL_ROBUSTNESS = 50;
+export const NEUTRAL_OFFSET = -50;
+export const NEUTRAL_ROBUSTNESS = 50;
+
+/**
+ * What to show instead of a constant's value when the fit held it off (its part's factor is
+ * 1 and another part's factor carries the effect), or undefined when the value means what it
+ * says. The one rule the dashboard, the report and the CLI use. Fits saved before the
+ * 'neutral' origin existed marked these constants 'fixed' at the neutral value: they count too.
+ */
+export function heldOff(fit: { constants: Constants; origin: Record<ConstantName, ConstantOrigin> }, name: ConstantName): string | undefined {
+  const part = PARTS.find((p) => Object.values(PART_CONSTANTS[p]).includes(name));
+  if (!part) return undefined;
+  // The robustness constant is its own factor; gamma and offset make the precision factor.
+  const robust = PART_CONSTANTS[part].robust === name;
+  const isOff = (p: Part): boolean => {
+    const { gamma, offset, robust: c } = PART_CONSTANTS[p];
+    const [key, neutralValue] = robust ? [c, NEUTRAL_ROBUSTNESS] : [offset, NEUTRAL_OFFSET];
+    return fit.origin[key] === 'neutral' || (!robust && fit.origin[gamma] === 'neutral') || (fit.origin[key] === 'fixed' && fit.constants[key] === neutralValue);
+  };
+  if (!isOff(part)) return undefined;
+  // Two parts held off means the third carries all three; with one, another part carries it.
+  return PARTS.filter(isOff).length === PARTS.length - 1 ? 'off — one factor carries all three parts' : "off — another part's factor carries this part";
+}
 
 interface StageInput {
   name: StageName;
   problem: Problem;
   held: Array<{ name: ConstantName; reason: string }>;
-  /** Constants this stage set to fixed values (in the shared vector) before fitting. */
-  fixed?: ConstantName[];
+  /** Constants of parts another part's factor carries, held off (neutral) before fitting. */
+  neutral?: ConstantName[];
   /** Replace grid starts (e.g. profile out a scale constant); identity by default. */
   adjustStart?: (start: number[]) => number[];
 }
@@ -183,7 +209,9 @@ function precisionStage(points: readonly FitPoint[], base: Float64Array, options
     return skipped('precision', low.length, `needs >= ${needed} low-precision training runs for ${free.length} constants; have ${low.length}`);
   }
   for (const { part } of shadowed) base[INDEX[PART_CONSTANTS[part].offset]] = NEUTRAL_OFFSET;
-  return { name: 'precision', problem: makeProblem(train, 'train', base, free), held, fixed: shadowed.map(({ part }) => PART_CONSTANTS[part].offset) };
+  // The gamma of a part held off has no effect at the neutral offset: it is held off as well.
+  const neutral = shadowed.flatMap(({ part }) => [PART_CONSTANTS[part].gamma, PART_CONSTANTS[part].offset]);
+  return { name: 'precision', problem: makeProblem(train, 'train', base, free), held, neutral };
 }
 
 function ptqStage(points: readonly FitPoint[], base: Float64Array): StageInput | StageReport {
@@ -235,7 +263,7 @@ function ptqStage(points: readonly FitPoint[], base: Float64Array): StageInput |
     out[0] = logs.length > 0 ? logs[Math.floor(logs.length / 2)] : 0;
     return out;
   };
-  return { name: 'ptq', problem, held, adjustStart, fixed: shadowed.map(({ part }) => PART_CONSTANTS[part].robust) };
+  return { name: 'ptq', problem, held, adjustStart, neutral: shadowed.map(({ part }) => PART_CONSTANTS[part].robust) };
 }
 
 /** A previous fit's constants to start from; `only` skips the start grid (bootstrap replicates). */
@@ -273,7 +301,7 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
       stages.push(input);
       continue;
     }
-    for (const name of input.fixed ?? []) origin[name] = 'fixed';
+    for (const name of input.neutral ?? []) origin[name] = 'neutral';
     input.problem.base = vector.slice();
     const { report, vector: next } = runStage(input, options, warmStart);
     vector.set(next);

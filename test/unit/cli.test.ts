@@ -171,10 +171,26 @@ describe('cli: fit', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /no-such-folder/);
   });
+  it('an empty folder: the message names every format looked for and points to scan', async () => {
+    const empty = mkdtempSync(path.join(dir, 'empty-'));
+    const r = await cli('fit', empty);
+    assert.equal(r.code, 1);
+    assert.ok(r.err.includes(`no runs found under ${empty}`), r.err);
+    for (const what of ['run.json', 'trainer_state.json', 'TensorBoard', 'W&B', 'MLflow', 'Lightning metrics.csv', 'sweep tables']) assert.ok(r.err.includes(what), what);
+    assert.ok(r.err.includes(`precision-planner scan ${empty}`), r.err);
+  });
   it('one complete run is not enough: the message names what is missing', async () => {
     const r = await cli('fit', FIXTURES, '--bootstrap', '0');
     assert.equal(r.code, 1);
     assert.match(r.err, /precision-planner fit: .*(run|size|point)/i);
+  });
+  it('the constants table says "off" for the parts the weights carry (the examples train all three parts at one precision)', async () => {
+    const r = await cli('fit', EXAMPLES, '--bootstrap', '0', '--no-held-out');
+    assert.equal(r.code, 0, r.err);
+    const rowOf = (name: string) => r.out.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
+    for (const name of ['gammaA', 'nA', 'gammaKV', 'nKV']) assert.match(rowOf(name), /^\S+\s+off — one factor carries all three parts\s+-\s/, name);
+    assert.doesNotMatch(r.out, /-50\.0/);
+    assert.match(rowOf('gammaW'), /^gammaW\s+\d/);
   });
   it('an --out that cannot be written is an error naming the file', async () => {
     const r = await cli('fit', EXAMPLES, '--bootstrap', '0', '--no-held-out', '--out', path.join(dir, 'missing', 'fit.json'));

@@ -8,7 +8,7 @@ import { fit, type FitResult } from '../../src/fit/fit';
 import { scan } from '../../src/runs/discover';
 import type { Run } from '../../src/runs/run';
 import { validateMessage } from '../../src/extension/dashboardMessages';
-import { dashboardModel, defaultInputs } from '../../src/extension/dashboardModel';
+import { DCRIT_RANGE_EXTENSION, dashboardModel, defaultInputs } from '../../src/extension/dashboardModel';
 import type { DashboardModel } from '../../webview/protocol';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
@@ -62,6 +62,39 @@ describe('dashboard view model', () => {
     assert.equal(s.dcrit?.x, d.tokens);
     // 4 sizes x 3 token budgets of fp32 runs, each evaluated at 4 bits (integer, per channel).
     assert.equal(model.ptq.runs.length, 12);
+  });
+
+  it('PTQ: each D_crit marker lies on its curve, the token range widened (within bounds) to reach it', () => {
+    // At 4 bits the fit's D_crit lies past 30x the largest run's tokens, where the curves used to end.
+    const largest = Math.max(...runs.map((r) => r.tokens ?? 0));
+    const sizes = model.ptq.sizes.filter((s) => s.dcrit);
+    assert.ok(sizes.length > 0 && sizes.some((s) => (s.dcrit?.x ?? 0) > largest * 30));
+    for (const s of sizes) {
+      const d = s.dcrit as { x: number; y: number };
+      assert.ok(s.points[0].x <= d.x && d.x <= (s.points.at(-1)?.x ?? 0), `D_crit ${d.x} inside ${s.points[0].x} – ${s.points.at(-1)?.x}`);
+      assert.ok(s.points.some((p) => p.x === d.x && p.y === d.y), 'the marker is a point of the curve');
+      assert.ok(s.points.every((p, i) => i === 0 || p.x >= s.points[i - 1].x), 'ordered by tokens');
+      assert.equal(s.dcritBeyond, undefined);
+    }
+  });
+
+  it('PTQ: a D_crit beyond the bounded range is not marked; the model says where it is', () => {
+    // At 8 bits D_crit is thousands of times the runs' tokens: no marker off the end of the curve.
+    const at8 = dashboardModel({ constants: result.constants, constantsLabel: '', fit: result, runs, inputs: { ...model.inputs, post: 8 }, costModel: 'bits-linear' });
+    const largest = Math.max(...runs.map((r) => r.tokens ?? 0));
+    for (const s of at8.ptq.sizes) {
+      const d = criticalTokens(result.constants, s.params, { w: 16, a: 16, kv: 16 }, 8);
+      assert.ok(d.ok);
+      const end = s.points.at(-1)?.x ?? 0;
+      assert.ok(end <= largest * 30 * DCRIT_RANGE_EXTENSION * (1 + 1e-9), 'the range stays bounded');
+      if (d.tokens > end) {
+        assert.equal(s.dcrit, undefined);
+        assert.equal(s.dcritBeyond, d.tokens);
+      } else {
+        assert.equal(s.dcrit?.x, d.tokens);
+      }
+    }
+    assert.ok(at8.ptq.sizes.some((s) => s.dcritBeyond !== undefined));
   });
 
   it('quantized checkpoints: every run in every format, and a frontier ordered by memory with falling loss', () => {

@@ -2,8 +2,10 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { CONSTANT_NAMES, PAPER_CONSTANTS } from '../../law/constants';
 import { type FitResult, fit } from '../../fit/fit';
 import type { Metrics } from '../../fit/metrics';
+import { heldOff } from '../../fit/stages';
 import { type Diagnostic, formatDiagnostic } from '../../runs/diagnostics';
 import { scan } from '../../runs/discover';
+import { RUN_FILES_LOOKED_FOR } from '../../runs/readers';
 import { type Io, fmt, integer, parse } from '../args';
 import { CliError } from '../errors';
 import { formatCount } from '../../runs/quantity';
@@ -42,7 +44,8 @@ function render(result: FitResult, diagnostics: Diagnostic[]): string {
       ['constant', 'value', '95% interval', 'paper', 'source'],
       CONSTANT_NAMES.map((name) => {
         const ci = result.intervals[name];
-        return [name, fmt(result.constants[name]), ci ? `${fmt(ci[0])} to ${fmt(ci[1])}` : '-', fmt(PAPER_CONSTANTS[name]), result.origin[name]];
+        const off = heldOff(result, name);
+        return [name, off ?? fmt(result.constants[name]), ci && !off ? `${fmt(ci[0])} to ${fmt(ci[1])}` : '-', fmt(PAPER_CONSTANTS[name]), result.origin[name]];
       }),
     ),
   );
@@ -82,7 +85,7 @@ export async function fitCommand(argv: string[], io: Io): Promise<number> {
   const scanned = await scan(positionals);
   if (scanned.runs.length === 0) {
     for (const d of scanned.diagnostics) io.err(formatDiagnostic(d));
-    throw new CliError(`no runs found under ${positionals.join(', ')} (looked for run.json manifests)`);
+    throw new CliError(`no runs found under ${positionals.join(', ')} (looked for ${RUN_FILES_LOOKED_FOR}); "precision-planner scan ${positionals.join(' ')}" lists the files found and the problems reading them`);
   }
   const result = fit(scanned.runs, {
     loss: (values.loss as 'huber' | 'squares' | undefined) ?? 'huber',

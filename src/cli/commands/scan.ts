@@ -1,5 +1,6 @@
 import { formatDiagnostic } from '../../runs/diagnostics';
 import { scan } from '../../runs/discover';
+import { RUN_FILES_LOOKED_FOR } from '../../runs/readers';
 import type { Run, TrainingPrecision } from '../../runs/run';
 import { type Io, fmt, parse } from '../args';
 import { CliError } from '../errors';
@@ -54,6 +55,6 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
     if (result.diagnostics.length > 0) lines.push('', ...result.diagnostics.map(formatDiagnostic));
     io.out(lines.join('\n'));
   }
-  if (result.runs.length === 0) throw new CliError(`no runs found under ${positionals.join(', ')}`);
+  if (result.runs.length === 0) throw new CliError(`no runs found under ${positionals.join(', ')} (looked for ${RUN_FILES_LOOKED_FOR})`);
   return 0;
 }

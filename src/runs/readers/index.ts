@@ -55,3 +55,11 @@ export const READERS: readonly RunReader[] = [
   // Last: it claims .csv/.json/.jsonl files no other reader owns, and only keeps real tables.
   sweepTableReader,
 ];
+
+/**
+ * What a scan looks for, in words, for "no runs found" messages: one entry per reader above,
+ * in the same order (keep the two together when a format is added).
+ */
+export const RUN_FILES_LOOKED_FOR =
+  'run.json manifests, Hugging Face trainer_state.json, TensorBoard event files (events.out.tfevents.*), W&B run folders (wandb-summary.json), ' +
+  'MLflow mlruns/ (meta.yaml), Lightning metrics.csv and CSV/JSONL sweep tables';
