@@ -1,6 +1,6 @@
 import { formatDiagnostic } from '../../runs/diagnostics';
 import { scan } from '../../runs/discover';
-import type { Run, TrainingPrecision } from '../../runs/run';
+import { type Run, type TrainingPrecision, incompleteText } from '../../runs/run';
 import { type Io, fmt, parse } from '../args';
 import { CliError } from '../errors';
 import { formatCount } from '../../runs/quantity';
@@ -22,7 +22,7 @@ function row(run: Run): string[] {
     precisionLabel(run.precision),
     run.finalLoss !== undefined ? fmt(run.finalLoss) : '?',
     run.ptq.length > 0 ? run.ptq.map((q) => q.bits).join(',') : '-',
-    run.missing.length > 0 ? `missing ${run.missing.join(', ')}` : run.unfinished ? 'unfinished' : 'ok',
+    run.missing.length > 0 ? incompleteText(run) : run.unfinished ? 'unfinished' : 'ok',
   ];
 }
 
