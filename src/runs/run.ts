@@ -146,9 +146,14 @@ export function missingFields(run: Omit<Run, 'missing'>): RunField[] {
   return REQUIRED_FIELDS.filter((field) => run[field] === undefined);
 }
 
-/** A run with `missing` filled in from the fields it has. */
-export function withMissing(run: Omit<Run, 'missing'>): Run {
-  return { ...run, missing: missingFields(run) };
+/**
+ * A run with `missing` filled in from the fields it has, and the reader's reasons for those that
+ * are missing (reasons for fields the run has are dropped).
+ */
+export function withMissing(run: Omit<Run, 'missing'>, reasons: Run['reasons'] = {}): Run {
+  const missing = missingFields(run);
+  const explained = Object.fromEntries(missing.flatMap((field) => (reasons[field] !== undefined ? [[field, reasons[field]]] : [])));
+  return Object.keys(explained).length > 0 ? { ...run, missing, reasons: explained } : { ...run, missing };
 }
 
 /** Run ids are stable across machines: the file relative to the scan root, with forward slashes. */

@@ -10,7 +10,7 @@ import type { Diagnostic } from '../../src/runs/diagnostics';
 import { ScanCache, scan } from '../../src/runs/discover';
 import { PRECISION_NAMES } from '../../src/runs/precision';
 import { canonicalTag, isEventFile, pickLossKeys, readTensorBoardRun, tensorboardReader } from '../../src/runs/readers/tensorboard';
-import { isComplete } from '../../src/runs/run';
+import { incompleteText, isComplete } from '../../src/runs/run';
 import { DT, type Tensor, decodeEvent, protoValue, tensorScalar } from '../../src/runs/tensorboardProto';
 import { frameRecord, maskedCrc32c, readTfRecords } from '../../src/runs/tfrecord';
 
@@ -366,6 +366,7 @@ describe('tensorboard reader: fixtures', () => {
     const run = runs[0];
     assert.equal(run.finalLoss, undefined);
     assert.deepEqual(run.missing, ['params', 'tokens', 'precision', 'finalLoss']);
+    assert.equal(incompleteText(run), 'loss is NaN (the last val/loss, step 400); missing N (parameters), D (training tokens), training precision');
     assert.ok((run.curve ?? []).every((p) => Number.isFinite(p.loss) && p.loss > 0));
     assert.deepEqual(
       diagnostics.filter((d) => d.field === 'val/loss' || d.field === 'train/loss').map((d) => d.message),

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type Node, findNodeAtLocation } from 'jsonc-parser';
 import type { Diagnostic, Severity } from '../diagnostics';
-import { type NumberType, type PartPrecision, type ProbePoint, type PtqEval, type Run, type SourceRef, type TrainingPrecision, missingFields, runId } from '../run';
+import { type NumberType, type PartPrecision, type ProbePoint, type PtqEval, type Run, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
 import { parseJsonDoc } from '../jsonDoc';
 import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary } from '../text';
 import {
@@ -504,8 +504,5 @@ export async function readPrecisionPlannerRun(runJsonPath: string, options: Read
   if (metrics) run.curve = metrics.curve;
   if (landscape && landscape.length > 0) run.landscape = landscape;
   if (unfinished) run.unfinished = true;
-  const missing = missingFields(run);
-  const explained = Object.fromEntries(missing.flatMap((field) => (reasons[field] ? [[field, reasons[field]]] : [])));
-  if (Object.keys(explained).length > 0) run.reasons = explained;
-  return { runs: [{ ...run, missing }], diagnostics, inputs: [metricsFile] };
+  return { runs: [withMissing(run, reasons)], diagnostics, inputs: [metricsFile] };
 }

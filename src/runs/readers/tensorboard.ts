@@ -580,6 +580,7 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
   const { val, train } = pickLossKeys(keys, context.aliases);
   const sources: Run['sources'] = {};
   let finalLoss: number | undefined;
+  const reasons: NonNullable<Run['reasons']> = {};
   const last = val !== undefined ? scan.series.get(val)?.last : undefined;
   if (last) {
     if (Number.isFinite(last.value) && last.value > 0) {
@@ -595,12 +596,14 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
           'warning',
         ),
       );
+      reasons.finalLoss = `loss is ${describeValue(last.value)} (the last ${last.tag}, step ${last.step})`;
     }
   } else {
     const tags = [...scan.tags].slice(0, 8);
     const trainNote = train !== undefined ? `; the training loss (${scan.series.get(train)?.last?.tag ?? train}) is not taken as the final loss` : '';
     const what = scan.scalars === 0 ? 'no scalars' : `no validation loss among the scalars (looked for ${context.aliases.loss.slice(0, 5).join(', ')}, …; the tags are ${tags.join(', ')}${scan.tags.size > tags.length ? ', …' : ''})`;
     diagnostics.push(diagnostic(owner.file, undefined, 'finalLoss', `${eventWords} hold${read.length === 1 ? 's' : ''} ${what}${trainNote}; the run has no final loss`, 'warning'));
+    reasons.finalLoss = scan.scalars === 0 ? 'no scalars in the event files' : 'no validation loss among the scalars';
   }
 
   // A cut record in the newest file of a split is where the writer stopped; one in an older file
@@ -634,7 +637,7 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
   if (finalLoss !== undefined) run.finalLoss = finalLoss;
   if (val !== undefined || train !== undefined) run.curve = curveOf(scan, [val, train], maxPoints);
   if (unfinished) run.unfinished = true;
-  return { runs: [withMissing(run)], diagnostics, inputs: [...members.map((m) => m.file), ...dirs, ...configs.looked] };
+  return { runs: [withMissing(run, reasons)], diagnostics, inputs: [...members.map((m) => m.file), ...dirs, ...configs.looked] };
 }
 
 export const tensorboardReader: RunReader = {
