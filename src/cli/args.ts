@@ -31,11 +31,66 @@ export const PRECISION_OPTIONS = {
   kv: { type: 'string' },
 } as const satisfies Record<string, OptionSpec>;
 
+/** A token that is a negative number ("-1", "-2.5e3"), not an option. */
+const NEGATIVE_NUMBER = /^-(?:\d|\.\d)/;
+
+/**
+ * The option a token names, when it takes a value and has none attached ("--compute", "-c"; not
+ * "--compute=1e21" or "-c1e21").
+ */
+function valueOption(token: string, options: Record<string, OptionSpec>): string | undefined {
+  if (token.startsWith('--')) {
+    const name = token.slice(2);
+    return options[name]?.type === 'string' ? name : undefined;
+  }
+  if (/^-[^-]$/.test(token)) return Object.keys(options).find((name) => options[name].short === token[1] && options[name].type === 'string');
+  return undefined;
+}
+
+/**
+ * parseArgs takes "--compute -1" for an option missing its value ("argument is ambiguous"). A
+ * negative number after an option that takes a value is that option's value, joined here as
+ * "--compute=-1" so the option's own check can say what it accepts.
+ */
+function joinNegativeValues(argv: readonly string[], options: Record<string, OptionSpec>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (token === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = valueOption(token, options);
+    const next = argv[i + 1];
+    if (name !== undefined && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(token);
+  }
+  return out;
+}
+
+/** parseArgs' messages, for the errors a user meets, in this CLI's form: the flag first, then what to do. */
+function usageMessage(error: Error & { code?: string }, argv: readonly string[], options: Record<string, OptionSpec>): string {
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const named = /Option '(?:-\w, )?(--?[^ ',]+)/.exec(error.message)?.[1];
+    const long = named?.startsWith('--') ? named.slice(2) : named && valueOption(named, options);
+    const flag = long ? `--${long}` : undefined;
+    if (flag && /ambiguous/.test(error.message)) {
+      const at = argv.findIndex((token) => valueOption(token, options) === flag.slice(2));
+      const next = at >= 0 ? argv[at + 1] : undefined;
+      return `${flag} needs a value, but ${next !== undefined ? `"${next}"` : 'the next word'} starts with "-" and reads as an option; give the value after it (${flag} VALUE) or joined to it (${flag}=VALUE)`;
+    }
+    if (flag && /argument missing/.test(error.message)) return `${flag} needs a value (${flag} VALUE or ${flag}=VALUE)`;
+  }
+  return error.message;
+}
+
 export function parse<T extends Record<string, OptionSpec>>(argv: string[], options: T, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+    return parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals });
   } catch (error) {
-    throw new CliError((error as Error).message, 2);
+    throw new CliError(usageMessage(error as Error, argv, options), 2);
   }
 }
 
@@ -47,7 +102,10 @@ export function quantity(value: string | undefined, flag: string, required = fal
     return undefined;
   }
   const n = parseQuantity(value);
-  if (n === undefined) throw new CliError(`--${flag}: "${value}" is not a positive number (examples: 1e21, 13B, 30M)`, 2);
+  if (n === undefined) {
+    const negative = NEGATIVE_NUMBER.test(value.trim()) ? `; a negative number is not a valid --${flag}` : '';
+    throw new CliError(`--${flag}: "${value}" is not a positive number${negative} (give one such as 1e21, 13B or 30M: --${flag} 1e21 or --${flag}=1e21)`, 2);
+  }
   return n;
 }
 

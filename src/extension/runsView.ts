@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { lawPtqEntries } from '../fit/points';
 import { formatLabel } from '../ptq/samples';
-import type { Run } from '../runs/run';
+import { FIELD_LABELS, type Run, incompleteText } from '../runs/run';
 import { count, loss, tokens } from './format';
 import type { RunsModel } from './runsModel';
 
@@ -50,8 +50,10 @@ export class RunsView implements vscode.TreeDataProvider<Item> {
     const main = lawPtqEntries(run.ptq).sort((a, b) => b.bits - a.bits);
     const others = run.ptq.length - main.length;
     const ptq = run.ptq.length > 0 ? ` · PTQ ${main.map((q) => `${q.bits}b ${loss(q.loss)}`).join(', ')}${others > 0 ? `${main.length > 0 ? ' ' : ''}(+${others} more)` : ''}` : '';
-    t.description = `D ${run.tokens !== undefined ? tokens(run.tokens) : '?'} · ${precisionLabel(run)} · loss ${run.finalLoss !== undefined ? loss(run.finalLoss) : '?'}${ptq}`;
     const incomplete = run.missing.length > 0;
+    // An incomplete run says why in its line ("cancelled", "loss is NaN"), not just "loss ?".
+    const why = incomplete ? ` · ${incompleteText(run)}` : '';
+    t.description = `D ${run.tokens !== undefined ? tokens(run.tokens) : '?'} · ${precisionLabel(run)} · loss ${run.finalLoss !== undefined ? loss(run.finalLoss) : '?'}${ptq}${why}`;
     t.iconPath = new vscode.ThemeIcon(incomplete ? 'warning' : run.unfinished ? 'debug-pause' : 'pass', incomplete ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     t.tooltip = new vscode.MarkdownString(
       [
@@ -59,7 +61,9 @@ export class RunsView implements vscode.TreeDataProvider<Item> {
         '',
         `\`${run.file}\``,
         '',
-        incomplete ? `Incomplete: missing ${run.missing.join(', ')}` : run.unfinished ? 'The run did not finish.' : 'Complete.',
+        ...(incomplete
+          ? ['Incomplete, so not fitted:', '', ...run.missing.map((field) => `- ${FIELD_LABELS[field]}: ${run.reasons?.[field] ?? 'not in its files'}`)]
+          : [run.unfinished ? 'The run did not finish.' : 'Complete.']),
         ...(run.ptq.length > 0
           ? ['', '| after PTQ | loss | SQNR |', '|---|---|---|', ...run.ptq.map((q) => `| ${formatLabel(q)}${q.method === 'rtn' ? '' : ` ${q.method}`} | ${loss(q.loss)} | ${q.sqnrDb !== undefined ? `${q.sqnrDb.toFixed(1)} dB` : '—'} |`)]
           : []),

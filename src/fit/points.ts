@@ -2,7 +2,7 @@
 // quantization evaluation of that run (LAW.md §7).
 
 import type { Precision } from '../law/law';
-import { type PtqEval, type Run, isComplete } from '../runs/run';
+import { type PtqEval, type Run, incompleteText, isComplete } from '../runs/run';
 
 export interface FitPoint {
   runId: string;
@@ -36,7 +36,7 @@ export function pointsFromRuns(runs: readonly Run[]): { points: FitPoint[]; skip
   const skipped: SkippedRun[] = [];
   for (const run of runs) {
     if (!isComplete(run)) {
-      skipped.push({ runId: run.id, reason: `missing ${run.missing.join(', ') || 'fields'}` });
+      skipped.push({ runId: run.id, reason: incompleteText(run) || 'missing fields' });
       continue;
     }
     if (run.unfinished) {

@@ -86,6 +86,11 @@ export interface Run {
   sources: Partial<Record<RunField, SourceRef>>;
   /** Fields the fitter needs that the files did not give; empty for a complete run. */
   missing: RunField[];
+  /**
+   * Why a missing field is missing, in the user's terms, where the reader knows ("cancelled",
+   * "loss is NaN"); fields without one are named by FIELD_LABELS. Shown, never parsed.
+   */
+  reasons?: Partial<Record<RunField, string>>;
   /** The run did not finish (crashed, cancelled or still running), as its files say. */
   unfinished?: boolean;
   /** Anything else the reader found worth showing. */
@@ -112,13 +117,43 @@ export function isComplete(run: Run): run is CompleteRun {
 /** Fields the fitter needs, in the order they are reported as missing. */
 export const REQUIRED_FIELDS: readonly RunField[] = ['params', 'tokens', 'precision', 'finalLoss'];
 
+/** The required fields as a user knows them (the internal names mean nothing in their files). */
+export const FIELD_LABELS: Readonly<Record<RunField, string>> = {
+  params: 'N (parameters)',
+  tokens: 'D (training tokens)',
+  precision: 'training precision',
+  finalLoss: 'final validation loss',
+};
+
+/**
+ * Why a run is incomplete, in one line: the readers' reasons ("cancelled", "loss is NaN"), then
+ * the fields missing for no reason given ("missing N (parameters), D (training tokens)").
+ * Empty for a run with nothing missing.
+ */
+export function incompleteText(run: Pick<Run, 'missing' | 'reasons'>): string {
+  const reasons: string[] = [];
+  const unexplained: string[] = [];
+  for (const field of run.missing) {
+    const reason = run.reasons?.[field];
+    if (reason === undefined) unexplained.push(FIELD_LABELS[field]);
+    else if (!reasons.includes(reason)) reasons.push(reason);
+  }
+  if (unexplained.length > 0) reasons.push(`missing ${unexplained.join(', ')}`);
+  return reasons.join('; ');
+}
+
 export function missingFields(run: Omit<Run, 'missing'>): RunField[] {
   return REQUIRED_FIELDS.filter((field) => run[field] === undefined);
 }
 
-/** A run with `missing` filled in from the fields it has. */
-export function withMissing(run: Omit<Run, 'missing'>): Run {
-  return { ...run, missing: missingFields(run) };
+/**
+ * A run with `missing` filled in from the fields it has, and the reader's reasons for those that
+ * are missing (reasons for fields the run has are dropped).
+ */
+export function withMissing(run: Omit<Run, 'missing'>, reasons: Run['reasons'] = {}): Run {
+  const missing = missingFields(run);
+  const explained = Object.fromEntries(missing.flatMap((field) => (reasons[field] !== undefined ? [[field, reasons[field]]] : [])));
+  return Object.keys(explained).length > 0 ? { ...run, missing, reasons: explained } : { ...run, missing };
 }
 
 /** Run ids are stable across machines: the file relative to the scan root, with forward slashes. */

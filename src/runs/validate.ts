@@ -48,6 +48,8 @@ function numberCheck(
   severity: Severity,
 ): number | Diagnostic {
   if (typeof value === 'number' && Number.isFinite(value) && accept(value)) return value;
+  // A bare NaN or Infinity (Python's json writes them) is said as what it is: "valLoss is NaN".
+  if (typeof value === 'number' && !Number.isFinite(value)) return diagnostic(file, line, field, `${field} is ${value}`, severity);
   return diagnostic(file, line, field, `${field} must be ${wanted}, got ${describeValue(value)}${quotedNumberHint(value)}`, severity);
 }
 

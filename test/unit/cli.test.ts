@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/main';
+import { ptqSummary } from '../../src/cli/commands/scan';
+import { columnDecimals, signed, table } from '../../src/cli/table';
 import { formatCount, parseBytes, parseQuantity } from '../../src/runs/quantity';
 import { PAPER_CONSTANTS } from '../../src/law/constants';
 
@@ -133,6 +135,98 @@ describe('cli: recommend and dcrit', () => {
     assert.ok((await at(r.tokens * 0.8)) > lowest);
     assert.ok((await at(r.tokens * 1.25)) > lowest);
     assert.ok(Math.abs(r.closedFormTokens / r.tokens - 1) < 0.05);
+  });
+});
+
+describe('cli: command-line problems name the flag', () => {
+  it('a negative --compute is refused as a budget, naming the flag and the accepted forms, not as an "ambiguous" argument', async () => {
+    for (const argv of [
+      ['recommend', '--compute', '-1'],
+      ['recommend', '-c', '-1'],
+      ['recommend', '--compute=-1e21'],
+    ]) {
+      const r = await cli(...argv);
+      assert.equal(r.code, 2, argv.join(' '));
+      assert.doesNotMatch(r.err, /ambiguous/);
+      assert.match(r.err, /--compute: "-1(e21)?" is not a positive number; a negative number is not a valid --compute \(give one such as 1e21.*--compute=1e21\)/);
+    }
+  });
+  it('an option whose value is missing says which, and how to give it', async () => {
+    const r = await cli('recommend', '--compute', '--json');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--compute needs a value, but "--json" starts with "-".*--compute=VALUE/);
+    const end = await cli('recommend', '--compute');
+    assert.equal(end.code, 2);
+    assert.match(end.err, /--compute needs a value/);
+  });
+  it('the inference scenario without --memory is a command-line problem naming --memory', async () => {
+    const r = await cli('recommend', '--compute', '1e21', '--scenario', 'inference');
+    assert.equal(r.code, 2);
+    assert.equal(r.out, '');
+    assert.match(r.err, /--memory is required for the inference scenario/);
+    assert.equal((await cli('recommend', '--compute', '1e21', '--scenario', 'inference', '--memory', '2GB')).code, 0);
+  });
+});
+
+describe('cli: tables', () => {
+  /** The number of decimals of each numeric cell of a column, by the column's header. */
+  const decimalsOf = (text: string, header: string): Set<number> => {
+    const lines = text.split('\n');
+    const top = lines.findIndex((l) => l.includes(header) && /^-+( +-+)+$/.test(lines[lines.indexOf(l) + 1] ?? ''));
+    const widths = lines[top + 1].split('  ').map((d) => d.length);
+    const starts = widths.map((_, j) => widths.slice(0, j).reduce((a, w) => a + w + 2, 0));
+    const j = widths.findIndex((w, k) => lines[top].slice(starts[k], starts[k] + w).trim() === header);
+    const out = new Set<number>();
+    for (const line of lines.slice(top + 2)) {
+      if (!/\S/.test(line) || line.startsWith('note:') || line.startsWith('Best')) break;
+      const cell = line.slice(starts[j], starts[j] + widths[j]).trim();
+      if (/^[+-]?\d+(\.\d+)?$/.test(cell)) out.add(cell.split('.')[1]?.length ?? 0);
+    }
+    return out;
+  };
+  it('signed numbers print their sign once: +0.0012 and -0.0012, never +-0.0012', () => {
+    const text = table(['', 'vs plan'], [['a', signed(0.0012)], ['b', signed(-0.0012)], ['c', signed(0)], ['plan', '']], { significant: { 1: 2 } });
+    assert.deepEqual(text.split('\n').slice(2).map((l) => l.split(/ +/)[1] ?? ''), ['+0.0012', '-0.0012', '0.0000', '']);
+    assert.doesNotMatch(text, /\+-/);
+    // Below the finest decimals shown (six), a difference rounds to zero and has no sign.
+    assert.deepEqual(table(['', 'x'], [['a', signed(-1e-9)]]).split('\n')[2], 'a  0.000000');
+  });
+  it('one number of decimals per column; integers without any', () => {
+    assert.equal(columnDecimals([2.9, 2.934, 3]), 3);
+    assert.equal(columnDecimals([12, 7, 0]), 0);
+    assert.equal(columnDecimals([0.0012, 0.1]), 4);
+    const text = table(['', 'loss', 'n'], [['a', 2.9, 12], ['b', 2.934, 7]]);
+    assert.deepEqual(text.split('\n').slice(2), ['a  2.900  12', 'b  2.934   7']);
+  });
+  it('recommend: every numeric column has one number of decimals, margins are signed', async () => {
+    for (const argv of [
+      ['recommend', '--compute', '1e21'],
+      ['recommend', '--compute', '1e21', '--scenario', 'inference', '--memory', '2GB'],
+    ]) {
+      const r = await cli(...argv);
+      assert.equal(r.code, 0, r.err);
+      assert.doesNotMatch(r.out, /\+-/);
+      for (const header of ['D/N', 'loss', 'vs plan']) assert.equal(decimalsOf(r.out, header).size, 1, `${argv.join(' ')}: ${header}`);
+      assert.ok(r.out.split('\n').some((l) => / [+-]0\.\d+$/.test(l)), 'margins carry a sign');
+    }
+  });
+  it('scan: PTQ is summarized (integer per-channel bits, a count of the rest), losses share their decimals', async () => {
+    const r = await cli('scan', EXAMPLES);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, / 8,6,5,4,3b \+9 more /);
+    assert.doesNotMatch(r.out, /8,6,5,4,3,8/);
+    assert.equal(decimalsOf(r.out, 'loss').size, 1);
+    assert.equal(ptqSummary([]), '-');
+    const mx = { bits: 4, type: 'fp' as const, format: 'mxfp4', method: 'rtn', groupSize: 32, loss: 3 };
+    assert.equal(ptqSummary([mx, { ...mx, format: 'mxfp6', bits: 6 }]), '2 formats');
+  });
+  it('scan: an incomplete run says why in the status column, in the file\'s terms', async () => {
+    const r = await cli('scan', path.join(FIXTURES, 'cancelled'), path.join(FIXTURES, 'python-nan'), path.join(FIXTURES, 'wrong-types'));
+    assert.equal(r.code, 0, r.err);
+    assert.ok(r.out.split('\n').some((l) => / {2}cancelled$/.test(l)), r.out);
+    assert.ok(r.out.split('\n').some((l) => / {2}loss is NaN$/.test(l)), r.out);
+    assert.ok(r.out.split('\n').some((l) => / {2}params is the string "1\.2e6"; tokens is -5000; missing training precision$/.test(l)), r.out);
+    assert.doesNotMatch(r.out, /finalLoss/);
   });
 });
 

@@ -174,7 +174,7 @@ describe('fit: degenerate data gives a clear message naming what is missing', ()
     const r = fit([...runs, ...bad], { bootstrap: 0, heldOut: false });
     assert.ok(r.ok);
     assert.deepEqual(r.data.skippedRuns.map((s) => s.runId), ['nan', 'negative', 'no-n', 'crashed']);
-    assert.match(r.data.skippedRuns[2].reason, /missing params/);
+    assert.match(r.data.skippedRuns[2].reason, /^missing N \(parameters\)$/);
     assert.match(r.data.skippedRuns[3].reason, /unfinished/);
     assert.equal(r.data.runs, runs.length);
     assert.ok(r.points.every((p) => Number.isFinite(p.predicted)));

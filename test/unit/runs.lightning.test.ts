@@ -8,7 +8,7 @@ import { DEFAULT_ALIASES } from '../../src/runs/aliases';
 import type { Diagnostic } from '../../src/runs/diagnostics';
 import { PRECISION_NAMES } from '../../src/runs/precision';
 import { isLightningMetrics, lightningReader, readLightningRun } from '../../src/runs/readers/lightning';
-import { isComplete } from '../../src/runs/run';
+import { incompleteText, isComplete } from '../../src/runs/run';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/lightning');
 const context = { root: FIXTURES, aliases: DEFAULT_ALIASES };
@@ -98,6 +98,7 @@ describe('lightning reader: fixtures', () => {
     const run = runs[0];
     assert.equal(run.finalLoss, undefined);
     assert.deepEqual(run.missing, ['tokens', 'finalLoss']);
+    assert.equal(incompleteText(run), 'loss is NaN (the last val_loss, step 199); missing D (training tokens)');
     assert.equal(run.params, 4.2e6);
     assert.deepEqual(run.precision, { w: PRECISION_NAMES.fp16, a: PRECISION_NAMES.fp16, kv: PRECISION_NAMES.fp16 }, 'precision: 16 is fp16 in Lightning');
     assert.deepEqual(diagnostics.map(brief), [

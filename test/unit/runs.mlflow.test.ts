@@ -8,7 +8,7 @@ import { DEFAULT_ALIASES } from '../../src/runs/aliases';
 import type { Diagnostic } from '../../src/runs/diagnostics';
 import { PRECISION_NAMES } from '../../src/runs/precision';
 import { isMlflowMeta, mlflowReader, readMlflowRun } from '../../src/runs/readers/mlflow';
-import { isComplete } from '../../src/runs/run';
+import { incompleteText, isComplete } from '../../src/runs/run';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/mlflow');
 const context = { root: FIXTURES, aliases: DEFAULT_ALIASES };
@@ -112,6 +112,7 @@ describe('mlflow reader: fixtures', () => {
     assert.equal(run.meta?.status, 'FAILED');
     assert.equal(run.finalLoss, undefined);
     assert.deepEqual(run.missing, ['params', 'finalLoss']);
+    assert.equal(incompleteText(run), 'loss is NaN (the latest val_loss, step 1500); missing N (parameters)');
     assert.equal(run.tokens, 2000 * 64 * 256);
     assert.deepEqual(run.precision?.w, PRECISION_NAMES.bf16);
     assert.deepEqual(diagnostics.map(brief), [

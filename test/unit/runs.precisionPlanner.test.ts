@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Diagnostic } from '../../src/runs/diagnostics';
 import { StrideDecimator, readMetricsJsonl, shareBudget, thin } from '../../src/runs/readers/metricsJsonl';
 import { RUN_STATUSES, readPrecisionPlannerRun } from '../../src/runs/readers/precisionPlanner';
-import { REQUIRED_FIELDS, isComplete } from '../../src/runs/run';
+import { parseJsonDoc } from '../../src/runs/jsonDoc';
+import { REQUIRED_FIELDS, incompleteText, isComplete } from '../../src/runs/run';
 import { lineAt, lineStarts, sniffBinary } from '../../src/runs/text';
 import { MAX_BITS, MIN_BITS, bitsInRange, isDiagnostic, oneOf, positiveFinite } from '../../src/runs/validate';
 
@@ -140,6 +141,62 @@ describe('readPrecisionPlannerRun: fixtures', () => {
     assert.equal(run.sources.finalLoss?.line, 6);
   });
 
+  test('a run the trainer cancelled before its final evaluation is incomplete because "cancelled"', async () => {
+    const { runs, diagnostics } = await readPrecisionPlannerRun(fixture('cancelled'));
+    const run = runs[0];
+    assert.deepEqual(run.missing, ['finalLoss']);
+    assert.deepEqual(run.reasons, { finalLoss: 'cancelled' });
+    assert.equal(incompleteText(run), 'cancelled');
+    assert.equal(run.unfinished, true);
+    assert.equal(run.tokens, 81920, 'D is the tokens it saw');
+    assert.deepEqual(diagnostics.map(brief), [{ line: 3, field: 'status', severity: 'info', file: 'run.json' }]);
+  });
+
+  test('a run that diverged says so in the trainer\'s words, not "missing finalLoss"', async () => {
+    const { runs } = await readPrecisionPlannerRun(fixture('diverged'));
+    assert.deepEqual(runs[0].missing, ['finalLoss']);
+    assert.equal(incompleteText(runs[0]), 'failed: training diverged: loss NaN at step 30');
+  });
+
+  test('running and failed without an error are said as their status; an unknown status is quoted', async () => {
+    const text = manifest({}).replace(/,\n\s*"valLoss": 3/, '');
+    for (const [status, said] of [
+      ['running', 'running'],
+      ['failed', 'failed'],
+      ['crashed', 'status "crashed"'],
+    ]) {
+      const { runs } = await readPrecisionPlannerRun(await writeRun(text.replace('{\n', `{\n  "status": "${status}",\n`)));
+      assert.deepEqual(runs[0].reasons, { finalLoss: said }, status);
+    }
+  });
+
+  test('bare NaN and Infinity as Python\'s json.dump writes them: the run is read, each field named on its line', async () => {
+    const { runs, diagnostics } = await readPrecisionPlannerRun(fixture('python-nan'));
+    assert.equal(runs.length, 1);
+    const run = runs[0];
+    assert.ok(!diagnostics.some((d) => /syntax error/.test(d.message)), diagnostics.map((d) => d.message).join('\n'));
+    assert.equal(run.params, 24736);
+    assert.deepEqual(run.missing, ['finalLoss']);
+    assert.deepEqual(run.reasons, { finalLoss: 'loss is NaN' });
+    assert.equal(incompleteText(run), 'loss is NaN');
+    const valLoss = diagnostics.find((d) => d.field === 'valLoss');
+    assert.deepEqual(valLoss && brief(valLoss), { line: 59, field: 'valLoss', severity: 'error', file: 'run.json' });
+    assert.match(valLoss?.message ?? '', /^valLoss is NaN\b/);
+    const ptqLoss = diagnostics.find((d) => d.field === 'ptq[2].valLoss');
+    assert.equal(ptqLoss?.line, 54);
+    assert.match(ptqLoss?.message ?? '', /^ptq\[2\]\.valLoss is NaN.*evaluation left out/);
+    const sqnr = diagnostics.find((d) => d.field === 'ptq[1].sqnrDb');
+    assert.equal(sqnr?.line, 43);
+    assert.match(sqnr?.message ?? '', /Infinity/);
+    assert.deepEqual(
+      run.ptq.map((q) => q.bits),
+      [8, 6],
+    );
+    assert.equal(run.ptq[1].sqnrDb, undefined);
+    assert.equal(run.meta?.gradNormMax, -Infinity);
+    assert.equal(run.meta?.note, 'eval gave NaN, Infinity', 'NaN inside a string is left alone');
+  });
+
   test('a cut last line in a run that claims to be complete is a warning', async () => {
     const file = await writeRun(manifest({}), readFileSync(path.join(FIXTURES, 'crashed', 'metrics.jsonl'), 'utf8'));
     const { runs, diagnostics } = await readPrecisionPlannerRun(file);
@@ -254,6 +311,7 @@ describe('readPrecisionPlannerRun: edge cases', () => {
     assert.deepEqual(diagnostics.map(brief), [{ line: 20, field: 'valLoss', severity: 'error', file: 'run.json' }]);
     assert.equal(runs[0].finalLoss, undefined);
     assert.deepEqual(runs[0].missing, ['finalLoss']);
+    assert.match(incompleteText(runs[0]), /^valLoss is null/);
   });
 
   test('a complete run with no loss anywhere names valLoss', async () => {
@@ -263,6 +321,7 @@ describe('readPrecisionPlannerRun: edge cases', () => {
     assert.deepEqual(diagnostics.map(brief), [{ line: 1, field: 'valLoss', severity: 'error', file: 'run.json' }]);
     assert.match(diagnostics[0].message, /valLoss is missing \(required when status is "complete"\)/);
     assert.deepEqual(runs[0].missing, ['finalLoss']);
+    assert.equal(incompleteText(runs[0]), 'no valLoss in run.json');
   });
 
   test('missing required fields are named on the line of their object', async () => {
@@ -280,6 +339,14 @@ describe('readPrecisionPlannerRun: edge cases', () => {
     );
     assert.deepEqual(runs[0].missing, REQUIRED_FIELDS);
     assert.equal(runs[0].unfinished, true);
+    // The run's own keys and the user's terms, never the internal names (params, finalLoss).
+    assert.equal(incompleteText(runs[0]), 'no params (N) in run.json; no tokens (D) in run.json; failed; missing training precision');
+  });
+
+  test('without a reader\'s reason, a missing field is named as the user knows it', () => {
+    assert.equal(incompleteText({ missing: ['params', 'tokens', 'precision', 'finalLoss'] }), 'missing N (parameters), D (training tokens), training precision, final validation loss');
+    assert.equal(incompleteText({ missing: ['params', 'finalLoss'], reasons: { finalLoss: 'cancelled' } }), 'cancelled; missing N (parameters)');
+    assert.equal(incompleteText({ missing: [] }), '');
   });
 
   test('status, schemaVersion, duplicate and unknown keys are warnings', async () => {
@@ -503,13 +570,30 @@ describe('helpers', () => {
       assert.ok(isDiagnostic(d), String(bad));
       assert.equal(d.field, 'ptq[2].valLoss');
       assert.equal(d.line, 3);
-      assert.match(d.message, /^ptq\[2\]\.valLoss must be/);
+      assert.match(d.message, typeof bad === 'number' && !Number.isFinite(bad) ? new RegExp(`^ptq\\[2\\]\\.valLoss is ${bad}$`) : /^ptq\[2\]\.valLoss must be/);
     }
     assert.equal(bitsInRange(4, 'f', 1, 'bits'), 4);
     assert.ok(isDiagnostic(bitsInRange(0, 'f', 1, 'bits')));
     assert.ok(isDiagnostic(bitsInRange(65, 'f', 1, 'bits')));
     assert.equal(oneOf('fp', ['int', 'fp'], 'f', 1, 'type'), 'fp');
     assert.equal((oneOf('FP', ['int', 'fp'], 'f', 1, 'type', 'warning') as Diagnostic).severity, 'warning');
+  });
+
+  test('the shared JSON loader reads bare NaN and ±Infinity outside strings as numbers, on their lines', () => {
+    const text = '{\n  "a": NaN,\n  "b": [-Infinity, Infinity],\n  "s": "x: NaN}",\n  "NaN": 1\n}';
+    const doc = parseJsonDoc(text, { strict: true });
+    assert.deepEqual(doc.errors, []);
+    const a = doc.at(['a']);
+    assert.equal(a?.type, 'number');
+    assert.ok(Number.isNaN(a?.value));
+    assert.equal(a && doc.lineOf(a), 2);
+    assert.deepEqual(doc.at(['b'])?.children?.map((c) => [c.type, c.value, doc.lineOf(c)]), [
+      ['number', -Infinity, 3],
+      ['number', Infinity, 3],
+    ]);
+    assert.deepEqual([doc.at(['s'])?.type, doc.at(['s'])?.value, doc.at(['NaN'])?.value], ['string', 'x: NaN}', 1]);
+    // Anything else bare stays a syntax error.
+    assert.match(parseJsonDoc('{"a": nan}').errors[0]?.message ?? '', /invalid symbol/);
   });
 
   test('offsets to lines', () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,9 +10,9 @@ import type { Diagnostic } from '../../src/runs/diagnostics';
 import { ScanCache, scan } from '../../src/runs/discover';
 import { PRECISION_NAMES } from '../../src/runs/precision';
 import { canonicalTag, isEventFile, pickLossKeys, readTensorBoardRun, tensorboardReader } from '../../src/runs/readers/tensorboard';
-import { isComplete } from '../../src/runs/run';
+import { incompleteText, isComplete } from '../../src/runs/run';
 import { DT, type Tensor, decodeEvent, protoValue, tensorScalar } from '../../src/runs/tensorboardProto';
-import { frameRecord, readTfRecords } from '../../src/runs/tfrecord';
+import { frameRecord, maskedCrc32c, readTfRecords } from '../../src/runs/tfrecord';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/tensorboard');
 const context = { root: FIXTURES, aliases: DEFAULT_ALIASES };
@@ -365,6 +366,7 @@ describe('tensorboard reader: fixtures', () => {
     const run = runs[0];
     assert.equal(run.finalLoss, undefined);
     assert.deepEqual(run.missing, ['params', 'tokens', 'precision', 'finalLoss']);
+    assert.equal(incompleteText(run), 'loss is NaN (the last val/loss, step 400); missing N (parameters), D (training tokens), training precision');
     assert.ok((run.curve ?? []).every((p) => Number.isFinite(p.loss) && p.loss > 0));
     assert.deepEqual(
       diagnostics.filter((d) => d.field === 'val/loss' || d.field === 'train/loss').map((d) => d.message),
@@ -379,8 +381,27 @@ describe('tensorboard reader: fixtures', () => {
     );
   });
 
-  it('a binary file under an event file name is not mine, without a word', async () => {
-    assert.deepEqual(await readTensorBoardRun(NOT_EVENTS, context), { runs: [], diagnostics: [], notMine: true, inputs: [NOT_EVENTS, at('not-events/logs')] });
+  it('a binary file under an event file name is reported on that file, not skipped silently', async () => {
+    const result = await readTensorBoardRun(NOT_EVENTS, context);
+    assert.equal(result.notMine, undefined);
+    assert.deepEqual(result.runs, []);
+    assert.deepEqual(result.diagnostics.map(brief), [{ file: 'not-events/logs/events.out.tfevents.x', field: undefined, severity: 'warning' }]);
+    assert.match(result.diagnostics[0].message, /^events\.out\.tfevents\.x is not a TensorBoard event file \(no valid TFRecord header\b.*; not read$/);
+  });
+
+  it('random bytes under an event file name: one warning on that file, through scan too', async () => {
+    const dir = await mkdtemp(path.join(tmp, 'random-'));
+    const file = path.join(dir, 'events.out.tfevents.1714558500.gpu01.4242.0');
+    // Bytes that are no TFRecord header (a random header's checksum matches once in 2^32).
+    const bytes = randomBytes(4096);
+    bytes.writeUInt32LE((maskedCrc32c(bytes.subarray(0, 8)) + 1) >>> 0, 8);
+    await writeFile(file, bytes);
+    const result = await readTensorBoardRun(file, context);
+    assert.deepEqual(result.diagnostics.map((d) => [d.file, d.severity]), [[file, 'warning']]);
+    assert.match(result.diagnostics[0].message, /not a TensorBoard event file/);
+    const scanned = await scan([dir]);
+    assert.deepEqual(scanned.runs, []);
+    assert.deepEqual(scanned.diagnostics.map((d) => [d.file, d.severity]), [[file, 'warning']]);
   });
 
   it('an empty event file (nothing flushed yet) yields no run and one info', async () => {
@@ -521,7 +542,7 @@ describe('tensorboard reader: folders', () => {
     assert.equal(runs[0].meta?.eventFiles, 2);
     assert.deepEqual(
       diagnostics.filter((d) => d.field === undefined).map((d) => [path.basename(d.file), d.message]),
-      [['events.out.tfevents.1650000000.host.1.0', 'events.out.tfevents.1650000000.host.1.0 is not a TFRecord file (the checksum of its first record header does not match); the run is read without it']],
+      [['events.out.tfevents.1650000000.host.1.0', 'events.out.tfevents.1650000000.host.1.0 is not a TensorBoard event file (no valid TFRecord header: the checksum of its first record header does not match); the run is read without it']],
     );
   });
 
@@ -597,12 +618,13 @@ describe('tensorboard reader: discovery', () => {
       first.runs.map((r) => r.id),
       [CORRUPTED, CRASHED, FRAMING_LOST, HF, KERAS_TRAIN, LIGHTNING, NAN, TF2_FIRST].map((f) => path.relative(FIXTURES, f)),
     );
-    // Nine files read as TensorBoard (the empty one too); the sibling files and the binary are not mine.
-    assert.equal(first.files, 9);
+    // Ten files read as TensorBoard (the empty one, and the binary that is reported, too); the sibling files are not mine.
+    assert.equal(first.files, 10);
+    assert.ok(first.diagnostics.some((d) => d.file === NOT_EVENTS && d.severity === 'warning'), 'the binary is reported');
     const again = await scan([FIXTURES], { readers: [tensorboardReader], cache });
     // Every run file of the rescan is served from the cache.
     assert.equal(again.cached, again.files);
-    assert.equal(again.files, 9);
+    assert.equal(again.files, 10);
     assert.equal(again.runs.length, 8);
   });
 

@@ -8,7 +8,7 @@ import { DEFAULT_ALIASES, extendAliases } from '../../src/runs/aliases';
 import type { Diagnostic } from '../../src/runs/diagnostics';
 import { PRECISION_NAMES } from '../../src/runs/precision';
 import { isWandbSummary, readWandbRun, wandbReader } from '../../src/runs/readers/wandb';
-import { isComplete } from '../../src/runs/run';
+import { incompleteText, isComplete } from '../../src/runs/run';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/wandb');
 const context = { root: FIXTURES, aliases: DEFAULT_ALIASES };
@@ -121,6 +121,7 @@ describe('wandb reader: fixtures', () => {
     assert.equal(run.name, 'olmo-1b-lr3e-4');
     assert.equal(run.finalLoss, undefined);
     assert.deepEqual(run.missing, ['finalLoss']);
+    assert.equal(incompleteText(run), 'loss is NaN (eval/loss in the summary)');
     assert.equal(run.params, 1.2e9);
     assert.equal(run.tokens, 2400 * 256 * 2048);
     assert.deepEqual(run.sources.tokens, { file, line: 7, field: 'train/global_step × total_batch_size × max_seq_length' });

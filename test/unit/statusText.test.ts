@@ -23,6 +23,11 @@ describe('status bar text', () => {
     assert.equal(statusText({}).text, 'Precision: … · paper constants');
   });
 
+  it('says in the tooltip why runs are not complete, most common first', () => {
+    const runs = [run('a', ['finalLoss']), run('b', ['finalLoss']), run('c', ['params'])];
+    assert.match(statusText({ runs }).tooltip, /Not fitted: 2 missing final validation loss, 1 missing N \(parameters\)\./);
+  });
+
   it('says when a fit was not used, and why in the tooltip', () => {
     const s = statusText({ runs: [run('a'), run('b')], rejected: 'the loss level could not be fitted' });
     assert.equal(s.text, 'Precision: 2 runs · paper constants (fit not used)');

@@ -11,7 +11,7 @@ import { evaluatePtqPredictor, plannedCheckpoints } from '../../ptq/workspace';
 import { type Io, fmt, integer, parse } from '../args';
 import { loadConstants } from '../constants';
 import { CliError } from '../errors';
-import { table } from '../table';
+import { type Cell, columnDecimals, table } from '../table';
 
 export const PTQ_USAGE = `precision-planner ptq PATH... [--fit FILE | --preset paper] [--trees 100] [--seed 1] [--json]
   Fits the post-quantization loss predictor of Xu et al. (a random forest on model size, pre-PTQ
@@ -27,13 +27,21 @@ export const PARETO_USAGE = `precision-planner pareto PATH... [--memory BYTES] [
   the law's loss before quantization, the random forest's degradation for each format);
   --memory 2MB names the best one that fits.`;
 
-const errors = (e: ErrorStats | null | undefined): string[] => (e ? [fmt(e.mae, 3), fmt(e.rmse, 3), fmt(e.maxAbsError, 3)] : ['-', '-', '-']);
+const errors = (e: ErrorStats | null | undefined): Cell[] => (e ? [e.mae, e.rmse, e.maxAbsError] : ['-', '-', '-']);
 
-function sizeRow(s: SizeResult): string[] {
-  if (s.status === 'skipped') return [formatCount(s.params), String(s.n), `skipped: ${s.reason}`, '', '', '', '', ''];
-  const b = s.baseline;
-  return [formatCount(s.params), String(s.n), ...errors(s.forest), b?.errors ? `${fmt(b.errors.mae, 3)} (${b.errors.n})` : '-', b?.forestOnSame ? fmt(b.forestOnSame.mae, 3) : '-', b?.errors ? fmt(b.errors.maxAbsError, 3) : '-'];
+// Errors go to the table as numbers, which gives each column one number of decimals; the law's
+// MAE shares a cell with its count, so its decimals are the column's, chosen here.
+function sizeRows(sizes: readonly SizeResult[]): Cell[][] {
+  const lawDecimals = columnDecimals(sizes.flatMap((s) => (s.status !== 'skipped' && s.baseline?.errors ? [s.baseline.errors.mae] : [])), 3);
+  return sizes.map((s) => {
+    if (s.status === 'skipped') return [formatCount(s.params), s.n, `skipped: ${s.reason}`, '', '', '', '', ''];
+    const b = s.baseline;
+    return [formatCount(s.params), s.n, ...errors(s.forest), b?.errors ? `${b.errors.mae.toFixed(lawDecimals)} (${b.errors.n})` : '-', b?.forestOnSame ? b.forestOnSame.mae : '-', b?.errors ? b.errors.maxAbsError : '-'];
+  });
 }
+
+/** Three significant digits for error columns, as the prose below the table gives them. */
+const ERROR_DIGITS = { 2: 3, 3: 3, 4: 3, 6: 3, 7: 3 };
 
 export async function ptqCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(
@@ -59,7 +67,7 @@ export async function ptqCommand(argv: string[], io: Io): Promise<number> {
     `${report.samples} PTQ evaluation(s) with SQNR; features: ${e.features.join(', ')}; law constants: ${source.label}`,
     e.message,
     '',
-    table(['held-out N', 'evaluations', 'forest MAE', 'RMSE', 'max |error|', 'law MAE (n)', 'forest MAE on those', 'law max |error|'], e.sizes.map(sizeRow)),
+    table(['held-out N', 'evaluations', 'forest MAE', 'RMSE', 'max |error|', 'law MAE (n)', 'forest MAE on those', 'law max |error|'], sizeRows(e.sizes), { significant: ERROR_DIGITS }),
   ];
   const pooled = e.pooled;
   if (pooled.forest) {
@@ -113,7 +121,9 @@ export async function paretoCommand(argv: string[], io: Io): Promise<number> {
     '',
     table(
       ['memory', 'N', 'D', 'format', 'bits/weight', 'loss', 'source', 'run'],
-      frontier.map((p) => [formatBytes(p.memoryBytes), formatCount(p.params), formatCount(p.tokens), `${p.format}${p.method === 'rtn' ? '' : ` ${p.method}`}`, fmt(p.bitsPerWeight, 3), fmt(p.loss, 5), p.source, p.runId || '-']),
+      frontier.map((p) => [formatBytes(p.memoryBytes), formatCount(p.params), formatCount(p.tokens), `${p.format}${p.method === 'rtn' ? '' : ` ${p.method}`}`, p.bitsPerWeight, p.loss, p.source, p.runId || '-']),
+      // Losses after quantization differ in the fourth decimal: five digits, as before.
+      { significant: { 5: 5 } },
     ),
   ];
   if (best) lines.push('', best.candidate ? `best within ${formatBytes(budget!)}: ${best.candidate.label}, loss ${fmt(best.candidate.loss, 5)}, ${formatBytes(best.candidate.memoryBytes)}` : `nothing fits in ${formatBytes(budget!)}: ${best.reason}`);

@@ -3,7 +3,7 @@ import { COMMON_OPTIONS, type Io, bits, costModel, fmt, parse, precisionLabel, q
 import { loadConstants } from '../constants';
 import { CliError } from '../errors';
 import { formatCount, parseBytes } from '../../runs/quantity';
-import { table } from '../table';
+import { type Cell, signed, table } from '../table';
 
 export const RECOMMEND_USAGE = `precision-planner recommend --compute C [--scenario joint|fixed-precision|fixed-params|inference]
                             [--precision P] [--params N] [--memory BYTES | --inference-budget BITS] [--post P]
@@ -29,6 +29,9 @@ export function recommendCommand(argv: string[], io: Io): number {
   if (!PLAN_SCENARIOS.includes(scenario)) throw new CliError(`--scenario: "${values.scenario}" is not one of ${PLAN_SCENARIOS.join(', ')}`, 2);
   if (scenario === 'fixed-precision' && values.precision === undefined) throw new CliError('--scenario fixed-precision needs --precision (e.g. --precision bf16 or 8)', 2);
   if (scenario === 'fixed-params' && values.params === undefined) throw new CliError('--scenario fixed-params needs --params (e.g. --params 1B)', 2);
+  if (scenario === 'inference' && values.memory === undefined && values['inference-budget'] === undefined) {
+    throw new CliError('--memory is required for the inference scenario: the memory the deployed weights may take (e.g. --memory 4GB), or --inference-budget in parameter-bits', 2);
+  }
   let inferenceBudget = quantity(values['inference-budget'], 'inference-budget');
   if (values.memory !== undefined) {
     const bytes = parseBytes(values.memory);
@@ -50,14 +53,16 @@ export function recommendCommand(argv: string[], io: Io): number {
     io.out(JSON.stringify({ ...p, constants: source.label }, null, 2));
     return 0;
   }
-  const row = (label: string, a: { params: number; tokens: number; precision: { w: number; a: number; kv: number }; post?: number; loss: number }, margin: string) => [
+  // Numbers go to the table as numbers: it gives each column one number of decimals, and the
+  // margins their sign (an alternative can beat the plan where the plan's search is coarse).
+  const row = (label: string, a: { params: number; tokens: number; precision: { w: number; a: number; kv: number }; post?: number; loss: number }, margin: Cell): Cell[] => [
     label,
     formatCount(a.params),
     formatCount(a.tokens),
-    fmt(a.tokens / a.params, 3),
+    a.tokens / a.params,
     precisionLabel(a.precision),
     a.post !== undefined ? `${a.post}-bit` : '-',
-    fmt(a.loss),
+    a.loss,
     margin,
   ];
   const lines = [
@@ -65,7 +70,8 @@ export function recommendCommand(argv: string[], io: Io): number {
     '',
     table(
       ['', 'N', 'D', 'D/N', 'training', 'PTQ', 'loss', 'vs plan'],
-      [row('plan', p, ''), ...p.alternatives.map((a) => row(a.label, a, `+${fmt(a.margin, 3)}`))],
+      [row('plan', p, ''), ...p.alternatives.map((a) => row(a.label, a, signed(a.margin)))],
+      { significant: { 7: 3 } },
     ),
   ];
   if (p.integerPrecision) lines.push('', `Best whole number of bits: ${p.integerPrecision.bits} (loss ${fmt(p.integerPrecision.loss)})`);

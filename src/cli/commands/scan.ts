@@ -1,11 +1,12 @@
 import { formatDiagnostic } from '../../runs/diagnostics';
 import { scan } from '../../runs/discover';
 import { RUN_FILES_LOOKED_FOR } from '../../runs/readers';
-import type { Run, TrainingPrecision } from '../../runs/run';
-import { type Io, fmt, parse } from '../args';
+import { type Run, type TrainingPrecision, incompleteText } from '../../runs/run';
+import { lawPtqEntries } from '../../fit/points';
+import { type Io, parse } from '../args';
 import { CliError } from '../errors';
 import { formatCount } from '../../runs/quantity';
-import { table } from '../table';
+import { type Cell, table } from '../table';
 
 export const SCAN_USAGE = `precision-planner scan PATH... [--include GLOB]... [--exclude GLOB]... [--json]
   Lists the runs found under PATH (every supported log format) and every problem reading them,
@@ -14,16 +15,30 @@ export const SCAN_USAGE = `precision-planner scan PATH... [--include GLOB]... [-
 const precisionLabel = (p: TrainingPrecision | undefined): string =>
   p ? (p.w.bits === p.a.bits && p.a.bits === p.kv.bits ? (p.w.name ?? `${p.w.bits}-bit`) : `w${p.w.bits}a${p.a.bits}kv${p.kv.bits}`) : '?';
 
-function row(run: Run): string[] {
+/**
+ * A run's PTQ evaluations in a few characters: the bits of the integer per-channel ones (the law's,
+ * "8,6,5,4,3b"), and how many others (other formats, group sizes), which `--json` lists in full.
+ */
+export function ptqSummary(ptq: Run['ptq']): string {
+  if (ptq.length === 0) return '-';
+  const bits = lawPtqEntries(ptq)
+    .map((q) => q.bits)
+    .sort((a, b) => b - a);
+  const others = ptq.length - bits.length;
+  if (bits.length === 0) return `${others} format${others === 1 ? '' : 's'}`;
+  return `${bits.join(',')}b${others > 0 ? ` +${others} more` : ''}`;
+}
+
+function row(run: Run): Cell[] {
   return [
     run.id,
     run.format,
     run.params !== undefined ? formatCount(run.params) : '?',
     run.tokens !== undefined ? formatCount(run.tokens) : '?',
     precisionLabel(run.precision),
-    run.finalLoss !== undefined ? fmt(run.finalLoss) : '?',
-    run.ptq.length > 0 ? run.ptq.map((q) => q.bits).join(',') : '-',
-    run.missing.length > 0 ? `missing ${run.missing.join(', ')}` : run.unfinished ? 'unfinished' : 'ok',
+    run.finalLoss !== undefined ? run.finalLoss : '?',
+    ptqSummary(run.ptq),
+    run.missing.length > 0 ? incompleteText(run) : run.unfinished ? 'unfinished' : 'ok',
   ];
 }
 
@@ -51,7 +66,7 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   } else {
     const complete = result.runs.filter((r) => r.missing.length === 0).length;
     const lines = [`${result.runs.length} run(s) in ${result.files} file(s), ${complete} complete; ${result.diagnostics.length} problem(s)`];
-    if (result.runs.length > 0) lines.push('', table(['run', 'format', 'N', 'D', 'training', 'loss', 'PTQ bits', 'status'], result.runs.map(row)));
+    if (result.runs.length > 0) lines.push('', table(['run', 'format', 'N', 'D', 'training', 'loss', 'PTQ', 'status'], result.runs.map(row)));
     if (result.diagnostics.length > 0) lines.push('', ...result.diagnostics.map(formatDiagnostic));
     io.out(lines.join('\n'));
   }

@@ -259,6 +259,7 @@ export async function readLightningRun(csvPath: string, context: ReadContext): P
   // --- final loss: the last value in the validation loss column ---------------------------------------
   const sources: Run['sources'] = {};
   let finalLoss: number | undefined;
+  const reasons: NonNullable<Run['reasons']> = {};
   const { columns, lastVal } = csv;
   if (columns?.val !== undefined && lastVal) {
     if (Number.isFinite(lastVal.value) && lastVal.value > 0) {
@@ -267,6 +268,7 @@ export async function readLightningRun(csvPath: string, context: ReadContext): P
     } else {
       // A diverged run's last loss is NaN: an earlier value would hide that.
       diagnostics.push(diagnostic(file, lastVal.line, columns.val, `the last ${columns.val} (step ${lastVal.step}) is ${describeNumber(lastVal.text)}: not a usable final loss (did the run diverge?); the run has no final loss`, 'warning'));
+      reasons.finalLoss = `loss is ${describeNumber(lastVal.text)} (the last ${columns.val}, step ${lastVal.step})`;
     }
   } else if (csv.header && columns?.step !== -1) {
     const why = columns?.val === undefined ? `no validation loss column (looked for ${context.aliases.loss.slice(0, 5).join(', ')}, …; the columns are ${csv.header.slice(0, 8).join(', ')}${csv.header.length > 8 ? ', …' : ''})` : `the ${columns.val} column has no values`;
@@ -290,7 +292,7 @@ export async function readLightningRun(csvPath: string, context: ReadContext): P
   applyFacts(run, facts);
   if (finalLoss !== undefined) run.finalLoss = finalLoss;
   if (columns && (columns.val !== undefined || columns.train !== undefined)) run.curve = csv.curves.curve([columns.val, columns.train]);
-  return { runs: [withMissing(run)], diagnostics, inputs };
+  return { runs: [withMissing(run, reasons)], diagnostics, inputs };
 }
 
 export const lightningReader: RunReader = {

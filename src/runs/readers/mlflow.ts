@@ -253,6 +253,7 @@ export async function readMlflowRun(metaPath: string, context: ReadContext): Pro
   const sources: Run['sources'] = {};
   let finalLoss: number | undefined;
   const keys = lossKeys([...latest.keys()].filter(isLoss), context.aliases);
+  const reasons: NonNullable<Run['reasons']> = {};
   const last = keys.val !== undefined ? latest.get(keys.val) : undefined;
   if (keys.val !== undefined && last) {
     if (Number.isFinite(last.value) && last.value > 0) {
@@ -261,10 +262,12 @@ export async function readMlflowRun(metaPath: string, context: ReadContext): Pro
     } else {
       // A diverged run's last loss is NaN: an earlier value would hide that.
       diagnostics.push(diagnostic(last.file, last.line, keys.val, `the latest ${keys.val} (step ${last.step}) is ${describeNumber(last.value)}: not a usable final loss (did the run diverge?); the run has no final loss`, 'warning'));
+      reasons.finalLoss = `loss is ${describeNumber(last.value)} (the latest ${keys.val}, step ${last.step})`;
     }
   } else {
     const severity: Severity = unfinished ? 'info' : 'warning';
     diagnostics.push(diagnostic(file, undefined, 'finalLoss', `no validation loss among the run's metrics (looked for ${context.aliases.loss.slice(0, 5).join(', ')}, …)`, severity));
+    reasons.finalLoss = unfinished ? `status ${status}` : 'no validation loss among the metrics';
   }
 
   const runMeta: Record<string, unknown> = { status, runId: runIdText };
@@ -288,7 +291,7 @@ export async function readMlflowRun(metaPath: string, context: ReadContext): Pro
   if (finalLoss !== undefined) run.finalLoss = finalLoss;
   if (keys.val !== undefined || keys.train !== undefined) run.curve = curves.curve([keys.val, keys.train]);
   if (unfinished) run.unfinished = true;
-  return { runs: [withMissing(run)], diagnostics, inputs };
+  return { runs: [withMissing(run, reasons)], diagnostics, inputs };
 }
 
 export const mlflowReader: RunReader = {

@@ -4,10 +4,11 @@
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { type Node, type ParseError, findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
+import { type Node, findNodeAtLocation } from 'jsonc-parser';
 import type { Diagnostic, Severity } from '../diagnostics';
-import { type NumberType, type PartPrecision, type ProbePoint, type PtqEval, type Run, type SourceRef, type TrainingPrecision, missingFields, runId } from '../run';
-import { BINARY_SNIFF_BYTES, binaryMessage, lineAt, lineStarts, sniffBinary } from '../text';
+import { type NumberType, type PartPrecision, type ProbePoint, type PtqEval, type Run, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
+import { parseJsonDoc } from '../jsonDoc';
+import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary } from '../text';
 import {
   bitsInRange,
   describeValue,
@@ -46,13 +47,13 @@ export interface ReadOptions {
 interface Doc {
   file: string;
   root: Node;
-  starts: number[];
+  lineOf(node: Node): number;
   diagnostics: Diagnostic[];
   /** The file has syntax errors: the tree is what jsonc-parser recovered around them. */
   recovered: boolean;
 }
 
-const lineOf = (doc: Doc, node: Node): number => lineAt(doc.starts, node.offset);
+const lineOf = (doc: Doc, node: Node): number => doc.lineOf(node);
 const child = (obj: Node, key: string): Node | undefined => (obj.type === 'object' ? findNodeAtLocation(obj, [key]) : undefined);
 
 /** Own, enumerable, and safe for any key (a free key may be "__proto__"). */
@@ -160,35 +161,28 @@ async function loadText(file: string, diagnostics: Diagnostic[]): Promise<string
   return text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
 }
 
-/** "CloseBraceExpected" → "close brace expected". */
-function parseErrorText(error: ParseError): string {
-  return printParseErrorCode(error.error)
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .toLowerCase();
-}
-
 function parseManifest(text: string, file: string, diagnostics: Diagnostic[]): Doc | undefined {
   const name = path.basename(file);
   if (text.trim() === '') {
     diagnostics.push(diagnostic(file, 1, undefined, `${name} is empty`, 'error'));
     return undefined;
   }
-  const errors: ParseError[] = [];
-  // Strict JSON: other tools (Python's json, JSON.parse) read these files too.
-  const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
-  const starts = lineStarts(text);
+  // Strict JSON: other tools (Python's json, JSON.parse) read these files too. Bare NaN and
+  // Infinity, which Python's json.dump writes, are read as numbers for the checks to name.
+  const json = parseJsonDoc(text, { strict: true });
+  const { root, errors } = json;
   for (const e of errors.slice(0, MAX_SYNTAX_DIAGNOSTICS)) {
-    diagnostics.push(diagnostic(file, lineAt(starts, e.offset), undefined, `syntax error: ${parseErrorText(e)}`, 'error'));
+    diagnostics.push(diagnostic(file, e.line, undefined, e.message, 'error'));
   }
   if (errors.length > MAX_SYNTAX_DIAGNOSTICS) {
     diagnostics.push(diagnostic(file, undefined, undefined, `${errors.length - MAX_SYNTAX_DIAGNOSTICS} more syntax errors not listed`, 'error'));
   }
   if (!root || root.type !== 'object') {
-    const line = root ? lineAt(starts, root.offset) : undefined;
+    const line = root ? json.lineOf(root) : undefined;
     diagnostics.push(diagnostic(file, line, undefined, `${name} must hold one JSON object, found ${root ? `a JSON ${root.type}` : 'none'}`, 'error'));
     return undefined;
   }
-  return { file, root, starts, diagnostics, recovered: errors.length > 0 };
+  return { file, root, lineOf: json.lineOf, diagnostics, recovered: errors.length > 0 };
 }
 
 // --- manifest fields -----------------------------------------------------------------------
@@ -211,6 +205,17 @@ function readSchemaVersion(doc: Doc): void {
 interface StatusRead {
   status: string;
   unfinished: boolean;
+  /** What an unfinished run is, as the user would say it: "cancelled", "failed: <its error>". */
+  said?: string;
+}
+
+/** The first line of the manifest's `error` (the trainer writes one for a failed run), kept short. */
+function errorText(doc: Doc): string | undefined {
+  const node = child(doc.root, 'error');
+  const value: unknown = node ? nodeValue(node) : undefined;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const first = value.trim().split(/\r?\n/)[0];
+  return first.length > 120 ? `${first.slice(0, 119)}…` : first;
 }
 
 function readStatus(doc: Doc): StatusRead {
@@ -222,12 +227,12 @@ function readStatus(doc: Doc): StatusRead {
   if (isDiagnostic(status)) {
     // A status this reader cannot vouch for is not taken as a finished run.
     doc.diagnostics.push({ ...status, message: `${status.message}; the run is treated as unfinished` });
-    return { status: typeof value === 'string' ? value : describeValue(value), unfinished: true };
+    return { status: typeof value === 'string' ? value : describeValue(value), unfinished: true, said: `status ${typeof value === 'string' ? JSON.stringify(value) : describeValue(value)}` };
   }
-  if (status !== 'complete') {
-    report(doc, line, 'status', `status is "${status}": the run did not finish, so its losses are not end-of-training losses`, 'info');
-  }
-  return { status, unfinished: status !== 'complete' };
+  if (status === 'complete') return { status, unfinished: false };
+  report(doc, line, 'status', `status is "${status}": the run did not finish, so its losses are not end-of-training losses`, 'info');
+  const error = status === 'failed' ? errorText(doc) : undefined;
+  return { status, unfinished: true, said: error ? `${status}: ${error}` : status };
 }
 
 function readPart(doc: Doc, parent: Node, key: string): PartPrecision | undefined {
@@ -423,7 +428,7 @@ export async function readPrecisionPlannerRun(runJsonPath: string, options: Read
   const { root } = doc;
   checkKeys(doc, root, '');
   readSchemaVersion(doc);
-  const { status, unfinished } = readStatus(doc);
+  const { status, unfinished, said } = readStatus(doc);
   const name = get(doc, root, 'name', 'name', nonEmptyString, { severity: 'warning', consequence: 'the folder name is used' });
   const params = get(doc, root, 'params', 'params', positiveFinite, { missing: 'params is missing (N, the non-embedding parameter count)' });
   const tokens = get(doc, root, 'tokens', 'tokens', positiveFinite, { missing: 'tokens is missing (D, the number of training tokens seen)' });
@@ -466,6 +471,23 @@ export async function readPrecisionPlannerRun(runJsonPath: string, options: Read
     }
   }
 
+  // Why a needed value is missing, in the user's terms: the run's status, a NaN, the key it lacks.
+  const reasons: NonNullable<Run['reasons']> = {};
+  const unusable = (key: string, as: string = key): string | undefined => {
+    const node = child(root, key);
+    if (!node) return undefined;
+    const value = nodeValue(node);
+    if (typeof value === 'number' && !Number.isFinite(value)) return `${as} is ${value}`;
+    return value === null ? `${key} is null (JSON.stringify writes a NaN as null)` : `${key} is ${describeValue(value)}`;
+  };
+  if (params.value === undefined) reasons.params = unusable('params') ?? 'no params (N) in run.json';
+  if (tokens.value === undefined) reasons.tokens = unusable('tokens') ?? 'no tokens (D) in run.json';
+  if (finalLoss === undefined) {
+    reasons.finalLoss = valLoss.present
+      ? (unusable('valLoss', 'loss') as string)
+      : (said ?? `no valLoss in run.json${metrics ? ` and no validation loss in ${METRICS_FILE_NAME}` : ''}`);
+  }
+
   const run: Omit<Run, 'missing'> = {
     id: runId(file, options.root !== undefined ? path.resolve(options.root) : path.dirname(runDir)),
     name: name.value ?? path.basename(runDir),
@@ -482,5 +504,5 @@ export async function readPrecisionPlannerRun(runJsonPath: string, options: Read
   if (metrics) run.curve = metrics.curve;
   if (landscape && landscape.length > 0) run.landscape = landscape;
   if (unfinished) run.unfinished = true;
-  return { runs: [{ ...run, missing: missingFields(run) }], diagnostics, inputs: [metricsFile] };
+  return { runs: [withMissing(run, reasons)], diagnostics, inputs: [metricsFile] };
 }

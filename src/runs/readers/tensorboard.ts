@@ -507,13 +507,17 @@ function list(names: readonly string[], last = 'and'): string {
   return names.length > 1 ? `${names.slice(0, -1).join(', ')} ${last} ${names[names.length - 1]}` : (names[0] ?? '');
 }
 
+/** Said of a file under an event file's name whose first 12 bytes are no TFRecord header. */
+const NOT_AN_EVENT_FILE = 'is not a TensorBoard event file (no valid TFRecord header: the checksum of its first record header does not match)';
+
 export interface TensorBoardOptions {
   maxCurvePoints?: number;
 }
 
 /**
  * Reads the run an event file belongs to. Only the first event file of the run (see runLayout)
- * reads it; the others, and files that are not TFRecord files at all, are `notMine`.
+ * reads it; the others are `notMine`. A file that is not a TFRecord file at all, with no event
+ * file beside it to report it, gets a warning of its own.
  */
 export async function readTensorBoardRun(eventPath: string, context: ReadContext, options: TensorBoardOptions = {}): Promise<ReadResult> {
   const file = path.resolve(eventPath);
@@ -531,9 +535,12 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
   if (owner && owner.file !== file) return notMine(members, dirs);
   if (!owner) {
     // Nothing here is a TFRecord file with a record in it: an empty file of a run that has only
-    // just started is still a TensorBoard file (the first one speaks for the folder); bytes of
-    // some other kind under an event file's name are not.
-    if (own === 'foreign') return notMine(members, dirs);
+    // just started is still a TensorBoard file (the first one speaks for the folder). Bytes of
+    // some other kind under an event file's name are said to be so, each on its own file: named
+    // like an event file, the user expects it read, and a silent skip hides a run.
+    if (own === 'foreign') {
+      return { runs: [], diagnostics: [diagnostic(file, undefined, undefined, `${fileName(file)} ${NOT_AN_EVENT_FILE}; not read`, 'warning')], inputs: [...members.map((m) => m.file), ...dirs] };
+    }
     const first = members.find((m) => heads.get(m.file) === 'empty' || heads.get(m.file) === 'short');
     if (first && first.file !== file) return notMine(members, dirs);
     const message =
@@ -549,7 +556,7 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
   for (const member of members) {
     const head = heads.get(member.file);
     if (head === 'foreign' || head instanceof Error) {
-      const why = head instanceof Error ? `cannot be read (${head.message})` : 'is not a TFRecord file (the checksum of its first record header does not match)';
+      const why = head instanceof Error ? `cannot be read (${head.message})` : NOT_AN_EVENT_FILE;
       diagnostics.push(diagnostic(member.file, undefined, undefined, `${fileName(member.file)} ${why}; the run is read without it`, 'warning'));
       continue;
     }
@@ -573,6 +580,7 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
   const { val, train } = pickLossKeys(keys, context.aliases);
   const sources: Run['sources'] = {};
   let finalLoss: number | undefined;
+  const reasons: NonNullable<Run['reasons']> = {};
   const last = val !== undefined ? scan.series.get(val)?.last : undefined;
   if (last) {
     if (Number.isFinite(last.value) && last.value > 0) {
@@ -588,12 +596,14 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
           'warning',
         ),
       );
+      reasons.finalLoss = `loss is ${describeValue(last.value)} (the last ${last.tag}, step ${last.step})`;
     }
   } else {
     const tags = [...scan.tags].slice(0, 8);
     const trainNote = train !== undefined ? `; the training loss (${scan.series.get(train)?.last?.tag ?? train}) is not taken as the final loss` : '';
     const what = scan.scalars === 0 ? 'no scalars' : `no validation loss among the scalars (looked for ${context.aliases.loss.slice(0, 5).join(', ')}, …; the tags are ${tags.join(', ')}${scan.tags.size > tags.length ? ', …' : ''})`;
     diagnostics.push(diagnostic(owner.file, undefined, 'finalLoss', `${eventWords} hold${read.length === 1 ? 's' : ''} ${what}${trainNote}; the run has no final loss`, 'warning'));
+    reasons.finalLoss = scan.scalars === 0 ? 'no scalars in the event files' : 'no validation loss among the scalars';
   }
 
   // A cut record in the newest file of a split is where the writer stopped; one in an older file
@@ -627,7 +637,7 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
   if (finalLoss !== undefined) run.finalLoss = finalLoss;
   if (val !== undefined || train !== undefined) run.curve = curveOf(scan, [val, train], maxPoints);
   if (unfinished) run.unfinished = true;
-  return { runs: [withMissing(run)], diagnostics, inputs: [...members.map((m) => m.file), ...dirs, ...configs.looked] };
+  return { runs: [withMissing(run, reasons)], diagnostics, inputs: [...members.map((m) => m.file), ...dirs, ...configs.looked] };
 }
 
 export const tensorboardReader: RunReader = {

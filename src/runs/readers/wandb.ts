@@ -240,6 +240,7 @@ export async function readWandbRun(summaryPath: string, context: ReadContext): P
   // --- final loss: the summary's, else the last one in the history -------------------------------
   const sources: Run['sources'] = {};
   let finalLoss: number | undefined;
+  const reasons: NonNullable<Run['reasons']> = {};
   const historyKeys = history?.curves.keys() ?? [];
   const fromSummary = lossKeys(
     summaryEntries.map((e) => e.key),
@@ -255,6 +256,7 @@ export async function readWandbRun(summaryPath: string, context: ReadContext): P
     } else {
       // A NaN final loss says the run diverged; an earlier loss would hide that.
       diagnostics.push(diagnostic(file, entry.line, entry.key, `${entry.key} is ${describeNumber(entry.value)}: not a usable final loss (did the run diverge?); the run has no final loss`, 'warning'));
+      reasons.finalLoss = `loss is ${describeNumber(entry.value)} (${entry.key} in the summary)`;
     }
   } else {
     const last = keys.val ? history?.curves.last(keys.val) : undefined;
@@ -274,6 +276,8 @@ export async function readWandbRun(summaryPath: string, context: ReadContext): P
           status.unfinished ? 'info' : 'warning',
         ),
       );
+      const said = status.state !== undefined && status.unfinished ? status.state : status.exitCode ? `exited with code ${status.exitCode}` : undefined;
+      reasons.finalLoss = said ?? `no validation loss in ${WANDB_SUMMARY_FILE}`;
     }
   }
 
@@ -309,7 +313,7 @@ export async function readWandbRun(summaryPath: string, context: ReadContext): P
   if (finalLoss !== undefined) run.finalLoss = finalLoss;
   if (history) run.curve = history.curves.curve([keys.val, keys.train]);
   if (status.unfinished) run.unfinished = true;
-  return { runs: [withMissing(run)], diagnostics, inputs };
+  return { runs: [withMissing(run, reasons)], diagnostics, inputs };
 }
 
 export const wandbReader: RunReader = {
