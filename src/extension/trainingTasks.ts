@@ -134,6 +134,9 @@ export function trainingTask(definition: Definition, scope: vscode.Task['scope']
     label,
     SOURCE,
     new vscode.CustomExecution(async (resolved) => new TrainingTerminal(resolved as Definition, baseFolder(scope), label)),
+    // No problem matchers: the output is progress, not diagnostics, and without this VS Code
+    // asks whether to scan it each time the task runs.
+    [],
   );
   task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
   task.isBackground = false;
