@@ -3,9 +3,10 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type SweepGrid, compactCount, parseSize } from '../train/engine';
+import type { TrainJob } from '../train/config';
+import { type SweepGrid, compactCount, expandGrid, isComplete, parseSize } from '../train/engine';
 import { parseQuantSpec } from '../train/formats';
-import { describeGrid } from '../train/options';
+import { describeSweep } from '../train/options';
 import { parseQuantity } from '../runs/quantity';
 import { log } from './log';
 import { readSettings } from './settings';
@@ -86,13 +87,17 @@ async function launchSweep(): Promise<void> {
     task = picked.task;
   }
   if (!task) return;
-  // The size of the sweep before it starts (a grid grows fast), read as the task will read it.
+  // The size of the sweep before it starts (a grid grows fast), read as the task will read it,
+  // listed in the order it trains.
   const folder = typeof task.scope === 'object' ? task.scope.uri.fsPath : vscode.workspace.workspaceFolders![0].uri.fsPath;
   let runs: string[];
   let outDir: string;
   try {
-    const grid = jobsForDefinition(task.definition as Definition, folder, readSettings().training).jobs as SweepGrid;
-    runs = describeGrid(grid);
+    const plan = jobsForDefinition(task.definition as Definition, folder, readSettings().training);
+    const grid = plan.jobs as SweepGrid;
+    const jobs = expandGrid(grid);
+    const kept = (job: TrainJob): boolean => !plan.rerun && isComplete(path.join(path.resolve(job.outDir), job.name));
+    runs = describeSweep(jobs, (job) => (kept(job) ? 'already complete, kept' : undefined));
     outDir = path.relative(folder, grid.outDir) || '.';
   } catch (error) {
     void vscode.window.showErrorMessage(`Precision Planner: the sweep "${task.name}" is not valid: ${(error as Error).message}`);
@@ -101,7 +106,10 @@ async function launchSweep(): Promise<void> {
   const launch = 'Launch';
   const answer = await vscode.window.showInformationMessage(
     `Launch a sweep of ${runs.length} run(s)?`,
-    { modal: true, detail: `${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${outDir}". Complete runs are kept.` },
+    {
+      modal: true,
+      detail: `In the order they train:\n${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${outDir}". Complete runs are kept.`,
+    },
     launch,
   );
   if (answer !== launch) return;
