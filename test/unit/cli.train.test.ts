@@ -48,7 +48,7 @@ describe('cli: train and sweep without a terminal', () => {
     assert.equal(manifest.status, 'complete');
   });
 
-  it('sweep --dry-run lists the runs in training order and marks the complete one kept', async () => {
+  it('sweep --dry-run lists the runs in training order, keeps the complete one, and estimates the time', async () => {
     const out = path.join(tmp, 'runs');
     const r = await cli('sweep', '--sizes', '1x32,2x32', '--tokens', '20k,40k', '--precisions', 'fp32', '--corpus', corpus, '--out', out, '--parallel', '2', '--dry-run', ...SMALL);
     assert.equal(r.code, 0, r.err.join('\n'));
@@ -59,5 +59,7 @@ describe('cli: train and sweep without a terminal', () => {
       ['[1/4] L2W32-D40k-fp32', '[2/4] L1W32-D40k-fp32', '[3/4] L2W32-D20k-fp32', '[4/4] L1W32-D20k-fp32'],
     );
     assert.match(lines[4], /\(already complete, kept\)$/);
+    // The complete run of the first test is the throughput measured from.
+    assert.match(lines[5], new RegExp(`^Estimated time: (under a minute|about \\d+ minutes?) on \\d+ cores?, 2 runs at once \\(from the throughput of 1 complete run in ${out.replace(/[\\\\.]/g, '\\$&')}\\); 1 already complete run\\(s\\) kept$`));
   });
 });

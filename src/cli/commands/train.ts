@@ -3,7 +3,9 @@
 
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type JobOutcome, type SweepEvent, expandGrid, isComplete, runSweep } from '../../train/engine';
+import { type JobOutcome, type SweepEvent, type SweepGrid, expandGrid, isComplete, runSweep } from '../../train/engine';
+import { calibrationFromFile, describeEstimate, estimateSweep, manifestFiles } from '../../train/estimate';
+import type { TrainJob } from '../../train/config';
 import { type CommonArgs, type SweepArgs, type TrainArgs, describeSweep, formatSweepEvent, gridFromArgs, jobFromArgs, plainProgress, summarizeOutcomes } from '../../train/options';
 import { type Io, parse } from '../args';
 import { CliError } from '../errors';
@@ -131,6 +133,13 @@ async function execute(jobs: Parameters<typeof runSweep>[0], parallel: number | 
   return failed.length > 0 ? 1 : 0;
 }
 
+/** How long the sweep should take, from the complete runs in its output folder (or built-in figures). */
+function sweepEstimate(grid: SweepGrid, jobs: TrainJob[], parallel: number, rerun: boolean): string {
+  const calibrations = manifestFiles([grid.outDir]).flatMap((file) => calibrationFromFile(file) ?? []);
+  const kept = (job: TrainJob): boolean => !rerun && isComplete(path.join(path.resolve(job.outDir), job.name));
+  return describeEstimate(estimateSweep(jobs, { parallel, cores: os.availableParallelism(), calibrations, kept }), `in ${grid.outDir}`);
+}
+
 export async function trainCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, { ...COMMON_OPTIONS, size: { type: 'string' }, tokens: { type: 'string' }, precision: { type: 'string' }, name: { type: 'string' }, seed: { type: 'string' } });
   if (values.help) return io.out(TRAIN_USAGE), 0;
@@ -165,8 +174,9 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
   const jobs = expandGrid(grid);
   if (values['dry-run']) {
     const lines = describeSweep(jobs, (job) => (!rerun && isComplete(path.join(path.resolve(job.outDir), job.name)) ? 'already complete, kept' : undefined));
-    io.out([`${lines.length} run(s) in ${grid.outDir}, ${parallel} at once, in the order they train:`, ...lines].join('\n'));
+    io.out([`${lines.length} run(s) in ${grid.outDir}, ${parallel} at once, in the order they train:`, ...lines, `Estimated time: ${sweepEstimate(grid, jobs, parallel, rerun)}`].join('\n'));
     return 0;
   }
+  if (values.json !== true) io.out(`${jobs.length} run(s) in ${grid.outDir}, ${parallel} at once; estimated time: ${sweepEstimate(grid, jobs, parallel, rerun)}`);
   return execute(jobs, parallel, rerun, values.json === true, io);
 }
