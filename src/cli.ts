@@ -4,8 +4,9 @@ import { runCli } from './cli/main';
 const io: Io = {
   out: (text: string) => void process.stdout.write(`${text}\n`),
   err: (text: string) => void process.stderr.write(`${text}\n`),
-  // A status line rewritten in place, only on a terminal so logs and pipes stay clean.
-  progress: process.stderr.isTTY ? (text: string) => void process.stderr.write(`\r\x1b[2K${text}`) : undefined,
+  // A status line rewritten in place, only when both streams are a terminal: with the output
+  // going to a file, a pipe or `tee`, commands print plain progress lines into it instead.
+  progress: process.stderr.isTTY && process.stdout.isTTY ? (text: string) => void process.stderr.write(`\r\x1b[2K${text}`) : undefined,
 };
 
 runCli(process.argv.slice(2), io).then((code) => {

@@ -1,11 +1,14 @@
 // Train a Run and Launch a Sweep: ask for what the settings do not fix, then start the task.
 // Both refuse in an untrusted workspace, with a way to manage trust.
 
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type SweepGrid, compactCount, parseSize } from '../train/engine';
+import type { TrainJob } from '../train/config';
+import { type SweepGrid, compactCount, expandGrid, isComplete, parseSize } from '../train/engine';
+import { type Calibration, calibrationFromFile, describeEstimate, estimateSweep } from '../train/estimate';
 import { parseQuantSpec } from '../train/formats';
-import { describeGrid } from '../train/options';
+import { describeSweep } from '../train/options';
 import { parseQuantity } from '../runs/quantity';
 import { log } from './log';
 import { readSettings } from './settings';
@@ -72,6 +75,12 @@ async function trainRun(): Promise<void> {
   await vscode.tasks.executeTask(trainingTask({ type: TRAIN_TASK, size, tokens, precision }, folder, label));
 }
 
+/** Throughput of the complete runs this trainer wrote anywhere in the workspace. */
+async function workspaceCalibrations(): Promise<Calibration[]> {
+  const files = await vscode.workspace.findFiles('**/run.json', '**/node_modules/**', 2000);
+  return files.flatMap((uri) => calibrationFromFile(uri.fsPath) ?? []);
+}
+
 async function launchSweep(): Promise<void> {
   if (!mayTrain()) return;
   // The user's own sweeps (tasks.json) first, then the one the settings describe.
@@ -86,14 +95,22 @@ async function launchSweep(): Promise<void> {
     task = picked.task;
   }
   if (!task) return;
-  // The size of the sweep before it starts (a grid grows fast), read as the task will read it.
+  // The size of the sweep before it starts (a grid grows fast), read as the task will read it,
+  // listed in the order it trains, with the time it should take.
   const folder = typeof task.scope === 'object' ? task.scope.uri.fsPath : vscode.workspace.workspaceFolders![0].uri.fsPath;
   let runs: string[];
   let outDir: string;
+  let estimate: string;
+  const calibrations = await workspaceCalibrations().catch((): Calibration[] => []);
   try {
-    const grid = jobsForDefinition(task.definition as Definition, folder, readSettings().training).jobs as SweepGrid;
-    runs = describeGrid(grid);
+    const plan = jobsForDefinition(task.definition as Definition, folder, readSettings().training);
+    const grid = plan.jobs as SweepGrid;
+    const jobs = expandGrid(grid);
+    const kept = (job: TrainJob): boolean => !plan.rerun && isComplete(path.join(path.resolve(job.outDir), job.name));
+    runs = describeSweep(jobs, (job) => (kept(job) ? 'already complete, kept' : undefined));
     outDir = path.relative(folder, grid.outDir) || '.';
+    const cores = os.availableParallelism();
+    estimate = describeEstimate(estimateSweep(jobs, { parallel: plan.parallel || cores, cores, calibrations, kept }), 'in this workspace');
   } catch (error) {
     void vscode.window.showErrorMessage(`Precision Planner: the sweep "${task.name}" is not valid: ${(error as Error).message}`);
     return;
@@ -101,7 +118,10 @@ async function launchSweep(): Promise<void> {
   const launch = 'Launch';
   const answer = await vscode.window.showInformationMessage(
     `Launch a sweep of ${runs.length} run(s)?`,
-    { modal: true, detail: `${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${outDir}". Complete runs are kept.` },
+    {
+      modal: true,
+      detail: `Estimated time: ${estimate}.\n\nIn the order they train:\n${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${outDir}". Complete runs are kept.`,
+    },
     launch,
   );
   if (answer !== launch) return;

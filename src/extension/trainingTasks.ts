@@ -9,7 +9,7 @@
 
 import * as vscode from 'vscode';
 import { type JobOutcome, type SweepEvent, runSweep } from '../train/engine';
-import { formatSweepEvent } from '../train/options';
+import { formatSweepEvent, summarizeOutcomes } from '../train/options';
 import { log } from './log';
 import { readSettings } from './settings';
 import { type Definition, SWEEP_TASK, TRAIN_TASK, jobsForDefinition } from './trainingDefinition';
@@ -116,9 +116,8 @@ class TrainingTerminal implements vscode.Pseudoterminal {
       rerun: plan.rerun,
       onProgress,
     });
-    const count = (status: JobOutcome['status']): number => outcomes.filter((o) => o.status === status).length;
     const failed = outcomes.filter((o) => o.status === 'failed');
-    const summary = `${count('complete')} complete, ${count('skipped')} already complete, ${count('cancelled')} cancelled, ${failed.length} failed`;
+    const summary = summarizeOutcomes(outcomes);
     this.line(BOLD(summary));
     for (const f of failed) this.line(RED(`failed: ${f.name}: ${f.error ?? 'unknown error'}`));
     log().info(`${this.label}: ${summary}`);
@@ -134,6 +133,9 @@ export function trainingTask(definition: Definition, scope: vscode.Task['scope']
     label,
     SOURCE,
     new vscode.CustomExecution(async (resolved) => new TrainingTerminal(resolved as Definition, baseFolder(scope), label)),
+    // No problem matchers: the output is progress, not diagnostics, and without this VS Code
+    // asks whether to scan it each time the task runs.
+    [],
   );
   task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
   task.isBackground = false;

@@ -52,7 +52,8 @@ export interface JobOptions {
 export interface JobOutcome {
   name: string;
   runDir: string;
-  status: TrainResult['status'] | 'skipped';
+  /** "not-started": cancelled before its child was started; nothing was written for it. */
+  status: TrainResult['status'] | 'skipped' | 'not-started';
   valLoss?: number;
   tokensPerSecond?: number;
   error?: string;
@@ -80,7 +81,7 @@ export function runJob(job: TrainJob, options: JobOptions = {}): Promise<JobOutc
   const { signal, onEvent = () => {} } = options;
   const absolute: TrainJob = { ...job, outDir: path.resolve(job.outDir), corpus: job.corpus?.map((p) => path.resolve(p)) };
   const runDir = path.join(absolute.outDir, job.name);
-  if (signal?.aborted) return Promise.resolve({ name: job.name, runDir, status: 'cancelled' });
+  if (signal?.aborted) return Promise.resolve({ name: job.name, runDir, status: 'not-started' });
   const entry = options.childEntry ?? defaultChildEntry();
   const child: ChildProcess = fork(entry.script, [], {
     execArgv: entry.execArgv,
@@ -130,6 +131,11 @@ export function runJob(job: TrainJob, options: JobOptions = {}): Promise<JobOutc
         .join(' | ');
       const why = error ?? (cancelled ? 'cancelled' : `trainer exited (${exitSignal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`);
       closeManifest(runDir, cancelled ? 'cancelled' : 'failed', cancelled ? undefined : why);
+      // Killed during a cancel before it wrote anything: the run never began.
+      if (cancelled && !existsSync(path.join(runDir, MANIFEST_FILE))) {
+        resolve({ name: job.name, runDir, status: 'not-started', pid });
+        return;
+      }
       resolve({ name: job.name, runDir, status: cancelled ? 'cancelled' : 'failed', error: cancelled ? undefined : why, pid });
     };
     child.on('exit', settle);
@@ -210,7 +216,18 @@ export function jobCost(job: TrainJob): number {
   return (countNonEmbeddingParams(model) + 2 * model.vocabSize * model.width) * job.tokens;
 }
 
-function isComplete(runDir: string): boolean {
+/**
+ * The order a sweep trains its jobs in: indices into `jobs`, longest first (by jobCost) so the
+ * parallel slots finish together; equal costs keep the grid order. What the sweep, its dry run
+ * and its confirmation list all go by.
+ */
+export function trainingOrder(jobs: readonly TrainJob[]): number[] {
+  const costs = jobs.map(jobCost);
+  return jobs.map((_, i) => i).sort((a, b) => costs[b] - costs[a] || a - b);
+}
+
+/** True when the run directory's run.json says "complete" (a sweep keeps such runs). */
+export function isComplete(runDir: string): boolean {
   try {
     return (JSON.parse(readFileSync(path.join(runDir, MANIFEST_FILE), 'utf8')) as Manifest).status === 'complete';
   } catch {
@@ -228,7 +245,10 @@ export interface SweepOptions extends Omit<JobOptions, 'onEvent'> {
 
 /** A job's event, where it sits in the sweep, and the sweep's progress. */
 export type SweepEvent = JobEvent & {
+  /** The job's index in the grid (or the given jobs). */
   index: number;
+  /** Its place in the training order (trainingOrder), from 0: what "[1/24]" numbers. */
+  position: number;
   total: number;
   /** Fraction of the sweep's work done (jobs weighted by their cost), 0 to 1. */
   sweepDone: number;
@@ -243,7 +263,9 @@ export type SweepEvent = JobEvent & {
 export async function runSweep(grid: SweepGrid | TrainJob[], options: SweepOptions = {}): Promise<JobOutcome[]> {
   const jobs = Array.isArray(grid) ? grid : expandGrid(grid);
   const parallel = Math.max(1, options.parallel ?? os.availableParallelism());
-  const order = jobs.map((_, i) => i).sort((a, b) => jobCost(jobs[b]) - jobCost(jobs[a]));
+  const order = trainingOrder(jobs);
+  const positions = new Array<number>(jobs.length);
+  order.forEach((index, position) => (positions[index] = position));
   const outcomes: JobOutcome[] = new Array(jobs.length);
   // Progress: each job's cost times the fraction of its steps done; skipped jobs weigh nothing.
   const costs = jobs.map(jobCost);
@@ -263,7 +285,7 @@ export async function runSweep(grid: SweepGrid | TrainJob[], options: SweepOptio
         const sweepDone = total > 0 ? costs.reduce((sum, c, i) => sum + c * done[i], 0) / total : 1;
         const elapsed = (performance.now() - started) / 1000;
         const sweepEtaSeconds = sweepDone > 0 ? (elapsed * (1 - sweepDone)) / sweepDone : undefined;
-        options.onProgress?.({ ...event, index, total: jobs.length, sweepDone, sweepEtaSeconds });
+        options.onProgress?.({ ...event, index, position: positions[index], total: jobs.length, sweepDone, sweepEtaSeconds });
       };
       if (!options.rerun && isComplete(runDir)) {
         report({ type: 'skip', name: job.name, reason: 'already complete' });
@@ -271,7 +293,7 @@ export async function runSweep(grid: SweepGrid | TrainJob[], options: SweepOptio
         continue;
       }
       if (options.signal?.aborted) {
-        outcomes[index] = { name: job.name, runDir, status: 'cancelled' };
+        outcomes[index] = { name: job.name, runDir, status: 'not-started' };
         continue;
       }
       outcomes[index] = await runJob(job, { ...options, onEvent: report });

@@ -5,7 +5,7 @@
 import { parseWeightFormat } from '../ptq/mx';
 import { parseQuantity } from '../runs/quantity';
 import { type TrainJob, resolveJob } from './config';
-import { type SizeSpec, type SweepEvent, type SweepGrid, compactCount, expandGrid, parseSize } from './engine';
+import { type JobOutcome, type SizeSpec, type SweepEvent, type SweepGrid, compactCount, expandGrid, parseSize, trainingOrder } from './engine';
 import { type ModelConfig, countNonEmbeddingParams } from './modelConfig';
 import { parseQuantSpec, quantSpecName } from './formats';
 
@@ -187,12 +187,21 @@ export function gridFromArgs(o: SweepArgs): SweepGrid {
   return grid;
 }
 
-/** One line per job of the grid: name, N and D, for a dry run or a confirmation prompt. */
-export function describeGrid(grid: SweepGrid): string[] {
-  return expandGrid(grid).map((job) => `${job.name}  N=${compactCount(countNonEmbeddingParams(resolveJob(job).model))}  D=${compactCount(job.tokens)}  ${job.precision}`);
+/**
+ * One line per job, in the order the sweep trains them (trainingOrder) and numbered as its
+ * progress lines are ("[1/24]" trains first): name, N, D and precision, for a dry run or a
+ * confirmation prompt. `note` adds a remark to a job's line (for example "already complete").
+ */
+export function describeSweep(grid: SweepGrid | TrainJob[], note: (job: TrainJob) => string | undefined = () => undefined): string[] {
+  const jobs = Array.isArray(grid) ? grid : expandGrid(grid);
+  return trainingOrder(jobs).map((index, position) => {
+    const job = jobs[index];
+    const remark = note(job);
+    return `[${position + 1}/${jobs.length}] ${job.name}  N=${compactCount(countNonEmbeddingParams(resolveJob(job).model))}  D=${compactCount(job.tokens)}  ${job.precision}${remark ? `  (${remark})` : ''}`;
+  });
 }
 
-const clock = (seconds: number): string => {
+export const clock = (seconds: number): string => {
   const s = Math.max(0, Math.round(seconds));
   const [h, m] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60)];
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${m}:${String(s % 60).padStart(2, '0')}`;
@@ -204,13 +213,13 @@ const clock = (seconds: number): string => {
  * rewritten in place; the others to stay.
  */
 export function formatSweepEvent(e: SweepEvent): string | undefined {
-  const job = `[${e.index + 1}/${e.total}] ${e.name}`;
+  const job = `[${e.position + 1}/${e.total}] ${e.name}`;
   const sweep = e.total > 1 ? `  | sweep ${(100 * e.sweepDone).toFixed(0)}%${e.sweepEtaSeconds !== undefined ? ` ETA ${clock(e.sweepEtaSeconds)}` : ''}` : '';
   switch (e.type) {
     case 'start':
       return `${job}: N=${compactCount(e.params)}, D=${compactCount(e.tokens)} in ${e.steps} steps -> ${e.runDir}`;
     case 'step':
-      return `${job}: step ${e.step}/${e.steps}  loss ${e.loss.toFixed(3)}  ${Math.round(e.tokensPerSecond)} tok/s  ETA ${clock(e.etaSeconds)}${sweep}`;
+      return `${job}: step ${e.step}/${e.steps}  ${compactCount(e.tokens)}/${compactCount(e.step > 0 ? Math.round((e.tokens / e.step) * e.steps) : e.tokens)} tokens  loss ${e.loss.toFixed(3)}  ${Math.round(e.tokensPerSecond)} tok/s  ETA ${clock(e.etaSeconds)}${sweep}`;
     case 'eval':
       return `${job}: validation loss ${e.valLoss.toFixed(4)} at ${compactCount(e.tokens)} tokens`;
     case 'ptq':
@@ -218,10 +227,47 @@ export function formatSweepEvent(e: SweepEvent): string | undefined {
     case 'probe':
       return `${job}: weight noise of relative norm ${e.relativeNorm}: loss ${e.lossIncrease >= 0 ? '+' : ''}${e.lossIncrease.toFixed(4)}`;
     case 'end':
-      return `${job}: ${e.status}${e.valLoss !== undefined ? `, validation loss ${e.valLoss.toFixed(4)}` : ''}${e.error ? ` (${e.error})` : ''}${sweep}`;
+      return `${job}: ${e.status}${e.valLoss !== undefined ? `, validation loss ${e.valLoss.toFixed(4)}` : ''}${e.tokensPerSecond ? `, ${Math.round(e.tokensPerSecond)} tok/s` : ''}${e.error ? ` (${e.error})` : ''}${sweep}`;
     case 'skip':
       return `${job}: skipped (${e.reason})`;
     default:
       return undefined;
   }
+}
+
+/** Seconds between two plain progress lines of one run, when no status line can be rewritten. */
+export const PLAIN_PROGRESS_SECONDS = 5;
+
+/**
+ * For output that cannot rewrite a status line in place (a file, a pipe, a CI log): decides
+ * which step events get a line of their own. Each run's first step, then one every
+ * `intervalSeconds` per run; `now` (seconds) is a parameter so the rule can be tested.
+ */
+export function plainProgress(intervalSeconds = PLAIN_PROGRESS_SECONDS, now: () => number = () => performance.now() / 1000): (event: SweepEvent) => boolean {
+  const last = new Map<number, number>();
+  return (event) => {
+    if (event.type !== 'step') return false;
+    const t = now();
+    const previous = last.get(event.index);
+    if (previous !== undefined && t - previous < intervalSeconds) return false;
+    last.set(event.index, t);
+    return true;
+  };
+}
+
+/**
+ * The end-of-sweep summary. "cancelled" runs had started (their run.json says so); "not started"
+ * ones were still waiting when the sweep was cancelled, and nothing was written for them.
+ */
+export function summarizeOutcomes(outcomes: readonly JobOutcome[]): string {
+  const count = (status: JobOutcome['status']): number => outcomes.filter((o) => o.status === status).length;
+  const [cancelled, notStarted] = [count('cancelled'), count('not-started')];
+  const parts = [
+    `${count('complete')} complete`,
+    `${count('skipped')} already complete`,
+    `${cancelled} cancelled${cancelled > 0 ? ' (started, then stopped; their run.json says so)' : ''}`,
+    `${notStarted} not started${notStarted > 0 ? ' (nothing written)' : ''}`,
+    `${count('failed')} failed`,
+  ];
+  return parts.join(', ');
 }

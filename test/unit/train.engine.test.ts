@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { readPrecisionPlannerRun } from '../../src/runs/readers/precisionPlanner';
 import type { TrainJob } from '../../src/train/config';
 import { type JobEvent, compactCount, expandGrid, parseSize, runJob, runSweep } from '../../src/train/engine';
+import { summarizeOutcomes } from '../../src/train/options';
 import { RunWriter, writeJsonAtomic } from '../../src/train/writer';
 
 const CHILD = path.resolve(__dirname, '../../src/train/child.ts');
@@ -165,35 +166,44 @@ describe('engine', () => {
     assert.match(outcome.error ?? '', /not divisible by 4 heads/);
   });
 
-  test('cancelling a sweep ends every child and marks the runs cancelled', async () => {
+  test('cancelling a sweep ends every child: runs that started say cancelled, the others never started', async () => {
     const controller = new AbortController();
     const spawned = new Map<string, number>();
     const stepping = new Set<string>();
+    const positions = new Map<string, number>();
     const outDir = path.join(tmp, 'cancel');
-    const jobs = ['a', 'b', 'c'].map((name) => tinyJob(name, { tokens: 1e9, outDir }));
+    // "c" is the largest, so it trains first (and is numbered [1/3]); "b" waits for a free slot.
+    const jobs = [tinyJob('a', { tokens: 1e9, outDir }), tinyJob('b', { tokens: 1e9, outDir }), tinyJob('c', { tokens: 1e9, outDir, model: { width: 32, depth: 2, heads: 2, context: 32 } })];
     const sweep = runSweep(jobs, {
       parallel: 2,
       signal: controller.signal,
       onProgress: (e) => {
         if (e.type === 'spawn') spawned.set(e.name, e.pid);
         if (e.type === 'step') stepping.add(e.name);
+        positions.set(e.name, e.position);
       },
     });
     await waitFor(() => stepping.size === 2, 'two children training');
     controller.abort();
     const outcomes = await sweep;
     assert.deepEqual(
-      outcomes.map((o) => o.status),
-      ['cancelled', 'cancelled', 'cancelled'],
+      outcomes.map((o) => [o.name, o.status]),
+      [
+        ['a', 'cancelled'],
+        ['b', 'not-started'],
+        ['c', 'cancelled'],
+      ],
     );
-    assert.equal(spawned.size, 2, 'the third job never started');
+    assert.deepEqual([...spawned.keys()].sort(), ['a', 'c'], 'the third job never started');
+    assert.deepEqual(Object.fromEntries(positions), { c: 0, a: 1 });
     for (const pid of spawned.values()) assert.equal(alive(pid), false, `child ${pid} is still alive`);
     for (const name of spawned.keys()) {
       const manifest = JSON.parse(await readFile(path.join(outDir, name, 'run.json'), 'utf8'));
       assert.equal(manifest.status, 'cancelled');
       assert.ok(manifest.tokens > 0 && manifest.tokens < 1e9, 'D is the tokens actually seen');
     }
-    assert.equal(existsSync(path.join(outDir, 'c')), false);
+    assert.equal(existsSync(path.join(outDir, 'b')), false);
+    assert.equal(summarizeOutcomes(outcomes), '0 complete, 0 already complete, 2 cancelled (started, then stopped; their run.json says so), 1 not started (nothing written), 0 failed');
   });
 
   test('a child that ignores the cancel is killed after the grace period', async () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { describeGrid, formatSweepEvent, gridFromArgs, jobFromArgs } from '../../src/train/options';
+import { expandGrid, trainingOrder } from '../../src/train/engine';
+import type { JobOutcome, SweepEvent } from '../../src/train/engine';
+import { describeSweep, formatSweepEvent, gridFromArgs, jobFromArgs, plainProgress, summarizeOutcomes } from '../../src/train/options';
 
 describe('train and sweep arguments', () => {
   test('a train job from flags', () => {
@@ -32,18 +34,64 @@ describe('train and sweep arguments', () => {
     const fromTask = gridFromArgs({ sizes: ['1x64', '2x64'], tokens: ['200k', 400000], precisions: ['fp32', 'w8a8kv8', 'w4a4kv4', 'w3a32kv32'], out: 'ex', ptqBits: [8, 6, 4, 3], seed: 3 });
     assert.deepEqual(fromFlags, fromTask);
     assert.deepEqual(fromFlags.seeds, [3]);
-    const lines = describeGrid(fromFlags);
+    const lines = describeSweep(fromFlags);
     assert.equal(lines.length, 16);
-    assert.equal(lines[0], 'L1W64-D200k-fp32  N=49.3k  D=200k  fp32');
+    // Listed in the order the sweep trains them (largest first), numbered as its progress lines.
+    assert.equal(lines[0], '[1/16] L2W64-D400k-fp32  N=98.6k  D=400k  fp32');
+    assert.equal(lines[15], '[16/16] L1W64-D200k-w3a32kv32  N=49.3k  D=200k  w3a32kv32');
+  });
+
+  test('the dry run, the confirmation and the progress lines share one training order', () => {
+    const grid = gridFromArgs({ sizes: '2x32,2x64,3x96', tokens: '200k,400k', precisions: 'fp32,w6a6kv6,w4a4kv4,w3a3kv3' });
+    const jobs = expandGrid(grid);
+    const order = trainingOrder(jobs);
+    assert.equal(jobs[order[0]].name, 'L3W96-D400k-fp32', 'the largest first');
+    assert.equal(order[0], 20, 'the grid index the old confirmation numbered [21/24]');
+    const lines = describeSweep(grid, (job) => (job.name === 'L2W32-D200k-fp32' ? 'already complete, kept' : undefined));
+    assert.deepEqual(
+      lines.map((l) => l.split(' ')[1]),
+      order.map((i) => jobs[i].name),
+    );
+    assert.match(lines[0], /^\[1\/24\] L3W96-D400k-fp32 /);
+    assert.match(lines.find((l) => l.includes('L2W32-D200k-fp32 '))!, /\(already complete, kept\)$/);
+    // The engine numbers its events by the same position: the first job to train says [1/24].
+    const event = { type: 'skip', name: jobs[order[0]].name, reason: 'x', index: order[0], position: 0, total: 24, sweepDone: 0 } as SweepEvent;
+    assert.match(formatSweepEvent(event)!, /^\[1\/24\] L3W96-D400k-fp32: skipped/);
   });
 
   test('terminal lines for progress', () => {
-    const base = { index: 2, total: 48, name: 'L2W64-D400k-w4a4kv4', sweepDone: 0.25, sweepEtaSeconds: 2475 };
+    const base = { index: 7, position: 2, total: 48, name: 'L2W64-D400k-w4a4kv4', sweepDone: 0.25, sweepEtaSeconds: 2475 };
     assert.equal(
       formatSweepEvent({ ...base, type: 'step', step: 120, steps: 196, tokens: 245760, loss: 2.3104, learningRate: 1e-3, tokensPerSecond: 3951.2, etaSeconds: 19.4 }),
-      '[3/48] L2W64-D400k-w4a4kv4: step 120/196  loss 2.310  3951 tok/s  ETA 0:19  | sweep 25% ETA 41:15',
+      '[3/48] L2W64-D400k-w4a4kv4: step 120/196  246k/401k tokens  loss 2.310  3951 tok/s  ETA 0:19  | sweep 25% ETA 41:15',
+    );
+    assert.equal(
+      formatSweepEvent({ ...base, type: 'end', runDir: 'runs/x', status: 'complete', valLoss: 2.30123, tokensPerSecond: 3950.6 }),
+      '[3/48] L2W64-D400k-w4a4kv4: complete, validation loss 2.3012, 3951 tok/s  | sweep 25% ETA 41:15',
     );
     assert.equal(formatSweepEvent({ ...base, type: 'ptq', label: 'int4-channel', valLoss: 2.41234, sqnrDb: 19.04 }), '[3/48] L2W64-D400k-w4a4kv4: PTQ int4-channel: 2.4123 (SQNR 19.0 dB)');
     assert.equal(formatSweepEvent({ ...base, type: 'spawn', pid: 1 }), undefined);
+  });
+
+  test('plain progress: the first step of each run, then one line per run every few seconds', () => {
+    let now = 0;
+    const print = plainProgress(5, () => now);
+    const step = (index: number, n: number): SweepEvent => ({ type: 'step', name: `r${index}`, step: n, steps: 100, tokens: n * 512, loss: 3, learningRate: 1e-3, tokensPerSecond: 1000, etaSeconds: 10, index, position: index, total: 2, sweepDone: 0 });
+    const printed: string[] = [];
+    for (let t = 0; t <= 12; t++) {
+      now = t;
+      for (const index of [0, 1]) if (print(step(index, t + 1))) printed.push(`${index}@${t}`);
+    }
+    assert.deepEqual(printed, ['0@0', '1@0', '0@5', '1@5', '0@10', '1@10']);
+    assert.equal(print({ type: 'eval', name: 'r0', step: 3, tokens: 1, valLoss: 2, index: 0, position: 0, total: 2, sweepDone: 0 }), false, 'other events print anyway');
+  });
+
+  test('the summary tells runs cancelled mid-way from runs that never started', () => {
+    const o = (status: JobOutcome['status']): JobOutcome => ({ name: status, runDir: '', status });
+    assert.equal(
+      summarizeOutcomes([o('cancelled'), o('cancelled'), ...Array.from({ length: 22 }, () => o('not-started'))]),
+      '0 complete, 0 already complete, 2 cancelled (started, then stopped; their run.json says so), 22 not started (nothing written), 0 failed',
+    );
+    assert.equal(summarizeOutcomes([o('complete'), o('skipped'), o('failed')]), '1 complete, 1 already complete, 0 cancelled, 0 not started, 1 failed');
   });
 });

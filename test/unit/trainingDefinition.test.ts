@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { TrainJob } from '../../src/train/config';
@@ -59,5 +60,22 @@ describe('training task definitions', () => {
     refuse({ precision: 'int1' }, /integer bits must be 2 to 16/);
     refuse({ ptqBits: [8, 20] }, /ptq-bits: "20" is not a bit-width/);
     assert.throws(() => jobsForDefinition({ type: 'precision-sweep', parallel: -1 }, FOLDER, SETTINGS), /property "parallel" must be a whole number/);
+  });
+
+  test("VS Code's own task keys pass, problemMatcher among them", () => {
+    for (const problemMatcher of [[], '$tsc', ['$tsc', '$eslint-stylish']]) {
+      const plan = jobsForDefinition({ type: 'precision-sweep', label: 'sweep', problemMatcher, presentation: { reveal: 'always' } }, FOLDER, SETTINGS);
+      assert.equal((plan.jobs as SweepGrid).sizes.length, 2);
+    }
+  });
+
+  test("the README's tasks.json example turns the output scan off and is a valid sweep", () => {
+    const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]).filter((text) => text.includes('"precision-sweep"'));
+    assert.equal(blocks.length, 1);
+    const definition = JSON.parse(blocks[0]) as { type: string; problemMatcher?: unknown };
+    assert.deepEqual(definition.problemMatcher, [], 'without "problemMatcher": [] VS Code asks to scan the task output');
+    const grid = jobsForDefinition(definition, FOLDER, SETTINGS).jobs as SweepGrid;
+    assert.deepEqual(grid.sizes, ['2x64', '4x128']);
   });
 });

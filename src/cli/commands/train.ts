@@ -2,8 +2,11 @@
 // (src/train/engine.ts); Ctrl+C cancels them all, and each cancelled run says so in its run.json.
 
 import * as os from 'node:os';
-import { type JobOutcome, type SweepEvent, runSweep } from '../../train/engine';
-import { type CommonArgs, type SweepArgs, type TrainArgs, describeGrid, formatSweepEvent, gridFromArgs, jobFromArgs } from '../../train/options';
+import * as path from 'node:path';
+import { type JobOutcome, type SweepEvent, type SweepGrid, expandGrid, isComplete, runSweep } from '../../train/engine';
+import { calibrationFromFile, describeEstimate, estimateSweep, manifestFiles } from '../../train/estimate';
+import type { TrainJob } from '../../train/config';
+import { type CommonArgs, type SweepArgs, type TrainArgs, describeSweep, formatSweepEvent, gridFromArgs, jobFromArgs, plainProgress, summarizeOutcomes } from '../../train/options';
 import { type Io, parse } from '../args';
 import { CliError } from '../errors';
 
@@ -93,8 +96,14 @@ function interruptible(io: Io): { signal: AbortSignal; dispose(): void } {
   return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
 }
 
+/**
+ * Runs the jobs and prints their progress: on a terminal (io.progress), a status line rewritten
+ * in place; otherwise (a file, a pipe, a CI log) a plain line per run every few seconds. Start,
+ * end and evaluation lines are printed either way.
+ */
 async function execute(jobs: Parameters<typeof runSweep>[0], parallel: number | undefined, rerun: boolean, json: boolean, io: Io): Promise<number> {
   const { signal, dispose } = interruptible(io);
+  const plain = io.progress ? undefined : plainProgress();
   const onProgress = (event: SweepEvent): void => {
     if (json) {
       if (event.type !== 'step') io.out(JSON.stringify(event));
@@ -102,11 +111,11 @@ async function execute(jobs: Parameters<typeof runSweep>[0], parallel: number | 
     }
     const line = formatSweepEvent(event);
     if (line === undefined) return;
-    if (event.type === 'step') io.progress?.(line);
-    else {
+    if (event.type !== 'step') {
       io.progress?.('');
       io.out(line);
-    }
+    } else if (io.progress) io.progress(line);
+    else if (plain?.(event)) io.out(line);
   };
   let outcomes: JobOutcome[];
   try {
@@ -115,14 +124,20 @@ async function execute(jobs: Parameters<typeof runSweep>[0], parallel: number | 
     dispose();
     io.progress?.('');
   }
-  const count = (status: JobOutcome['status']): number => outcomes.filter((o) => o.status === status).length;
   const failed = outcomes.filter((o) => o.status === 'failed');
   if (!json) {
-    io.out(`${count('complete')} complete, ${count('skipped')} already complete, ${count('cancelled')} cancelled, ${failed.length} failed`);
+    io.out(summarizeOutcomes(outcomes));
     for (const f of failed) io.err(`failed: ${f.name}: ${f.error ?? 'unknown error'}`);
   }
   if (signal.aborted) return 130;
   return failed.length > 0 ? 1 : 0;
+}
+
+/** How long the sweep should take, from the complete runs in its output folder (or built-in figures). */
+function sweepEstimate(grid: SweepGrid, jobs: TrainJob[], parallel: number, rerun: boolean): string {
+  const calibrations = manifestFiles([grid.outDir]).flatMap((file) => calibrationFromFile(file) ?? []);
+  const kept = (job: TrainJob): boolean => !rerun && isComplete(path.join(path.resolve(job.outDir), job.name));
+  return describeEstimate(estimateSweep(jobs, { parallel, cores: os.availableParallelism(), calibrations, kept }), `in ${grid.outDir}`);
 }
 
 export async function trainCommand(argv: string[], io: Io): Promise<number> {
@@ -155,10 +170,13 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
   const grid = checked(() => gridFromArgs(args));
   const parallel = values.parallel === undefined ? os.availableParallelism() : Number(values.parallel);
   if (!Number.isInteger(parallel) || parallel < 1) throw new CliError(`--parallel: "${values.parallel}" is not a positive whole number`, 2);
+  const rerun = values.rerun === true;
+  const jobs = expandGrid(grid);
   if (values['dry-run']) {
-    const lines = describeGrid(grid);
-    io.out([`${lines.length} run(s) in ${grid.outDir}, ${parallel} at once:`, ...lines].join('\n'));
+    const lines = describeSweep(jobs, (job) => (!rerun && isComplete(path.join(path.resolve(job.outDir), job.name)) ? 'already complete, kept' : undefined));
+    io.out([`${lines.length} run(s) in ${grid.outDir}, ${parallel} at once, in the order they train:`, ...lines, `Estimated time: ${sweepEstimate(grid, jobs, parallel, rerun)}`].join('\n'));
     return 0;
   }
-  return execute(grid, parallel, values.rerun === true, values.json === true, io);
+  if (values.json !== true) io.out(`${jobs.length} run(s) in ${grid.outDir}, ${parallel} at once; estimated time: ${sweepEstimate(grid, jobs, parallel, rerun)}`);
+  return execute(jobs, parallel, rerun, values.json === true, io);
 }
