@@ -217,6 +217,47 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     await page.screenshot({ path: path.join(RESULTS, 'training-run-in-view.png') });
   });
 
+  it('a provided training task runs from Run Task without asking to scan its output', async () => {
+    // Small defaults, as a user would set them, so the provided task trains in seconds.
+    mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'precisionPlanner.training.size': '1x32', 'precisionPlanner.training.tokens': '20k', 'precisionPlanner.training.precision': 'fp32' }));
+    const label = 'train 1x32 on 20k tokens in fp32';
+    // The task list is read when the picker opens: open it again until the new defaults show.
+    for (let attempt = 1; ; attempt++) {
+      await runCommand(page, 'Tasks: Run Task');
+      const input = page.locator('.quick-input-widget input');
+      await input.fill('precision-train');
+      const group = page.locator('.quick-input-list .monaco-list-row', { hasText: 'precision-train' }).first();
+      await group.waitFor({ state: 'visible', timeout: 30_000 });
+      await page.keyboard.press('Enter');
+      const found = await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: label })
+        .first()
+        .waitFor({ state: 'visible', timeout: 10_000 })
+        .then(() => true, () => false);
+      if (found) break;
+      await page.keyboard.press('Escape');
+      if (attempt === 5) throw new Error(`the provided task "${label}" is not offered`);
+    }
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().click();
+    // A task without problem matchers would now ask which errors to scan the output for.
+    await page.locator('.part.panel', { hasText: 'train 1x32' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    const manifest = path.join(workspace, 'runs', 'L1W32-D20k-fp32', 'run.json');
+    const deadline = Date.now() + 180_000;
+    let status: string | undefined;
+    while (Date.now() < deadline && status !== 'complete') {
+      try {
+        status = JSON.parse(readFileSync(manifest, 'utf8')).status;
+      } catch {
+        // not written yet, or being replaced
+      }
+      if (status !== 'complete') await page.waitForTimeout(500);
+    }
+    assert.equal(status, 'complete');
+    assert.equal(await page.locator('.quick-input-widget', { hasText: 'scan the task output' }).count(), 0, 'VS Code asked to scan the task output');
+    assert.equal(await page.locator('.quick-input-widget:visible').count(), 0, 'a picker is still open');
+  });
+
   it('Export Report into the workspace leaves the runs as they were, and Show Fit Report closes without asking to save', async () => {
     await runCommand(page, 'Precision Planner: Export Report');
     // VS Code's own folder picker opens at the workspace folder; accept it as it is.
@@ -228,11 +269,12 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     assert.ok(report, `no report folder in ${readdirSync(workspace).join(', ')}`);
     assert.ok(existsSync(path.join(workspace, report, 'runs.csv')));
     // Remove the copied run of the third test: the scan that sees it gone also sees the report.
-    // Read back as a sweep table, the report would double every run (98, not 49, in the fit).
+    // 48 examples + the two trained above: read back as a sweep table, the report would double
+    // every run (100, not 50, in the fit).
     rmSync(path.join(workspace, 'runs', 'L3W96-D300k-w6a6kv6-seed2'), { recursive: true });
     const status = page.locator('.statusbar-item', { hasText: /Precision: \d+ runs · R²/ });
-    await page.locator('.statusbar-item', { hasText: /Precision: 49 runs · R²/ }).first().waitFor({ state: 'visible', timeout: 120_000 }).catch(async (e) => {
-      throw new Error(`the fit did not come to 49 runs (status bar: ${await status.first().innerText()}): ${e}`);
+    await page.locator('.statusbar-item', { hasText: /Precision: 50 runs · R²/ }).first().waitFor({ state: 'visible', timeout: 120_000 }).catch(async (e) => {
+      throw new Error(`the fit did not come to 50 runs (status bar: ${await status.first().innerText()}): ${e}`);
     });
     const rows = await page.locator('.pane-body').first().innerText();
     assert.doesNotMatch(rows, /runs\.csv|2[45] runs/, `the report was read as runs:\n${rows}`);
