@@ -97,7 +97,9 @@ export async function runCommand(page: Page, title: string): Promise<void> {
     }
     await page.keyboard.press('Escape');
   }
-  await page.keyboard.press('Enter');
+  // The row that names the command, not whichever is first (a recently used "Tasks: Restart
+  // Running Task" comes before "Tasks: Run Task").
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click();
 }
 
 export async function openFile(page: Page, name: string): Promise<void> {
