@@ -4,7 +4,8 @@
 
 import * as vscode from 'vscode';
 import { readSettings } from './settings';
-import { FitCancelled, type FitModel, runsSignature } from './fitModel';
+import { runsSignature } from '../fit/points';
+import { FitCancelled, type FitModel } from './fitModel';
 import { log } from './log';
 import type { RunsModel } from './runsModel';
 

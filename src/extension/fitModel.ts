@@ -9,7 +9,7 @@ import type { FitResult } from '../fit/fit';
 import type { FitOptions } from '../fit/options';
 import type { FitWorkerMessage } from '../fit/worker';
 import type { PtqReport } from '../ptq/workspace';
-import { pointsFromRuns } from '../fit/points';
+import { runsSignature } from '../fit/points';
 import type { Run } from '../runs/run';
 import { log } from './log';
 
@@ -27,20 +27,6 @@ interface Stored {
   signature?: string;
   /** The last fit that was not used (the constants above were kept), and why. */
   rejected?: { message: string; runs: number };
-}
-
-/**
- * A short fingerprint of the data a fit uses: the runs that give it points (complete and
- * finished; a running run's curve changes with every flush and must not trigger refits) and
- * their values.
- */
-export function runsSignature(runs: readonly Run[]): string {
-  const used = new Set(pointsFromRuns(runs).points.map((p) => p.runId));
-  return runs
-    .filter((r) => used.has(r.id))
-    .map((r) => `${r.id}|${r.params}|${r.tokens}|${r.finalLoss}|${r.precision?.w.bits},${r.precision?.a.bits},${r.precision?.kv.bits}|${r.ptq.map((q) => `${q.bits}:${q.loss}`).join(',')}`)
-    .sort()
-    .join('\n');
 }
 
 export class FitCancelled extends Error {

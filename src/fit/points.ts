@@ -76,3 +76,17 @@ export function lawPtqEntries(ptq: readonly PtqEval[]): PtqEval[] {
   }
   return [...byBits.values()];
 }
+
+/**
+ * A short fingerprint of the data a fit uses: the runs that give it points (complete and
+ * finished; a running run's curve changes with every flush and must not trigger refits) and
+ * their values.
+ */
+export function runsSignature(runs: readonly Run[]): string {
+  const used = new Set(pointsFromRuns(runs).points.map((p) => p.runId));
+  return runs
+    .filter((r) => used.has(r.id))
+    .map((r) => `${r.id}|${r.params}|${r.tokens}|${r.finalLoss}|${r.precision?.w.bits},${r.precision?.a.bits},${r.precision?.kv.bits}|${r.ptq.map((q) => `${q.bits}:${q.loss}`).join(',')}`)
+    .sort()
+    .join('\n');
+}

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { type ConstantName, type Constants, PAPER_CONSTANTS } from '../../src/law/constants';
 import * as path from 'node:path';
 import { fit, rejection } from '../../src/fit/fit';
+import { runsSignature } from '../../src/fit/points';
 import { scan } from '../../src/runs/discover';
 import type { Run } from '../../src/runs/run';
 import { paperLikeSweep, syntheticRuns } from '../support/synthetic';
@@ -209,5 +210,18 @@ describe('fit: a fit that must not replace the constants in use', () => {
     assert.ok(r.ok, r.message);
     assert.equal(r.rejected, undefined);
     assert.ok(r.metrics.all && r.metrics.preset && r.metrics.all.rmse < r.metrics.preset.rmse);
+  });
+});
+
+describe('fit: when the data a fit uses have changed', () => {
+  it('a running run writing new losses does not change the signature; a finished run or a changed loss does', async () => {
+    const { runs } = await scan([path.join(__dirname, '..', '..', 'examples', 'runs')]);
+    const base = runsSignature(runs);
+    const running: Run = { ...runs[0], id: 'runs/new/run.json', unfinished: true };
+    assert.equal(runsSignature([...runs, running]), base, 'an unfinished run is not fitted');
+    assert.equal(runsSignature([...runs, { ...running, finalLoss: (running.finalLoss ?? 3) * 0.9 }]), base, 'its newer loss changes nothing');
+    assert.notEqual(runsSignature([...runs, { ...running, unfinished: false }]), base, 'once finished it is new data');
+    assert.notEqual(runsSignature([{ ...runs[0], finalLoss: (runs[0].finalLoss ?? 3) + 0.01 }, ...runs.slice(1)]), base);
+    assert.equal(runsSignature([...runs].reverse()), base, 'order does not matter');
   });
 });
