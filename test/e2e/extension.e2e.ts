@@ -135,6 +135,30 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
       assert.fail(`the plan did not change with the budget (field "${await typed()}", invalid: ${invalid}; row: ${after})`);
     }
     await shootPanels('dark');
+    // A chart exported as PNG in the dark theme is readable on white: its background is opaque.
+    await view.locator('[data-chart="chart-fit"][data-export="png"]').click();
+    const save = page.locator('.quick-input-widget input');
+    await save.waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.quick-input-widget', { hasText: 'fit.png' }).first().waitFor({ state: 'visible', timeout: 30_000 }).catch(() => undefined);
+    await save.fill(path.join(workspace, 'fit.png'));
+    await page.keyboard.press('Enter');
+    const png = path.join(workspace, 'fit.png');
+    for (const deadline = Date.now() + 30_000; !existsSync(png) && Date.now() < deadline; ) await page.waitForTimeout(200);
+    assert.ok(existsSync(png), 'the PNG was not written');
+    const corner = await page.evaluate(async (b64) => {
+      // Typed structurally: the tests compile without the DOM library.
+      const g = globalThis as unknown as { Image: new () => { src: string; width: number; height: number; decode(): Promise<void> }; document: { createElement(tag: 'canvas'): { width: number; height: number; getContext(k: '2d'): { drawImage(i: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } } } };
+      const img = new g.Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const canvas = g.document.createElement('canvas');
+      canvas.width = img.width;
+      canvas.height = img.height;
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      return Array.from(ctx.getImageData(1, 1, 1, 1).data);
+    }, readFileSync(png).toString('base64'));
+    assert.equal(corner[3], 255, `the exported PNG's corner is transparent: rgba(${corner.join(', ')})`);
     for (const [theme, file] of [['Default Light Modern', 'light'], ['Default High Contrast', 'high-contrast'], ['Default Dark Modern', '']] as const) {
       await setTheme(theme);
       if (theme !== 'Default Light Modern') {
