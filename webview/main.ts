@@ -16,6 +16,7 @@ import {
   Tooltip,
 } from 'chart.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import { formatSigned } from '../src/runs/quantity';
 import '@vscode-elements/elements/dist/vscode-form-helper/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
@@ -242,7 +243,7 @@ function renderPlan(m: DashboardModel): void {
   body.innerHTML = '';
   $('plan-message').textContent = m.plan.ok ? '' : (m.plan.message ?? '');
   for (const r of m.plan.rows) {
-    body.append(row([r.label, count(r.params), count(r.tokens), `${r.bits.toFixed(r.bits % 1 === 0 ? 0 : 2)}`, r.post !== undefined ? `${r.post}` : '—', r.loss.toFixed(4), r.margin !== undefined ? `+${r.margin.toFixed(4)}` : '']));
+    body.append(row([r.label, count(r.params), count(r.tokens), `${r.bits.toFixed(r.bits % 1 === 0 ? 0 : 2)}`, r.post !== undefined ? `${r.post}` : '—', r.loss.toFixed(4), r.margin !== undefined ? formatSigned(r.margin, 4) : '']));
   }
   const sets: Array<ChartDataset<'scatter' | 'line', Point[]>> = [line('compute-optimal N and D at each precision', m.plan.isoFlop, p.series[0])];
   if (m.plan.optimum) sets.push(dots('plan', [{ ...m.plan.optimum, label: `plan: ${m.plan.optimum.x.toFixed(2)} bits` }], p.series[4], 'rectRot', 7));

@@ -2,6 +2,8 @@
 // column reads at a glance: one number of decimals for all its numbers (2.9340 above 2.9012,
 // not 2.934 above 2.9012), integers without any, and signed differences with their sign.
 
+import { formatSigned } from '../runs/quantity';
+
 /** A number printed with an explicit sign: +0.0012, -0.0012 (0 has none). */
 export interface Signed {
   signed: number;
@@ -38,12 +40,11 @@ export function columnDecimals(values: readonly number[], significant = SIGNIFIC
 function formatCell(cell: Cell, decimals: number): string {
   if (typeof cell === 'string') return cell;
   const x = typeof cell === 'number' ? cell : cell.signed;
+  if (typeof cell === 'object') return formatSigned(x, decimals);
   if (!Number.isFinite(x)) return String(x);
   const text = Math.abs(x).toFixed(decimals);
   // A value that rounds to zero carries no sign: "-0.0000" would say it is below zero.
-  const zero = Number(text) === 0;
-  if (x < 0 && !zero) return `-${text}`;
-  return typeof cell === 'object' && !zero ? `+${text}` : text;
+  return x < 0 && Number(text) !== 0 ? `-${text}` : text;
 }
 
 export interface TableOptions {

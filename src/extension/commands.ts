@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { costModelById } from '../law/cost';
 import { isLawError, plan } from '../law/plan';
 import { isComplete } from '../runs/run';
-import { parseQuantity } from '../runs/quantity';
+import { formatSigned, parseQuantity } from '../runs/quantity';
 import { FitCancelled, type FitModel } from './fitModel';
 import { writeReport } from './exportReport';
 import { fitSummary } from './fitSummary';
@@ -72,7 +72,7 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
       p.integerPrecision ? `Best whole number of bits: ${p.integerPrecision.bits} (loss ${loss(p.integerPrecision.loss)})` : '',
       '',
       'The same compute spent the usual ways:',
-      ...p.alternatives.map((a) => `• ${a.label}: N ${count(a.params)}, D ${tokens(a.tokens)} → ${loss(a.loss)} (+${a.margin.toFixed(4)})`),
+      ...p.alternatives.map((a) => `• ${a.label}: N ${count(a.params)}, D ${tokens(a.tokens)} → ${loss(a.loss)} (${formatSigned(a.margin, 4)})`),
       '',
       `Constants: ${fit.label}; cost model ${settings.costModel}.`,
     ].filter((l, i, all) => l !== '' || all[i - 1] !== '');

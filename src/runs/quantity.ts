@@ -41,3 +41,14 @@ export function formatBytes(bytes: number): string {
   }
   return `${Math.round(bytes)} B`;
 }
+
+/**
+ * A difference with its sign to `decimals` places: +0.0012, -0.0012. A value that rounds to
+ * zero carries no sign ("-0.0000" would say it is below zero).
+ */
+export function formatSigned(x: number, decimals: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const text = Math.abs(x).toFixed(decimals);
+  if (Number(text) === 0) return text;
+  return `${x < 0 ? '-' : '+'}${text}`;
+}

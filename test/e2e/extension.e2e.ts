@@ -80,6 +80,9 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
   });
 
   it('the dashboard draws every chart, replans when the budget changes, and follows the theme', async () => {
+    // The browser's own preference decides the first theme (light, headless): start from dark.
+    await setTheme('Default Dark Modern');
+    await page.locator('.monaco-workbench.vs-dark').waitFor({ timeout: 30_000 });
     await runCommand(page, 'Precision Planner: Show Dashboard');
     const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await view.locator('#plan-rows tr').first().waitFor({ state: 'visible', timeout: 60_000 });
@@ -134,6 +137,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
       await page.screenshot({ path: path.join(RESULTS, 'replan-failure.png') });
       assert.fail(`the plan did not change with the budget (field "${await typed()}", invalid: ${invalid}; row: ${after})`);
     }
+    await view.locator('body.vscode-dark').waitFor({ timeout: 30_000 });
     await shootPanels('dark');
     // A chart exported as PNG in the dark theme is readable on white: its background is opaque.
     await view.locator('[data-chart="chart-fit"][data-export="png"]').click();
@@ -159,6 +163,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
       return Array.from(ctx.getImageData(1, 1, 1, 1).data);
     }, readFileSync(png).toString('base64'));
     assert.equal(corner[3], 255, `the exported PNG's corner is transparent: rgba(${corner.join(', ')})`);
+    assert.ok(corner[0] + corner[1] + corner[2] < 3 * 96, `the dark theme's PNG is not on the theme's dark background: rgba(${corner.join(', ')})`);
     for (const [theme, file] of [['Default Light Modern', 'light'], ['Default High Contrast', 'high-contrast'], ['Default Dark Modern', '']] as const) {
       await setTheme(theme);
       if (theme !== 'Default Light Modern') {

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/main';
 import { ptqSummary } from '../../src/cli/commands/scan';
 import { columnDecimals, signed, table } from '../../src/cli/table';
-import { formatCount, parseBytes, parseQuantity } from '../../src/runs/quantity';
+import { formatCount, formatSigned, parseBytes, parseQuantity } from '../../src/runs/quantity';
 import { PAPER_CONSTANTS } from '../../src/law/constants';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
@@ -29,6 +29,13 @@ async function json(...argv: string[]): Promise<any> {
 }
 
 describe('quantities as people write them', () => {
+  it('differences carry one sign: +0.0012, -0.0012, and none when they round to zero', () => {
+    assert.equal(formatSigned(0.0012, 4), '+0.0012');
+    assert.equal(formatSigned(-0.0012, 4), '-0.0012');
+    assert.equal(formatSigned(-0.00001, 4), '0.0000');
+    assert.equal(formatSigned(0, 4), '0.0000');
+  });
+
   it('reads plain, exponent and suffixed counts and unit words', () => {
     assert.equal(parseQuantity('1e21'), 1e21);
     assert.equal(parseQuantity('13B'), 13e9);
