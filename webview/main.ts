@@ -242,6 +242,18 @@ function renderPlan(m: DashboardModel): void {
   const body = $('plan-rows');
   body.innerHTML = '';
   $('plan-message').textContent = m.plan.ok ? '' : (m.plan.message ?? '');
+  // How far the plan lies beyond the runs the constants were fitted on, and where its constants came from.
+  const where = m.plan.extrapolation;
+  const domain = $('plan-domain');
+  domain.textContent = where ? (where.extrapolated ? `⚠ This plan is an ${where.summary}` : where.summary.charAt(0).toUpperCase() + where.summary.slice(1)) : '';
+  domain.classList.toggle('warning', where?.extrapolated === true);
+  const notes = $('plan-notes');
+  notes.innerHTML = '';
+  for (const text of [...(where?.warnings.filter((w) => w !== where.summary) ?? []).map((w) => `⚠ ${w}`), ...(m.plan.provenance ?? [])]) {
+    const li = document.createElement('li');
+    li.textContent = text;
+    notes.append(li);
+  }
   for (const r of m.plan.rows) {
     body.append(row([r.label, count(r.params), count(r.tokens), `${r.bits.toFixed(r.bits % 1 === 0 ? 0 : 2)}`, r.post !== undefined ? `${r.post}` : '—', r.loss.toFixed(4), r.margin !== undefined ? formatSigned(r.margin, 4) : '']));
   }

@@ -93,6 +93,13 @@ export interface DashboardModel {
     /** Predicted loss at the compute-optimal N and D for each training precision, at this compute. */
     isoFlop: XY[];
     optimum?: XY;
+    /**
+     * Where the plan stands against the runs the constants were fitted on: inside, or the factor
+     * beyond in N, D and compute (6ND); `extrapolated` past the threshold; `summary` in words.
+     */
+    extrapolation?: { inside: boolean; extrapolated: boolean; params: number; tokens: number; compute: number; threshold: number; summary: string; warnings: string[] };
+    /** Which constants behind the plan were fitted and which are the preset's, a sentence per group. */
+    provenance?: string[];
   };
 }
 

@@ -6,8 +6,7 @@ import * as vscode from 'vscode';
 import { type ConfigLanguage, type TrainingConfig, languageOf, recogniseConfig } from '../runs/configs';
 import { type ConfigPredictionResult, predictConfig } from './configPrediction';
 import type { FitModel } from './fitModel';
-import { loss } from './format';
-import { hoverMarkdown } from './hoverMarkdown';
+import { hoverMarkdown, lensTitle } from './hoverMarkdown';
 import { readSettings } from './settings';
 
 export const CONFIG_SELECTOR: vscode.DocumentSelector = [
@@ -64,7 +63,13 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
     const config = recogniseConfig(document.getText(), language, settings.aliases);
     if (!config.params && !config.tokens && !config.precision) return undefined;
     if (!config.inference) config.inference = { value: { bits: settings.inferenceBits, type: 'int' }, lines: [], how: 'the inferenceBits setting' };
-    const result = predictConfig(config, { constants: this.fit.constants, fit: this.fit.source === 'workspace' ? this.fit.result : undefined, costModel: settings.costModel });
+    const result = predictConfig(config, {
+      constants: this.fit.constants,
+      fit: this.fit.source === 'workspace' ? this.fit.result : undefined,
+      costModel: settings.costModel,
+      domain: this.fit.domain,
+      extrapolationThreshold: settings.extrapolationThreshold,
+    });
     const analysis = { version: document.version, config, result };
     this.cache.set(key, analysis);
     return analysis;
@@ -87,9 +92,7 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
     const a = this.analyse(document);
     if (!a) return [];
     const line = Math.min(...[...this.recognisedLines(a.config)].filter((l) => l > 0), document.lineCount) - 1;
-    const title = a.result.ok
-      ? `Precision Planner: predicted loss ${loss(a.result.prediction.loss)}${a.result.prediction.inference ? ` · ${loss(a.result.prediction.inference.loss)} served in ${a.result.prediction.inference.bits} bits` : ''}`
-      : `Precision Planner: ${a.result.message}`;
+    const title = a.result.ok ? lensTitle(a.result.prediction) : `Precision Planner: ${a.result.message}`;
     return [new vscode.CodeLens(new vscode.Range(Math.max(0, line), 0, Math.max(0, line), 0), { title, command: 'precisionPlanner.fit', tooltip: 'Refit the scaling law on the workspace runs' })];
   }
 

@@ -3,13 +3,15 @@
 // the compute-optimal choice for the same compute. Pure: the hover, the CodeLens and the
 // diagnostics render it.
 
-import type { Constants } from '../law/constants';
+import { type Constants, PAPER_DOMAIN } from '../law/constants';
+import type { LawDomain } from '../law/domain';
 import { costModelById, trainingCompute } from '../law/cost';
 import { criticalTokens } from '../law/dcrit';
 import { type Precision, predict } from '../law/law';
 import { isLawError, plan } from '../law/plan';
 import type { FitResult } from '../fit/fit';
 import { lossInterval } from '../fit/interval';
+import { type Extrapolation, type Provenance, extrapolation, outsideLaw, provenance } from '../fit/domain';
 import type { TrainingConfig } from '../runs/configs';
 
 export const PTQ_BITS: readonly number[] = [8, 6, 4, 3];
@@ -20,8 +22,10 @@ export interface PtqLine {
   delta?: number;
   /** Tokens beyond which more data raises the post-PTQ loss. */
   dcrit?: number;
-  /** Why there is no number (quantizing up, an unstable region). */
+  /** Why there is no number (quantizing up, an unstable region, outside the law). */
   note?: string;
+  /** The law's loss here is not a prediction (above ln(vocabulary), or PTQ as large as the loss): why. */
+  outsideLaw?: string;
 }
 
 export interface ConfigPrediction {
@@ -33,7 +37,7 @@ export interface ConfigPrediction {
   trainLoss: number;
   nEffRatio: number;
   /** Served precision from the config, if it names one. */
-  inference?: { bits: number; loss: number; delta: number; dcrit?: number };
+  inference?: { bits: number; loss: number; delta: number; dcrit?: number; outsideLaw?: string };
   ptq: PtqLine[];
   compute: number;
   /** How `compute` was counted (the cost model's label, e.g. "6ND x P/16"). */
@@ -41,6 +45,10 @@ export interface ConfigPrediction {
   optimal?: { params: number; tokens: number; bits: number; loss: number; margin: number };
   /** Problems worth a warning in the editor. */
   warnings: string[];
+  /** Where the config stands against the runs the constants were fitted on (the paper's with the preset). */
+  extrapolation: Extrapolation;
+  /** Which constants behind these numbers were fitted and which are the preset's. */
+  provenance: Provenance;
 }
 
 export type ConfigPredictionResult = { ok: true; prediction: ConfigPrediction } | { ok: false; message: string };
@@ -50,6 +58,10 @@ export interface PredictionContext {
   /** The workspace fit, for intervals; absent with the paper's constants. */
   fit?: Pick<FitResult, 'bootstrap'>;
   costModel?: string;
+  /** The domain of the constants: the fit's, or the paper's (the default) with the preset. */
+  domain?: LawDomain;
+  /** Factor beyond the runs in N or D past which a prediction is an extrapolation (default 10). */
+  extrapolationThreshold?: number;
 }
 
 export function predictConfig(config: TrainingConfig, ctx: PredictionContext): ConfigPredictionResult {
@@ -61,11 +73,16 @@ export function predictConfig(config: TrainingConfig, ctx: PredictionContext): C
   const base = predict(ctx.constants, { params, tokens, precision });
   if (!base.ok) return { ok: false, message: base.message };
   const warnings: string[] = [];
+  const domain = ctx.domain ?? PAPER_DOMAIN;
+  const vocabulary = domain.tokenizer.vocabulary ?? config.vocabulary?.value;
+  const lawLimit = (r: { loss: number; trainLoss: number; deltaPTQ: number }, post: number) => outsideLaw({ ...r, post }, vocabulary);
 
   const ptq: PtqLine[] = PTQ_BITS.map((bits) => {
     if (bits >= precision.w) return { bits, note: `trained at ${precision.w} bits: no PTQ loss` };
     const r = predict(ctx.constants, { params, tokens, precision, post: bits });
     if (!r.ok) return { bits, note: r.message };
+    const outside = lawLimit(r, bits);
+    if (outside) return { bits, note: 'outside the law', outsideLaw: outside };
     const d = criticalTokens(ctx.constants, params, precision, bits);
     return { bits, loss: r.loss, delta: r.deltaPTQ, dcrit: d.ok ? d.tokens : undefined };
   });
@@ -77,6 +94,9 @@ export function predictConfig(config: TrainingConfig, ctx: PredictionContext): C
     const d = criticalTokens(ctx.constants, params, precision, served);
     if (r.ok) {
       inference = { bits: served, loss: r.loss, delta: r.deltaPTQ, dcrit: d.ok ? d.tokens : undefined };
+      // Past D_crit holds whatever the served loss here: D_crit is where that loss is lowest.
+      const outside = lawLimit(r, served);
+      if (outside) inference.outsideLaw = outside;
       if (d.ok && tokens > d.tokens) {
         warnings.push(`D = ${tokens.toExponential(2)} tokens is past D_crit = ${d.tokens.toExponential(2)} for ${served}-bit inference: more data makes the ${served}-bit model worse`);
       }
@@ -91,7 +111,23 @@ export function predictConfig(config: TrainingConfig, ctx: PredictionContext): C
     optimal = { params: best.params, tokens: best.tokens, bits: best.precision.w, loss: best.loss, margin: base.loss - best.loss };
   }
   const interval = ctx.fit ? lossInterval(ctx.fit, { params, tokens, precision }) : undefined;
-  const prediction: ConfigPrediction = { params, tokens, precision, loss: base.loss, trainLoss: base.trainLoss, nEffRatio: base.nEffRatio, ptq, compute, computeModel: cost.label, warnings };
+  const query = { params, tokens, precision, post: served ?? PTQ_BITS[2], vocabulary: config.vocabulary?.value, tokenizer: config.tokenizer?.value };
+  // The end-of-training loss is checked against the law's limits here; PTQ losses line by line above.
+  const where = extrapolation(domain, { ...query, post: undefined, loss: base.loss }, ctx.extrapolationThreshold);
+  const prediction: ConfigPrediction = {
+    params,
+    tokens,
+    precision,
+    loss: base.loss,
+    trainLoss: base.trainLoss,
+    nEffRatio: base.nEffRatio,
+    ptq,
+    compute,
+    computeModel: cost.label,
+    warnings,
+    extrapolation: where,
+    provenance: provenance(domain, query, ctx.constants),
+  };
   if (interval) prediction.interval = interval;
   if (inference) prediction.inference = inference;
   if (optimal) prediction.optimal = optimal;

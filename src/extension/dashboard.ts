@@ -102,7 +102,17 @@ export class Dashboard implements vscode.Disposable {
     const settings = readSettings();
     const inputs = this.inputs ?? defaultInputs(runs, settings.inferenceBits);
     const started = Date.now();
-    const model = dashboardModel({ constants: this.fit.constants, constantsLabel: this.fit.label, fit: this.fit.source === 'workspace' ? this.fit.result : undefined, ptq: this.fit.ptq, runs, inputs, costModel: settings.costModel });
+    const model = dashboardModel({
+      constants: this.fit.constants,
+      constantsLabel: this.fit.label,
+      fit: this.fit.source === 'workspace' ? this.fit.result : undefined,
+      ptq: this.fit.ptq,
+      runs,
+      inputs,
+      costModel: settings.costModel,
+      domain: this.fit.domain,
+      extrapolationThreshold: settings.extrapolationThreshold,
+    });
     log().debug(`dashboard: model in ${Date.now() - started} ms`);
     void this.panel.webview.postMessage({ type: 'model', model } satisfies HostMessage);
   }
@@ -156,6 +166,8 @@ const DASHBOARD_HTML = `<!DOCTYPE html>
     ${numberField('in-plan-memory', 'Weight memory (GB)')}
   </div>
   <p id="plan-message" class="message"></p>
+  <p id="plan-domain"></p>
+  <ul id="plan-notes" class="message"></ul>
   <table><thead><tr><th></th><th>N</th><th>D</th><th>training bits</th><th>PTQ bits</th><th>predicted loss</th><th>vs plan</th></tr></thead><tbody id="plan-rows"></tbody></table>
   ${chart('chart-isoflop', 'Predicted loss against training precision at this compute (iso-FLOP)')}
 </section>

@@ -7,6 +7,8 @@ import { criticalTokens } from '../law/dcrit';
 import { precisionFactor, predict } from '../law/law';
 import { fixedPrecisionOptimum, isLawError, plan } from '../law/plan';
 import type { FitResult } from '../fit/fit';
+import { DEFAULT_EXTRAPOLATION_THRESHOLD, domainFor, extrapolation, provenance } from '../fit/domain';
+import type { LawDomain } from '../law/domain';
 import { lawPtqEntries } from '../fit/points';
 import { heldOff } from '../fit/stages';
 import { type Run, isComplete } from '../runs/run';
@@ -153,7 +155,7 @@ function quantizedSection(runs: readonly Run[], report: PtqReport | undefined): 
   return section;
 }
 
-function planSection(c: Constants, inputs: DashboardInputs, costModel: string): DashboardModel['plan'] {
+function planSection(c: Constants, inputs: DashboardInputs, costModel: string, domain: LawDomain, threshold: number): DashboardModel['plan'] {
   const cost = costModelById(costModel);
   const p = plan(c, {
     scenario: inputs.scenario,
@@ -169,8 +171,12 @@ function planSection(c: Constants, inputs: DashboardInputs, costModel: string): 
     if (!isLawError(a)) isoFlop.push({ x: b, y: a.loss });
   }
   if (isLawError(p)) return { ok: false, message: p.message, rows: [], isoFlop };
+  const where = extrapolation(domain, { params: p.params, tokens: p.tokens, precision: p.precision, post: p.post, loss: p.loss, trainLoss: p.trainLoss, deltaPTQ: p.deltaPTQ }, threshold);
+  const { inside, extrapolated, params, tokens, compute, summary, warnings } = where;
   return {
     ok: true,
+    extrapolation: { inside, extrapolated, params, tokens, compute, threshold: where.threshold, summary, warnings },
+    provenance: provenance(domain, { precision: p.precision, post: p.post, plan: true }, c).notes,
     rows: [
       { label: 'plan', params: p.params, tokens: p.tokens, bits: p.precision.w, post: p.post, loss: p.loss },
       ...p.alternatives.map((a) => ({ label: a.label, params: a.params, tokens: a.tokens, bits: a.precision.w, post: a.post, loss: a.loss, margin: a.margin })),
@@ -180,7 +186,18 @@ function planSection(c: Constants, inputs: DashboardInputs, costModel: string): 
   };
 }
 
-export function dashboardModel(args: { constants: Constants; constantsLabel: string; fit?: FitResult; ptq?: PtqReport; runs: readonly Run[]; inputs: DashboardInputs; costModel: string }): DashboardModel {
+export function dashboardModel(args: {
+  constants: Constants;
+  constantsLabel: string;
+  fit?: FitResult;
+  ptq?: PtqReport;
+  runs: readonly Run[];
+  inputs: DashboardInputs;
+  costModel: string;
+  /** The constants' domain; by default the fit's (with `fit`) or the paper's. */
+  domain?: LawDomain;
+  extrapolationThreshold?: number;
+}): DashboardModel {
   const { constants: c, runs, inputs } = args;
   const model: DashboardModel = {
     inputs,
@@ -188,7 +205,7 @@ export function dashboardModel(args: { constants: Constants; constantsLabel: str
     precision: precisionSection(c, runs, inputs),
     ptq: ptqSection(c, runs, inputs),
     quantized: quantizedSection(runs, args.ptq),
-    plan: planSection(c, inputs, args.costModel),
+    plan: planSection(c, inputs, args.costModel, args.domain ?? domainFor(args.fit), args.extrapolationThreshold ?? DEFAULT_EXTRAPOLATION_THRESHOLD),
   };
   if (args.fit?.ok) model.fit = fitSection(args.fit);
   return model;

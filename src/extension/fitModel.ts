@@ -4,7 +4,9 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import { type Constants, PAPER_CONSTANTS } from '../law/constants';
+import { type Constants, PAPER_CONSTANTS, PAPER_DOMAIN } from '../law/constants';
+import type { LawDomain } from '../law/domain';
+import { domainOfFit } from '../fit/domain';
 import type { FitResult } from '../fit/fit';
 import type { FitOptions } from '../fit/options';
 import type { FitWorkerMessage } from '../fit/worker';
@@ -83,6 +85,11 @@ export class FitModel implements vscode.Disposable {
 
   get constants(): Constants {
     return this.source === 'workspace' && this.state.result ? this.state.result.constants : PAPER_CONSTANTS;
+  }
+
+  /** What the constants in use were fitted on: the workspace fit's runs, or the paper's. */
+  get domain(): LawDomain {
+    return this.source === 'workspace' && this.state.result ? domainOfFit(this.state.result) : PAPER_DOMAIN;
   }
 
   get label(): string {

@@ -3,6 +3,7 @@
 // law sees it, PTQ and D_crit, and what the same compute would buy at the optimum.
 
 import type { ConfigPrediction } from './configPrediction';
+import { times } from '../fit/domain';
 import { bits, count, flops, loss, tokens } from './format';
 
 export interface HoverOptions {
@@ -17,10 +18,41 @@ export interface HoverOptions {
 const cell = (text: string): string => `&nbsp;${text}&nbsp;&nbsp;`;
 const row = (cells: readonly string[]): string => `|${cells.map(cell).join('|')}|`;
 
+/** Where the prediction stands against the fitted domain, in a line for the top of the hover. */
+export function domainLine(p: Pick<ConfigPrediction, 'extrapolation'>): string {
+  const e = p.extrapolation;
+  if (e.extrapolated) return `**Extrapolation** — ${e.summary.replace(/^extrapolation: /, '')}`;
+  return `_${e.summary.charAt(0).toUpperCase()}${e.summary.slice(1)}_`;
+}
+
+/** The CodeLens's words for the same: "inside the fitted domain", "extrapolated (N ×110, D ×5,000)", "not comparable". */
+export function domainLens(p: Pick<ConfigPrediction, 'extrapolation'>): string {
+  const e = p.extrapolation;
+  const factors = [e.params > 1 ? `N ×${times(e.params)}` : '', e.tokens > 1 ? `D ×${times(e.tokens)}` : ''].filter(Boolean).join(', ');
+  const where = e.inside ? 'inside the fitted domain' : e.extrapolated ? `extrapolated (${factors})` : `near the fitted domain (${factors || 'compute'})`;
+  return e.comparable ? where : `${where} · not comparable (tokenizer)`;
+}
+
+/** The CodeLens above a config: its predicted (and served) loss and where it stands. */
+export function lensTitle(p: ConfigPrediction): string {
+  const outside = p.extrapolation.outsideLaw;
+  const served = p.inference ? (p.inference.outsideLaw ? ` · served in ${p.inference.bits} bits: outside the law` : ` · ${loss(p.inference.loss)} served in ${p.inference.bits} bits`) : '';
+  return `Precision Planner: ${outside ? 'no prediction (outside the law)' : `predicted loss ${loss(p.loss)}`}${served} · ${domainLens(p)}`;
+}
+
 export function hoverMarkdown(p: ConfigPrediction, constantsLabel: string, options: HoverOptions = {}): string {
   const precision = p.precision.w === p.precision.a && p.precision.a === p.precision.kv ? `${p.precision.w}-bit` : `w${p.precision.w}a${p.precision.a}kv${p.precision.kv}`;
   const interval = p.interval ? ` (95% interval ${loss(p.interval[0])}–${loss(p.interval[1])})` : '';
-  const lines = [`**Predicted loss ${loss(p.loss)}**${interval}`, ''];
+  const e = p.extrapolation;
+  // A loss the law cannot give is not shown as a prediction.
+  const outside = e.outsideLaw ? e.warnings.find((w) => /outside the law/.test(w)) : undefined;
+  const lines = [outside ? `**No prediction** — ${outside}` : `**Predicted loss ${loss(p.loss)}**${interval}`, '', domainLine(p), ''];
+  for (const w of e.warnings) {
+    if (w === e.summary || w === outside) continue;
+    lines.push(w.startsWith('not comparable: ') ? `⚠ **Not comparable** — ${w.slice('not comparable: '.length)}` : `⚠ ${w}`, '');
+  }
+  const beyondLaw = p.ptq.filter((q) => q.outsideLaw);
+  if (beyondLaw.length > 0) lines.push(`⚠ PTQ to ${beyondLaw.map((q) => q.bits).join(', ')} bits: ${beyondLaw[0].outsideLaw}`, '');
   if (!options.omitWarnings) for (const w of p.warnings) lines.push(`⚠ ${w}`, '');
   lines.push(
     `_Constants: ${constantsLabel}_`,
@@ -28,7 +60,8 @@ export function hoverMarkdown(p: ConfigPrediction, constantsLabel: string, optio
     `N ${count(p.params)} · D ${tokens(p.tokens)} · ${precision} training · N_eff/N ${p.nEffRatio.toFixed(3)} · ${flops(p.compute)} FLOPs (counted as ${p.computeModel.replace(/ x /g, ' × ')})`,
     '',
   );
-  if (p.inference) {
+  if (p.inference?.outsideLaw) lines.push(`Served in ${p.inference.bits} bits: no prediction — ${p.inference.outsideLaw}`, '');
+  else if (p.inference) {
     lines.push(`Served in ${p.inference.bits} bits: **${loss(p.inference.loss)}** (+${p.inference.delta.toFixed(4)})${p.inference.dcrit ? `, D_crit ${tokens(p.inference.dcrit)}` : ''}`, '');
   }
   lines.push(row(['after PTQ to', 'loss', 'degradation', 'D_crit']), '|:---|---:|---:|---:|');
@@ -44,5 +77,6 @@ export function hoverMarkdown(p: ConfigPrediction, constantsLabel: string, optio
         : `This is compute-optimal for its compute (optimum ${loss(p.optimal.loss)}).`,
     );
   }
+  if (p.provenance.notes.length > 0) lines.push('', '_Constants behind these numbers:_', '', ...p.provenance.notes.map((n) => `- ${n}`));
   return lines.join('\n');
 }

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { type AliasTable, extendAliases } from '../runs/aliases';
 import { DEFAULT_EXCLUDE } from '../runs/discover';
+import { DEFAULT_EXTRAPOLATION_THRESHOLD } from '../fit/domain';
 
 export interface Settings {
   include: string[];
@@ -13,6 +14,8 @@ export interface Settings {
   costModel: string;
   fitBootstrap: number;
   fitLoss: 'huber' | 'squares';
+  /** Factor beyond the fitted runs in N or D past which a prediction is called an extrapolation. */
+  extrapolationThreshold: number;
   training: TrainingSettings;
 }
 
@@ -33,6 +36,8 @@ export interface TrainingSettings {
   corpus: string[];
 }
 
+const threshold = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x >= 1 ? x : DEFAULT_EXTRAPOLATION_THRESHOLD);
+
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration('precisionPlanner');
   const strings = (key: string, fallback: readonly string[]) => {
@@ -48,6 +53,7 @@ export function readSettings(): Settings {
     costModel: c.get<string>('costModel', 'bits-linear'),
     fitBootstrap: Math.max(0, Math.min(1000, Math.round(c.get<number>('fit.bootstrap', 100)))),
     fitLoss: c.get<string>('fit.loss', 'huber') === 'squares' ? 'squares' : 'huber',
+    extrapolationThreshold: threshold(c.get<unknown>('extrapolationThreshold')),
     training: {
       outDir: c.get<string>('training.outDir', 'runs') || 'runs',
       size: c.get<string>('training.size', '2x64'),

@@ -2,7 +2,9 @@
 // like scipy.optimize's result objects; the CLI, hover and dashboard each render it their way.
 
 import { CONSTANT_NAMES, type ConstantName, type Constants } from '../law/constants';
+import type { LawDomain, TokenizerDomain } from '../law/domain';
 import type { Run } from '../runs/run';
+import { fittedDomain, tokenizerDomain } from './domain';
 import { pointTable, predictAll, toConstants, toVector } from './gradient';
 import { type Metrics, metrics, percentile } from './metrics';
 import { type FitOptions, resolveFitOptions } from './options';
@@ -78,6 +80,12 @@ export interface FitResult {
   };
   points: PointResult[];
   data: DataSummary;
+  /**
+   * What the fit covers (LAW.md §8a): N, D, D/N and 6ND ranges, the precisions each part trained at
+   * and whether it varied apart from the others, the runs' tokenizer and loss unit, and where each
+   * constant came from. Predictions say where they stand against it.
+   */
+  domain: LawDomain;
   options: Omit<FitOptions, 'onProgress' | 'preset'> & { preset: Constants };
   warnings: string[];
 }
@@ -181,7 +189,11 @@ export function rejection(stages: readonly StageReport[], fitted: Metrics | null
   return undefined;
 }
 
-export function fitPoints(points: readonly FitPoint[], partial: Partial<FitOptions> = {}, context: { runs?: number; skippedRuns?: SkippedRun[] } = {}): FitResult {
+export function fitPoints(
+  points: readonly FitPoint[],
+  partial: Partial<FitOptions> = {},
+  context: { runs?: number; skippedRuns?: SkippedRun[]; tokenizer?: TokenizerDomain } = {},
+): FitResult {
   const options = resolveFitOptions(partial);
   const { onProgress, ...rest } = options;
   const data = summarize(points, context.runs ?? new Set(points.map((p) => p.runId)).size, context.skippedRuns ?? []);
@@ -248,6 +260,7 @@ export function fitPoints(points: readonly FitPoint[], partial: Partial<FitOptio
       ...(p.line !== undefined ? { line: p.line } : {}),
     })),
     data,
+    domain: fittedDomain(points, staged.origin, staged.stages, { runs: data.runs, tokenizer: context.tokenizer }),
     options: { ...rest, preset: { ...options.preset } },
     warnings,
   };
@@ -256,5 +269,7 @@ export function fitPoints(points: readonly FitPoint[], partial: Partial<FitOptio
 /** Fit the unified law to runs: incomplete runs are left out and listed in `data.skippedRuns`. */
 export function fit(runs: readonly Run[], options: Partial<FitOptions> = {}): FitResult {
   const { points, skipped } = pointsFromRuns(runs);
-  return fitPoints(points, options, { runs: runs.length - skipped.length, skippedRuns: skipped });
+  const used = new Set(points.map((p) => p.runId));
+  const tokenizer = tokenizerDomain(runs.filter((r) => used.has(r.id)));
+  return fitPoints(points, options, { runs: runs.length - skipped.length, skippedRuns: skipped, tokenizer });
 }

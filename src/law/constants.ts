@@ -1,6 +1,8 @@
 // The unified law's parameter vector and the paper's fitted values (Kumar et al. 2024,
 // Appendix K, Table 2). Flat, so fits, intervals and tables can iterate over names.
 
+import type { LawDomain } from './domain';
+
 export const CONSTANT_NAMES = [
   'A',
   'alpha',
@@ -68,6 +70,39 @@ export const PAPER_CONSTANTS: Readonly<Constants> = Object.freeze({
 
 /** Constants of the preset that are this project's choice rather than the paper's. */
 export const PRESET_DEFAULTS_NOT_IN_PAPER: readonly ConstantName[] = ['Cw', 'Ca', 'Ckv'];
+
+/**
+ * What the paper's constants were fitted on (Kumar et al. 2024, Sec. 3 and Appendix K): OLMo-style
+ * models of 30M-220M non-embedding parameters, 1.5B-26B tokens of Dolma with OLMo's BPE tokenizer
+ * (vocabulary ~50K), loss in nats per token; weights, activations and KV cache quantized one at a
+ * time and together, integer fake quantization, PTQ of the final weights. A prediction from the
+ * preset is measured against this domain.
+ */
+const paperDomain: LawDomain = {
+  source: 'preset',
+  label: "the paper's runs (Kumar et al. 2024: OLMo-style models on Dolma)",
+  runs: 0,
+  params: { min: 30e6, max: 220e6 },
+  tokens: { min: 1.5e9, max: 26e9 },
+  tokensPerParam: { min: 1.5e9 / 220e6, max: 26e9 / 30e6 },
+  compute: { min: 6 * 30e6 * 1.5e9, max: 6 * 220e6 * 26e9 },
+  parts: {
+    w: { bits: [3, 4, 5, 6, 8, 16], varied: true, variedApart: true, movesWith: [] },
+    a: { bits: [3, 4, 5, 6, 8, 16], varied: true, variedApart: true, movesWith: [] },
+    kv: { bits: [3, 4, 5, 6, 8, 16], varied: true, variedApart: true, movesWith: [] },
+  },
+  post: [3, 4, 5, 6, 8],
+  tokenizer: { tokenizer: 'bpe', vocabulary: 50280, vocabularies: [50280], approximate: true, lossUnit: 'nats per token', corpus: ['Dolma'], stated: 0 },
+  constants: {
+    fitted: [],
+    preset: CONSTANT_NAMES.filter((n) => !PRESET_DEFAULTS_NOT_IN_PAPER.includes(n)),
+    projectDefault: [...PRESET_DEFAULTS_NOT_IN_PAPER],
+    fixed: [],
+    neutral: [],
+    why: Object.fromEntries(PRESET_DEFAULTS_NOT_IN_PAPER.map((n) => [n, "not in the paper's table: 1 is this project's default"])),
+  },
+};
+export const PAPER_DOMAIN: Readonly<LawDomain> = Object.freeze(paperDomain);
 
 export const PAPER_PRESET_DESCRIPTION =
   'Kumar et al. 2024, Table 2 (OLMo-style models, 30M-220M params, 1.5B-26B tokens, Dolma, integer fake quantization)';

@@ -4,3 +4,4 @@ export * from './cost';
 export * from './dcrit';
 export * from './plan';
 export * from './numeric';
+export * from './domain';

@@ -38,6 +38,9 @@ export interface TrainingConfig {
   tokens?: Recognised<number>;
   precision?: Recognised<TrainingPrecision>;
   inference?: Recognised<PartPrecision>;
+  /** Vocabulary size and tokenizer, where the config states them: losses compare only between like tokenizers. */
+  vocabulary?: Recognised<number>;
+  tokenizer?: Recognised<string>;
   /** What is missing for a prediction, in words. */
   missing: string[];
 }
@@ -191,6 +194,9 @@ function architectureParams(entries: readonly ConfigEntry[]): Recognised<number>
   return r.ok ? { value: r.count.params, lines, how: `from the architecture (${r.count.family}: ${r.count.formula})` } : undefined;
 }
 
+const VOCABULARY_KEYS = ['vocab_size', 'n_vocab', 'vocabSize', 'padded_vocab_size', 'vocabulary_size'];
+const TOKENIZER_KEYS = ['tokenizer', 'tokenizer_type', 'tokenizer_name', 'tokenizer_name_or_path', 'tokenizer_path'];
+
 const ACCUMULATION_KEYS = ['gradient_accumulation_steps', 'grad_accum_steps', 'accumulate_grad_batches', 'grad_accum'];
 
 export function recogniseConfig(text: string, language: ConfigLanguage, aliases: AliasTable): TrainingConfig {
@@ -240,6 +246,11 @@ export function recogniseConfig(text: string, language: ConfigLanguage, aliases:
   const post = entry('postBits');
   const postValue = post && parsePrecision(post.value as string | number);
   if (post && postValue) config.inference = { value: postValue, lines: [post.line], how: post.key };
+
+  const vocabulary = VOCABULARY_KEYS.map((k) => first.get(k)).find((e) => e && typeof e.value === 'number' && Number.isInteger(e.value) && e.value > 0);
+  if (vocabulary) config.vocabulary = { value: vocabulary.value as number, lines: [vocabulary.line], how: vocabulary.key };
+  const tokenizer = TOKENIZER_KEYS.map((k) => first.get(k)).find((e) => e && typeof e.value === 'string' && e.value.trim() !== '');
+  if (tokenizer) config.tokenizer = { value: (tokenizer.value as string).trim(), lines: [tokenizer.line], how: tokenizer.key };
 
   if (!config.params) config.missing.push('N (a params key, or architecture fields like n_layer and n_embd)');
   if (!config.tokens) config.missing.push('D (a tokens key, or steps, batch size and sequence length)');

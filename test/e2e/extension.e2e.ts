@@ -206,6 +206,56 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     await page.screenshot({ path: path.join(RESULTS, 'config-hover.png') });
   });
 
+  it('the hover and CodeLens on llama_85m.yaml say it is an extrapolation and not comparable; the dashboard says how far a 1e21 plan extrapolates', async () => {
+    await openFile(page, 'llama_85m.yaml');
+    // The CodeLens states the factors beyond the byte-level example runs and the tokenizer mismatch.
+    const lens = page.locator('.monaco-editor .codelens-decoration', { hasText: /extrapolated \(N ×[\d,]+, D ×[\d,]+\) · not comparable \(tokenizer\)/ });
+    await lens.first().waitFor({ state: 'visible', timeout: 30_000 });
+    // A hover left open by an earlier test would be read instead of the new one.
+    await page.keyboard.press('Escape');
+    const line = page.locator('.monaco-editor .view-line', { hasText: 'tokens: 3B' }).first();
+    await line.waitFor({ state: 'visible' });
+    await line.locator('span', { hasText: 'tokens' }).first().hover();
+    const hover = page.locator('.monaco-hover', { hasText: 'Not comparable' });
+    await hover.first().waitFor({ state: 'visible', timeout: 30_000 });
+    const text = await hover.first().innerText();
+    assert.match(text, /Extrapolation — N ×[\d,]+ beyond the largest run \(85M vs 788K\), D ×[\d,]+ beyond the largest run/);
+    assert.match(text, /Not comparable — this config's tokenizer \(vocabulary 32K\) differs from the 4[89] runs of the fit \(byte-level, vocabulary 256; loss in nats per byte\)/);
+    // Both come before the details of the prediction.
+    assert.ok(text.indexOf('Extrapolation') < text.indexOf('after PTQ to') && text.indexOf('Not comparable') < text.indexOf('after PTQ to'), text);
+    await page.screenshot({ path: path.join(RESULTS, 'config-hover-domain.png') });
+    await page.keyboard.press('Escape');
+
+    await runCommand(page, 'Precision Planner: Show Dashboard');
+    const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await view.locator('#plan-rows tr').first().waitFor({ state: 'visible', timeout: 60_000 });
+    const compute = view.locator('#in-compute');
+    const typed = () => compute.evaluate((e) => (e as unknown as { value: string }).value);
+    // The dashboard restores the budget typed earlier: set 1e21 and wait for the host's new plan.
+    if (Number(await typed()) !== 1e21) {
+      const before = await view.locator('#plan-rows tr').first().innerText();
+      const box = view.locator('#in-compute input');
+      await box.fill('1e21');
+      await box.press('Enter');
+      await box.press('Tab');
+      let after = before;
+      for (const deadline = Date.now() + 60_000; after === before && Date.now() < deadline; ) {
+        await page.waitForTimeout(200);
+        after = await view.locator('#plan-rows tr').first().innerText();
+      }
+      assert.notEqual(after, before, `the plan did not change for 1e21 (field "${await typed()}")`);
+    }
+    const domain = view.locator('#plan-domain', { hasText: /This plan is an extrapolation: N ×[\d,]+ beyond the largest run/ });
+    await domain.waitFor({ state: 'visible', timeout: 60_000 });
+    const said = await domain.innerText();
+    const factor = Number(/N ×([\d,]+)/.exec(said)?.[1].replace(/,/g, ''));
+    assert.ok(factor >= 1000, `a 1e21 plan from runs of under 1M parameters is thousands of times beyond them: ${said}`);
+    assert.match(said, /D ×[\d,]+ beyond the largest run/);
+    assert.match(await view.locator('#plan-notes').innerText(), /loss level: fitted on the runs/);
+    await view.locator('section#plan').screenshot({ path: path.join(RESULTS, 'dashboard-plan-domain.png') });
+    await runCommand(page, 'View: Close All Editors');
+  });
+
   it('Train a Run starts a training task and the new run appears in the Runs view', async () => {
     await runCommand(page, 'Precision Planner: Train a Run');
     const input = page.locator('.quick-input-widget input');

@@ -4,13 +4,16 @@ import { predict } from '../../law/law';
 import { lossInterval } from '../../fit/interval';
 import { COMMON_OPTIONS, type Io, PRECISION_OPTIONS, bits, costModel, fmt, parse, precisionFrom, precisionLabel, quantity } from '../args';
 import { loadConstants } from '../constants';
+import { DOMAIN_OPTIONS, DOMAIN_USAGE, domainAnswer, domainJson, domainLines, extrapolationThreshold } from '../domain';
 import { CliError } from '../errors';
 import { formatCount } from '../../runs/quantity';
 
 export const PREDICT_USAGE = `precision-planner predict --params N --tokens D [--precision P | --weights P --activations P --kv P] [--post P]
-                          [--preset paper | --fit FILE] [--cost-model ID] [--json]
+                          [--preset paper | --fit FILE] [--cost-model ID] ${DOMAIN_USAGE} [--json]
   Loss the unified law predicts for a model of N non-embedding parameters trained on D tokens
-  at the given training precision, optionally quantized to P_post bits after training.`;
+  at the given training precision, optionally quantized to P_post bits after training. Says
+  where it stands against the runs the constants were fitted on: beyond --extrapolation-threshold
+  (default 10x) in N or D it is an extrapolation.`;
 
 export function predictCommand(argv: string[], io: Io): number {
   const { values } = parse(argv, {
@@ -19,6 +22,7 @@ export function predictCommand(argv: string[], io: Io): number {
     params: { type: 'string', short: 'n' },
     tokens: { type: 'string', short: 'd' },
     post: { type: 'string' },
+    ...DOMAIN_OPTIONS,
   });
   if (values.help) return io.out(PREDICT_USAGE), 0;
   const params = quantity(values.params, 'params', true);
@@ -32,8 +36,11 @@ export function predictCommand(argv: string[], io: Io): number {
   if (!p.ok) throw new CliError(`${p.code}: ${p.message}`);
   const interval = source.fit ? lossInterval(source.fit, scenario) : undefined;
   const dcrit = post !== undefined ? criticalTokens(source.constants, params, precision, post) : undefined;
+  const where = domainAnswer(source, { ...scenario, loss: p.loss, trainLoss: p.trainLoss, deltaPTQ: p.deltaPTQ }, extrapolationThreshold(values['extrapolation-threshold']));
+  // A loss the law cannot give (above ln(vocabulary), PTQ as large as the loss) is not a prediction.
+  const outside = where.extrapolation.outsideLaw ? where.extrapolation.warnings.find((w) => /outside the law/.test(w)) : undefined;
   const result = {
-    loss: p.loss,
+    loss: outside ? null : p.loss,
     lossInterval: interval ?? null,
     trainLoss: p.trainLoss,
     deltaPTQ: p.deltaPTQ,
@@ -48,13 +55,17 @@ export function predictCommand(argv: string[], io: Io): number {
     costModel: cost.id,
     criticalTokens: dcrit?.ok ? dcrit.tokens : null,
     constants: source.label,
+    ...domainJson(where),
+    ...(outside ? { outsideLaw: outside } : {}),
   };
   if (values.json) {
     io.out(JSON.stringify(result, null, 2));
     return 0;
   }
   const lines = [
-    `Predicted loss   ${fmt(p.loss)}${interval ? `  (95% interval ${fmt(interval[0])} to ${fmt(interval[1])})` : ''}`,
+    outside
+      ? `No prediction    ${outside}`
+      : `Predicted loss   ${fmt(p.loss)}${interval ? `  (95% interval ${fmt(interval[0])} to ${fmt(interval[1])})` : ''}${where.extrapolation.extrapolated ? '  — an extrapolation' : ''}`,
     `  training loss  ${fmt(p.trainLoss)}`,
     post !== undefined ? `  PTQ to ${post} bits adds ${fmt(p.deltaPTQ, 3)}` : '  no post-training quantization',
     `  N_eff / N      ${fmt(p.nEffRatio)}  (weights ${fmt(p.factors.w)}, activations ${fmt(p.factors.a)}, KV ${fmt(p.factors.kv)})`,
@@ -62,7 +73,7 @@ export function predictCommand(argv: string[], io: Io): number {
     `  compute        ${result.compute.toExponential(2)} FLOPs (${cost.label})`,
   ];
   if (dcrit?.ok) lines.push(`  D_crit         ${formatCount(dcrit.tokens)} tokens: past this, more data raises the loss after PTQ to ${post} bits`);
-  lines.push(`  constants      ${source.label}`);
+  lines.push(`  constants      ${source.label}`, ...domainLines(where));
   io.out(lines.join('\n'));
   return 0;
 }

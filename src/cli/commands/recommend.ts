@@ -1,16 +1,18 @@
 import { PLAN_SCENARIOS, type PlanScenario, plan } from '../../law/plan';
 import { COMMON_OPTIONS, type Io, bits, costModel, fmt, parse, precisionLabel, quantity } from '../args';
 import { loadConstants } from '../constants';
+import { DOMAIN_OPTIONS, DOMAIN_USAGE, defaultSensitivity, domainAnswer, domainJson, domainLines, extrapolationThreshold } from '../domain';
 import { CliError } from '../errors';
 import { formatCount, parseBytes } from '../../runs/quantity';
 import { type Cell, signed, table } from '../table';
 
 export const RECOMMEND_USAGE = `precision-planner recommend --compute C [--scenario joint|fixed-precision|fixed-params|inference]
                             [--precision P] [--params N] [--memory BYTES | --inference-budget BITS] [--post P]
-                            [--preset paper | --fit FILE] [--cost-model ID] [--json]
+                            [--preset paper | --fit FILE] [--cost-model ID] ${DOMAIN_USAGE} [--json]
   Compute-optimal model size N*, tokens D* and precision P* for a training budget of C FLOPs.
   joint: choose N, D and P; fixed-precision: P given; fixed-params: N given;
-  inference: also choose the deployment precision, with the weights held to --memory (e.g. 4GB).`;
+  inference: also choose the deployment precision, with the weights held to --memory (e.g. 4GB).
+  Says how far the plan lies beyond the runs the constants were fitted on (N, D, 6ND).`;
 
 export function recommendCommand(argv: string[], io: Io): number {
   const { values } = parse(argv, {
@@ -22,6 +24,7 @@ export function recommendCommand(argv: string[], io: Io): number {
     memory: { type: 'string' },
     'inference-budget': { type: 'string' },
     post: { type: 'string' },
+    ...DOMAIN_OPTIONS,
   });
   if (values.help) return io.out(RECOMMEND_USAGE), 0;
   const compute = quantity(values.compute, 'compute', true);
@@ -39,7 +42,7 @@ export function recommendCommand(argv: string[], io: Io): number {
     inferenceBudget = bytes * 8;
   }
   const source = loadConstants(values.preset, values.fit);
-  const p = plan(source.constants, {
+  const request = {
     scenario,
     compute,
     precision: bits(values.precision, 'precision'),
@@ -47,10 +50,18 @@ export function recommendCommand(argv: string[], io: Io): number {
     inferenceBudget,
     post: bits(values.post, 'post'),
     cost: costModel(values['cost-model']),
-  });
+  };
+  const p = plan(source.constants, request);
   if (!p.ok) throw new CliError(`${p.code}: ${p.message}`);
+  const where = domainAnswer(
+    source,
+    { params: p.params, tokens: p.tokens, precision: p.precision, post: p.post, loss: p.loss, trainLoss: p.trainLoss, deltaPTQ: p.deltaPTQ, plan: true },
+    extrapolationThreshold(values['extrapolation-threshold']),
+  );
+  const sensitivity = defaultSensitivity(source.constants, where.provenance.projectDefault, (c) => plan(c, request));
   if (values.json) {
-    io.out(JSON.stringify({ ...p, constants: source.label }, null, 2));
+    const fields = domainJson(where);
+    io.out(JSON.stringify({ ...p, constants: source.label, ...fields, provenance: { ...fields.provenance, ...(sensitivity.length > 0 ? { sensitivity } : {}) } }, null, 2));
     return 0;
   }
   // Numbers go to the table as numbers: it gives each column one number of decimals, and the
@@ -76,6 +87,15 @@ export function recommendCommand(argv: string[], io: Io): number {
   ];
   if (p.integerPrecision) lines.push('', `Best whole number of bits: ${p.integerPrecision.bits} (loss ${fmt(p.integerPrecision.loss)})`);
   for (const note of p.notes) lines.push(`note: ${note}`);
+  lines.push('', ...domainLines(where, ''));
+  for (const s of sensitivity) {
+    const set = Object.entries(s.set).map(([k, v]) => `${k} = ${fmt(v as number, 3)}`).join(', ');
+    lines.push(
+      s.error !== undefined
+        ? `if ${set}: no plan (${s.error})`
+        : `if ${set}: N ${formatCount(s.params ?? NaN)}, D ${formatCount(s.tokens ?? NaN)}, ${s.precision ? precisionLabel(s.precision) : '?'} training${s.post !== undefined ? `, served in ${s.post} bits` : ''}, loss ${fmt(s.loss ?? NaN)}`,
+    );
+  }
   io.out(lines.join('\n'));
   return 0;
 }

@@ -779,6 +779,9 @@ export async function readHfTrainer(stateFile: string, context: ReadContext, opt
   }
 
   const params = await readParams(config, companionDirs, file, inputs, diagnostics);
+  // The vocabulary says which units the loss is in: runs with different tokenizers do not compare.
+  const vocabSize = config?.values.get('vocab_size')?.value;
+  if (typeof vocabSize === 'number' && Number.isInteger(vocabSize) && vocabSize > 0) meta.vocabSize = vocabSize;
   if (params) {
     run.params = params.value;
     run.sources.params = params.source;
