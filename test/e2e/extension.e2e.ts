@@ -81,8 +81,10 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
 
   it('the dashboard draws every chart, replans when the budget changes, and follows the theme', async () => {
     // The browser's own preference decides the first theme (light, headless): start from dark.
+    // The web build applies a theme from the settings file when the window loads.
     await setTheme('Default Dark Modern');
-    await page.locator('.monaco-workbench.vs-dark').waitFor({ timeout: 30_000 });
+    await page.reload();
+    await page.locator('.monaco-workbench.vs-dark').waitFor({ timeout: 60_000 });
     await runCommand(page, 'Precision Planner: Show Dashboard');
     const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await view.locator('#plan-rows tr').first().waitFor({ state: 'visible', timeout: 60_000 });
@@ -166,14 +168,12 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     assert.ok(corner[0] + corner[1] + corner[2] < 3 * 96, `the dark theme's PNG is not on the theme's dark background: rgba(${corner.join(', ')})`);
     for (const [theme, file] of [['Default Light Modern', 'light'], ['Default High Contrast', 'high-contrast'], ['Default Dark Modern', '']] as const) {
       await setTheme(theme);
-      if (theme !== 'Default Light Modern') {
-        // The web build applies a change to or from high contrast at start-up only; reloading
-        // the window also shows the dashboard restored by its serializer, with the budget typed above.
-        await page.reload();
-        await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-        await view.locator('#plan-rows tr').first().waitFor({ state: 'visible', timeout: 60_000 });
-        assert.equal(await view.locator('#plan-rows tr').first().innerText(), after, 'the restored dashboard lost its inputs');
-      }
+      // The web build applies a theme from the settings file when the window loads; reloading
+      // the window also shows the dashboard restored by its serializer, with the budget typed above.
+      await page.reload();
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await view.locator('#plan-rows tr').first().waitFor({ state: 'visible', timeout: 60_000 });
+      assert.equal(await view.locator('#plan-rows tr').first().innerText(), after, 'the restored dashboard lost its inputs');
       const workbench = theme.includes('Light') ? 'vs' : theme.includes('High Contrast') ? 'hc-black' : 'vs-dark';
       await page
         .locator(`.monaco-workbench.${workbench}`)
