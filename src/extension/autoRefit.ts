@@ -15,27 +15,15 @@ export function autoRefit(runs: RunsModel, fit: FitModel): vscode.Disposable {
   let timer: NodeJS.Timeout | undefined;
   let running: vscode.CancellationTokenSource | undefined;
   let runningSignature: string | undefined;
-  const refit = () => {
-    const current = runs.current;
-    if (!current || fit.prefersPaper) return;
-    const signature = runsSignature(current.runs);
-    // A periodic rescan that finds the same runs must not restart a refit of them still running.
-    if (signature === '' || signature === fit.signature || signature === runningSignature) return;
+  /** Runs `work` in the status bar's progress, cancelled by the next call; one at a time. */
+  const start = (signature: string, work: (progress: (message: string) => void, token: vscode.CancellationToken) => Promise<void>) => {
     running?.cancel();
     const cancel = new vscode.CancellationTokenSource();
     running = cancel;
     runningSignature = signature;
-    const settings = readSettings();
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Precision Planner: refitting' }, async (progress) => {
       try {
-        const result = await fit.fit(current.runs, { bootstrap: settings.fitBootstrap, loss: settings.fitLoss }, (message) => progress.report({ message }), cancel.token);
-        // A refit that is not adopted must say so: the constants in use stay what they were.
-        if (!result.ok && result.rejected) {
-          void vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.inUse}.`, 'Show Fit Report').then((choice) => {
-            if (choice) void vscode.commands.executeCommand('precisionPlanner.showFitSummary');
-          });
-        }
-        await fit.predictor;
+        await work((message) => progress.report({ message }), cancel.token);
       } catch (error) {
         if (!(error instanceof FitCancelled)) log().error(`background refit failed: ${(error as Error).message}`);
       } finally {
@@ -45,6 +33,29 @@ export function autoRefit(runs: RunsModel, fit: FitModel): vscode.Disposable {
         }
         cancel.dispose();
       }
+    });
+  };
+  const refit = () => {
+    const current = runs.current;
+    if (!current || fit.prefersPaper) return;
+    const signature = runsSignature(current.runs);
+    // A periodic rescan that finds the same runs must not restart a refit of them still running.
+    if (signature === '' || signature === runningSignature) return;
+    if (signature === fit.signature) {
+      // The law was fitted to these runs; its predictor may still be owed (the window reloaded while it ran).
+      if (fit.predictorPending) start(signature, (progress, token) => fit.resumePredictor(current.runs, progress, token));
+      return;
+    }
+    const settings = readSettings();
+    start(signature, async (progress, token) => {
+      const result = await fit.fit(current.runs, { bootstrap: settings.fitBootstrap, loss: settings.fitLoss }, progress, token);
+      // A refit that is not adopted must say so: the constants in use stay what they were.
+      if (!result.ok && result.rejected) {
+        void vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.inUse}.`, 'Show Fit Report').then((choice) => {
+          if (choice) void vscode.commands.executeCommand('precisionPlanner.showFitSummary');
+        });
+      }
+      await fit.predictor;
     });
   };
   const subscription = runs.onDidChange(() => {

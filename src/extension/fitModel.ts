@@ -29,6 +29,11 @@ interface Stored {
   signature?: string;
   /** The last fit that was not used (the constants above were kept), and why. */
   rejected?: { message: string; runs: number };
+  /**
+   * The fit in use has PTQ features to evaluate the predictor on, and it has not been done:
+   * the window closed (or the predictor was cancelled) after the law was adopted.
+   */
+  predictorPending?: boolean;
 }
 
 export class FitCancelled extends Error {
@@ -109,6 +114,20 @@ export class FitModel implements vscode.Disposable {
     this.changed.fire();
   }
 
+  /** The predictor of the fit in use is still owed (see Stored.predictorPending). */
+  get predictorPending(): boolean {
+    return this.source === 'workspace' && this.state.predictorPending === true && this.pendingPredictor === undefined;
+  }
+
+  /** Evaluates the predictor of the fit in use, without refitting the law. */
+  async resumePredictor(runs: readonly Run[], progress: (message: string, increment: number) => void, token: vscode.CancellationToken): Promise<void> {
+    const result = this.state.result;
+    if (!this.predictorPending || !result) return;
+    log().info('fit: evaluating the post-quantization predictor of the fit in use');
+    await this.fitInWorker(runs, {}, progress, token, result);
+    await this.pendingPredictor;
+  }
+
   private inFlight?: { key: string; result: Promise<FitResult> };
 
   /**
@@ -134,10 +153,17 @@ export class FitModel implements vscode.Disposable {
    * worker (see `predictor`), reporting through the same progress callback, until it is done or
    * the token fires. Progress increments add up to 100: 70 for the law, 30 for the predictor.
    */
-  private fitInWorker(runs: readonly Run[], options: Partial<FitOptions>, progress: (message: string, increment: number) => void, token: vscode.CancellationToken): Promise<FitResult> {
+  private fitInWorker(
+    runs: readonly Run[],
+    options: Partial<FitOptions>,
+    progress: (message: string, increment: number) => void,
+    token: vscode.CancellationToken,
+    /** The fit in use, whose predictor alone is to be evaluated (see resumePredictor). */
+    resume?: FitResult,
+  ): Promise<FitResult> {
     const started = Date.now();
-    const worker = new Worker(path.join(this.extensionPath, 'dist', 'fitWorker.js'), { workerData: { runs, options } });
-    let shown = 0;
+    const worker = new Worker(path.join(this.extensionPath, 'dist', 'fitWorker.js'), { workerData: { runs, options, ...(resume ? { predictorFor: resume.constants } : {}) } });
+    let shown = resume ? 70 : 0;
     const advance = (message: string, percent: number) => {
       progress(message, Math.max(0, percent - shown));
       shown = Math.max(shown, percent);
@@ -145,8 +171,9 @@ export class FitModel implements vscode.Disposable {
     let finishPredictor: () => void = () => undefined;
     const predictor = new Promise<void>((resolve) => (finishPredictor = resolve));
     this.pendingPredictor = predictor;
-    let law: FitResult | undefined;
+    let law: FitResult | undefined = resume;
     return new Promise<FitResult>((resolve, reject) => {
+      if (resume) resolve(resume);
       const end = () => {
         cancel.dispose();
         void worker.terminate();
@@ -166,7 +193,7 @@ export class FitModel implements vscode.Disposable {
         } else if (m.type === 'result') {
           law = m.result;
           log().info(`fit: ${m.result.message} (${Date.now() - started} ms)`);
-          void this.adopt(m.result, runs).then(() => resolve(m.result), reject);
+          void this.adopt(m.result, runs, m.predictor).then(() => resolve(m.result), reject);
           if (m.predictor) advance('post-quantization predictor', 70);
           else end();
         } else if (m.type === 'ptq') {
@@ -180,7 +207,8 @@ export class FitModel implements vscode.Disposable {
         }
       });
       worker.on('error', (error) => {
-        if (!law) reject(error);
+        if (law) log().warn(`fit: the post-quantization predictor stopped: ${error.message}`);
+        else reject(error);
         end();
       });
       worker.on('exit', () => {
@@ -194,9 +222,9 @@ export class FitModel implements vscode.Disposable {
    * A usable fit becomes the constants in use; one that is not keeps the previous constants and
    * says why (`rejected`). Either way its runs are remembered, so the same data are not refitted.
    */
-  private async adopt(result: FitResult, runs: readonly Run[]): Promise<void> {
+  private async adopt(result: FitResult, runs: readonly Run[], predictor: boolean): Promise<void> {
     const signature = runsSignature(runs);
-    this.state = result.ok ? { result, source: 'workspace', signature } : { ...this.state, signature, rejected: { message: result.message, runs: result.data.runs } };
+    this.state = result.ok ? { result, source: 'workspace', signature, predictorPending: predictor } : { ...this.state, signature, rejected: { message: result.message, runs: result.data.runs } };
     await this.memento.update(STATE_KEY, this.state);
     this.changed.fire();
   }
@@ -204,7 +232,7 @@ export class FitModel implements vscode.Disposable {
   /** The predictor's report joins the fit it was evaluated with, if that fit is still the one in use. */
   private async attachPredictor(ptq: PtqReport, fitted: FitResult): Promise<void> {
     if (this.state.result !== fitted) return;
-    this.state = { ...this.state, ptq };
+    this.state = { ...this.state, ptq, predictorPending: false };
     await this.memento.update(STATE_KEY, this.state);
     this.changed.fire();
   }

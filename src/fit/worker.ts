@@ -6,6 +6,7 @@
 // The caller cancels either part by terminating the worker.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Constants } from '../law/constants';
 import type { Run } from '../runs/run';
 import { ptqSamples } from '../ptq/samples';
 import { type PtqReport, evaluatePtqPredictor } from '../ptq/workspace';
@@ -21,15 +22,20 @@ export type FitWorkerMessage =
 /** Trees per forest in the editor: a leave-one-size-out of a few hundred evaluations in seconds. */
 const PREDICTOR_TREES = 50;
 
-const { runs, options } = workerData as { runs: Run[]; options: Partial<FitOptions> };
+/** `predictorFor`: evaluate the predictor against these constants (a fit already in use), without fitting. */
+const { runs, options, predictorFor } = workerData as { runs: Run[]; options: Partial<FitOptions>; predictorFor?: Constants };
 const post = (message: FitWorkerMessage): void => parentPort?.postMessage(message);
 try {
-  const result = fit(runs, { ...options, onProgress: (done, total, what) => post({ type: 'progress', done, total, what: what === 'bootstrap' ? 'bootstrap' : 'stages' }) });
-  const predictor = result.ok && ptqSamples(runs).samples.length > 0;
-  post({ type: 'result', result, predictor });
-  if (predictor) {
+  let constants = predictorFor;
+  if (!constants) {
+    const result = fit(runs, { ...options, onProgress: (done, total, what) => post({ type: 'progress', done, total, what: what === 'bootstrap' ? 'bootstrap' : 'stages' }) });
+    const predictor = result.ok && ptqSamples(runs).samples.length > 0;
+    post({ type: 'result', result, predictor });
+    if (predictor) constants = result.constants;
+  }
+  if (constants) {
     try {
-      const ptq = evaluatePtqPredictor(runs, result.constants, { trees: PREDICTOR_TREES }, (done, total) => post({ type: 'progress', done, total, what: 'predictor' }));
+      const ptq = evaluatePtqPredictor(runs, constants, { trees: PREDICTOR_TREES }, (done, total) => post({ type: 'progress', done, total, what: 'predictor' }));
       post({ type: 'ptq', ptq });
     } catch (error) {
       // The law's fit stands on its own; the predictor's section then says it was not evaluated.
