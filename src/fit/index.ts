@@ -5,3 +5,4 @@ export * from './stages';
 export * from './metrics';
 export { pointTable, predictAll, predictAt, toConstants, toVector } from './gradient';
 export * from './interval';
+export * from './coverage';
