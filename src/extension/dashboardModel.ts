@@ -9,6 +9,7 @@ import { fixedPrecisionOptimum, isLawError, plan } from '../law/plan';
 import type { FitResult } from '../fit/fit';
 import { lawPtqEntries } from '../fit/points';
 import { heldOff } from '../fit/stages';
+import { planUncertainty } from '../fit/planInterval';
 import { type Run, isComplete } from '../runs/run';
 import type { PtqReport } from '../ptq/workspace';
 import { checkpointFrontier, ptqSamples } from '../ptq/samples';
@@ -153,7 +154,7 @@ function quantizedSection(runs: readonly Run[], report: PtqReport | undefined): 
   return section;
 }
 
-function planSection(c: Constants, inputs: DashboardInputs, costModel: string): DashboardModel['plan'] {
+function planSection(c: Constants, inputs: DashboardInputs, costModel: string, fit?: FitResult): DashboardModel['plan'] {
   const cost = costModelById(costModel);
   const p = plan(c, {
     scenario: inputs.scenario,
@@ -169,12 +170,20 @@ function planSection(c: Constants, inputs: DashboardInputs, costModel: string): 
     if (!isLawError(a)) isoFlop.push({ x: b, y: a.loss });
   }
   if (isLawError(p)) return { ok: false, message: p.message, rows: [], isoFlop };
+  // Intervals from the fit's bootstrap, under the constants in use (they are the fit's).
+  const u = planUncertainty(fit ? { ...fit, constants: c } : undefined, p);
+  const interval = { ...(u.interval.confidence ? { confidence: u.interval.confidence } : {}), ...(u.interval.prediction ? { prediction: u.interval.prediction } : {}) };
   return {
     ok: true,
     rows: [
       { label: 'plan', params: p.params, tokens: p.tokens, bits: p.precision.w, post: p.post, loss: p.loss },
-      ...p.alternatives.map((a) => ({ label: a.label, params: a.params, tokens: a.tokens, bits: a.precision.w, post: a.post, loss: a.loss, margin: a.margin })),
+      ...p.alternatives.map((a, i) => {
+        const { marginInterval, distinguishable } = u.alternatives[i];
+        return { label: a.label, params: a.params, tokens: a.tokens, bits: a.precision.w, post: a.post, loss: a.loss, margin: a.margin, ...(marginInterval ? { marginInterval } : {}), ...(distinguishable !== null ? { distinguishable } : {}) };
+      }),
     ],
+    ...(Object.keys(interval).length > 0 ? { interval } : {}),
+    uncertaintyNotes: u.notes,
     isoFlop,
     optimum: inputs.scenario === 'joint' || inputs.scenario === 'fixed-precision' ? { x: p.precision.w, y: p.loss } : undefined,
   };
@@ -188,7 +197,7 @@ export function dashboardModel(args: { constants: Constants; constantsLabel: str
     precision: precisionSection(c, runs, inputs),
     ptq: ptqSection(c, runs, inputs),
     quantized: quantizedSection(runs, args.ptq),
-    plan: planSection(c, inputs, args.costModel),
+    plan: planSection(c, inputs, args.costModel, args.fit?.ok ? args.fit : undefined),
   };
   if (args.fit?.ok) model.fit = fitSection(args.fit);
   return model;

@@ -6,3 +6,4 @@ export * from './metrics';
 export { pointTable, predictAll, predictAt, toConstants, toVector } from './gradient';
 export * from './interval';
 export * from './coverage';
+export * from './planInterval';
