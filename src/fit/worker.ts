@@ -13,7 +13,7 @@ import { type FitOptions } from './options';
 import { fit } from './fit';
 
 export type FitWorkerMessage =
-  | { type: 'progress'; done: number; total: number; what: 'stages' | 'bootstrap' | 'predictor' }
+  | { type: 'progress'; done: number; total: number; what: 'stages' | 'bootstrap' | 'coverage' | 'predictor' }
   | { type: 'result'; result: ReturnType<typeof fit>; predictor: boolean }
   | { type: 'ptq'; ptq?: PtqReport; error?: string }
   | { type: 'error'; message: string };
@@ -24,7 +24,7 @@ const PREDICTOR_TREES = 50;
 const { runs, options } = workerData as { runs: Run[]; options: Partial<FitOptions> };
 const post = (message: FitWorkerMessage): void => parentPort?.postMessage(message);
 try {
-  const result = fit(runs, { ...options, onProgress: (done, total, what) => post({ type: 'progress', done, total, what: what === 'bootstrap' ? 'bootstrap' : 'stages' }) });
+  const result = fit(runs, { ...options, onProgress: (done, total, what) => post({ type: 'progress', done, total, what: what === 'bootstrap' || what === 'coverage' ? what : 'stages' }) });
   const predictor = result.ok && ptqSamples(runs).samples.length > 0;
   post({ type: 'result', result, predictor });
   if (predictor) {
