@@ -254,9 +254,27 @@ function renderPlan(m: DashboardModel): void {
     li.textContent = text;
     notes.append(li);
   }
+  // Margins of 1e-4 nats are common: enough decimals for the smallest interval end to show.
+  const ends = m.plan.rows.flatMap((r) => r.marginInterval ?? []).filter((x) => x !== 0).map(Math.abs);
+  const digits = Math.min(6, Math.max(4, ...ends.map((x) => 1 - Math.floor(Math.log10(x)))));
+  const marginCell = (r: DashboardModel['plan']['rows'][number]): string => {
+    if (r.margin === undefined) return '';
+    const text = formatSigned(r.margin, 4);
+    if (!r.marginInterval) return text;
+    const band = `${formatSigned(r.marginInterval[0], digits)} to ${formatSigned(r.marginInterval[1], digits)}`;
+    return `${text} (95% interval ${band})${r.distinguishable === false ? ': indistinguishable' : ''}`;
+  };
+  const range = (i: [number, number]): string => `${i[0].toFixed(4)}–${i[1].toFixed(4)}`;
   for (const r of m.plan.rows) {
-    body.append(row([r.label, count(r.params), count(r.tokens), `${r.bits.toFixed(r.bits % 1 === 0 ? 0 : 2)}`, r.post !== undefined ? `${r.post}` : '—', r.loss.toFixed(4), r.margin !== undefined ? formatSigned(r.margin, 4) : '']));
+    const plan = r.label === 'plan' && m.plan.interval?.prediction ? ` (95% prediction interval ${range(m.plan.interval.prediction)})` : '';
+    body.append(row([r.label, count(r.params), count(r.tokens), `${r.bits.toFixed(r.bits % 1 === 0 ? 0 : 2)}`, r.post !== undefined ? `${r.post}` : '—', `${r.loss.toFixed(4)}${plan}`, marginCell(r)]));
   }
+  const i = m.plan.interval;
+  const said = [
+    i?.confidence ? `95% confidence band of the expected loss ${range(i.confidence)} (bootstrap of the fit's constants; constants held at the preset contribute none)` : '',
+    i?.prediction ? `95% prediction interval for a run ${range(i.prediction)} (adds the run-to-run scale)` : '',
+  ].filter((x) => x);
+  $('plan-uncertainty').textContent = [said.length > 0 ? `Plan's loss: ${said.join('; ')}.` : '', ...(m.plan.uncertaintyNotes ?? []).map((n) => `${n[0].toUpperCase()}${n.slice(1)}.`)].filter((x) => x).join(' ');
   const sets: Array<ChartDataset<'scatter' | 'line', Point[]>> = [line('compute-optimal N and D at each precision', m.plan.isoFlop, p.series[0])];
   if (m.plan.optimum) sets.push(dots('plan', [{ ...m.plan.optimum, label: `plan: ${m.plan.optimum.x.toFixed(2)} bits` }], p.series[4], 'rectRot', 7));
   draw('chart-isoflop', sets, { x: 'training bits', y: `predicted loss at ${m.inputs.compute.toExponential(1)} FLOPs` });

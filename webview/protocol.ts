@@ -89,7 +89,23 @@ export interface DashboardModel {
   plan: {
     ok: boolean;
     message?: string;
-    rows: Array<{ label: string; params: number; tokens: number; bits: number; post?: number; loss: number; margin?: number }>;
+    rows: Array<{
+      label: string;
+      params: number;
+      tokens: number;
+      bits: number;
+      post?: number;
+      loss: number;
+      margin?: number;
+      /** Paired 95% interval of the margin over the fit's bootstrap replicates (workspace fit only). */
+      marginInterval?: [number, number];
+      /** False where the margin's interval contains 0: indistinguishable from the plan. */
+      distinguishable?: boolean;
+    }>;
+    /** The plan's loss: 95% confidence band of the expected loss and prediction interval for a run (workspace fit only). */
+    interval?: { confidence?: [number, number]; prediction?: [number, number] };
+    /** What the intervals say in words (indistinguishable alternatives, or why there are none). */
+    uncertaintyNotes?: string[];
     /** Predicted loss at the compute-optimal N and D for each training precision, at this compute. */
     isoFlop: XY[];
     optimum?: XY;

@@ -10,7 +10,8 @@ import { criticalTokens } from '../law/dcrit';
 import { type Precision, predict } from '../law/law';
 import { isLawError, plan } from '../law/plan';
 import type { FitResult } from '../fit/fit';
-import { lossInterval } from '../fit/interval';
+import { type LossIntervals, differenceInterval, intervalBasis, lossInterval, lossIntervals, presetHeldText } from '../fit/interval';
+import { excludesZero } from '../fit/planInterval';
 import { type Extrapolation, type Provenance, extrapolation, outsideLaw, provenance } from '../fit/domain';
 import type { TrainingConfig } from '../runs/configs';
 
@@ -33,16 +34,29 @@ export interface ConfigPrediction {
   tokens: number;
   precision: Precision;
   loss: number;
+  /** The 95% confidence band of the expected loss alone (see `intervals`). */
   interval?: [number, number];
+  /** Both 95% intervals of the predicted loss, with what they rest on; absent with the paper's constants. */
+  intervals?: LossIntervals & { replicates: number; presetHeld: string };
   trainLoss: number;
   nEffRatio: number;
   /** Served precision from the config, if it names one. */
-  inference?: { bits: number; loss: number; delta: number; dcrit?: number; outsideLaw?: string };
+  inference?: { bits: number; loss: number; delta: number; dcrit?: number; outsideLaw?: string; intervals?: LossIntervals };
   ptq: PtqLine[];
   compute: number;
   /** How `compute` was counted (the cost model's label, e.g. "6ND x P/16"). */
   computeModel: string;
-  optimal?: { params: number; tokens: number; bits: number; loss: number; margin: number };
+  optimal?: {
+    params: number;
+    tokens: number;
+    bits: number;
+    loss: number;
+    margin: number;
+    /** Paired 95% interval of the margin (this config's loss - the optimum's) over the bootstrap replicates. */
+    marginInterval?: [number, number];
+    /** False where that interval contains 0: the data cannot tell this config from the optimum. */
+    distinguishable?: boolean;
+  };
   /** Problems worth a warning in the editor. */
   warnings: string[];
   /** Where the config stands against the runs the constants were fitted on (the paper's with the preset). */
@@ -56,7 +70,7 @@ export type ConfigPredictionResult = { ok: true; prediction: ConfigPrediction } 
 export interface PredictionContext {
   constants: Constants;
   /** The workspace fit, for intervals; absent with the paper's constants. */
-  fit?: Pick<FitResult, 'bootstrap'>;
+  fit?: Pick<FitResult, 'bootstrap'> & Partial<Pick<FitResult, 'residualScale' | 'origin'>>;
   costModel?: string;
   /** The domain of the constants: the fit's, or the paper's (the default) with the preset. */
   domain?: LawDomain;
@@ -97,6 +111,7 @@ export function predictConfig(config: TrainingConfig, ctx: PredictionContext): C
       // Past D_crit holds whatever the served loss here: D_crit is where that loss is lowest.
       const outside = lawLimit(r, served);
       if (outside) inference.outsideLaw = outside;
+      if (ctx.fit) inference.intervals = lossIntervals({ ...ctx.fit, constants: ctx.constants }, { params, tokens, precision, post: served });
       if (d.ok && tokens > d.tokens) {
         warnings.push(`D = ${tokens.toExponential(2)} tokens is past D_crit = ${d.tokens.toExponential(2)} for ${served}-bit inference: more data makes the ${served}-bit model worse`);
       }
@@ -109,6 +124,8 @@ export function predictConfig(config: TrainingConfig, ctx: PredictionContext): C
   const best = plan(ctx.constants, { scenario: 'joint', compute, cost });
   if (!isLawError(best)) {
     optimal = { params: best.params, tokens: best.tokens, bits: best.precision.w, loss: best.loss, margin: base.loss - best.loss };
+    const margin = ctx.fit ? differenceInterval(ctx.fit, { params: best.params, tokens: best.tokens, precision: best.precision }, { params, tokens, precision }) : null;
+    if (margin) Object.assign(optimal, { marginInterval: margin, distinguishable: excludesZero(margin) });
   }
   const interval = ctx.fit ? lossInterval(ctx.fit, { params, tokens, precision }) : undefined;
   const query = { params, tokens, precision, post: served ?? PTQ_BITS[2], vocabulary: config.vocabulary?.value, tokenizer: config.tokenizer?.value };
@@ -129,6 +146,10 @@ export function predictConfig(config: TrainingConfig, ctx: PredictionContext): C
     provenance: provenance(domain, query, ctx.constants),
   };
   if (interval) prediction.interval = interval;
+  if (ctx.fit) {
+    const basis = intervalBasis({ ...ctx.fit, constants: ctx.constants });
+    prediction.intervals = { ...lossIntervals({ ...ctx.fit, constants: ctx.constants }, { params, tokens, precision }), replicates: basis.replicates, presetHeld: presetHeldText(basis.presetHeld) };
+  }
   if (inference) prediction.inference = inference;
   if (optimal) prediction.optimal = optimal;
   return { ok: true, prediction };

@@ -169,6 +169,7 @@ const DASHBOARD_HTML = `<!DOCTYPE html>
   <p id="plan-domain"></p>
   <ul id="plan-notes" class="message"></ul>
   <table><thead><tr><th></th><th>N</th><th>D</th><th>training bits</th><th>PTQ bits</th><th>predicted loss</th><th>vs plan</th></tr></thead><tbody id="plan-rows"></tbody></table>
+  <p id="plan-uncertainty" class="message"></p>
   ${chart('chart-isoflop', 'Predicted loss against training precision at this compute (iso-FLOP)')}
 </section>
 <section id="fit"><h2>Fit</h2>

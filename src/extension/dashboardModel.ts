@@ -11,6 +11,7 @@ import { DEFAULT_EXTRAPOLATION_THRESHOLD, domainFor, extrapolation, provenance }
 import type { LawDomain } from '../law/domain';
 import { lawPtqEntries } from '../fit/points';
 import { heldOff } from '../fit/stages';
+import { planUncertainty } from '../fit/planInterval';
 import { type Run, isComplete } from '../runs/run';
 import type { PtqReport } from '../ptq/workspace';
 import { checkpointFrontier, ptqSamples } from '../ptq/samples';
@@ -155,7 +156,7 @@ function quantizedSection(runs: readonly Run[], report: PtqReport | undefined): 
   return section;
 }
 
-function planSection(c: Constants, inputs: DashboardInputs, costModel: string, domain: LawDomain, threshold: number): DashboardModel['plan'] {
+function planSection(c: Constants, inputs: DashboardInputs, costModel: string, domain: LawDomain, threshold: number, fit?: FitResult): DashboardModel['plan'] {
   const cost = costModelById(costModel);
   const p = plan(c, {
     scenario: inputs.scenario,
@@ -173,14 +174,22 @@ function planSection(c: Constants, inputs: DashboardInputs, costModel: string, d
   if (isLawError(p)) return { ok: false, message: p.message, rows: [], isoFlop };
   const where = extrapolation(domain, { params: p.params, tokens: p.tokens, precision: p.precision, post: p.post, loss: p.loss, trainLoss: p.trainLoss, deltaPTQ: p.deltaPTQ }, threshold);
   const { inside, extrapolated, params, tokens, compute, summary, warnings } = where;
+  // Intervals from the fit's bootstrap, under the constants in use (they are the fit's).
+  const u = planUncertainty(fit ? { ...fit, constants: c } : undefined, p);
+  const interval = { ...(u.interval.confidence ? { confidence: u.interval.confidence } : {}), ...(u.interval.prediction ? { prediction: u.interval.prediction } : {}) };
   return {
     ok: true,
     extrapolation: { inside, extrapolated, params, tokens, compute, threshold: where.threshold, summary, warnings },
     provenance: provenance(domain, { precision: p.precision, post: p.post, plan: true }, c).notes,
     rows: [
       { label: 'plan', params: p.params, tokens: p.tokens, bits: p.precision.w, post: p.post, loss: p.loss },
-      ...p.alternatives.map((a) => ({ label: a.label, params: a.params, tokens: a.tokens, bits: a.precision.w, post: a.post, loss: a.loss, margin: a.margin })),
+      ...p.alternatives.map((a, i) => {
+        const { marginInterval, distinguishable } = u.alternatives[i];
+        return { label: a.label, params: a.params, tokens: a.tokens, bits: a.precision.w, post: a.post, loss: a.loss, margin: a.margin, ...(marginInterval ? { marginInterval } : {}), ...(distinguishable !== null ? { distinguishable } : {}) };
+      }),
     ],
+    ...(Object.keys(interval).length > 0 ? { interval } : {}),
+    uncertaintyNotes: u.notes,
     isoFlop,
     optimum: inputs.scenario === 'joint' || inputs.scenario === 'fixed-precision' ? { x: p.precision.w, y: p.loss } : undefined,
   };
@@ -205,7 +214,7 @@ export function dashboardModel(args: {
     precision: precisionSection(c, runs, inputs),
     ptq: ptqSection(c, runs, inputs),
     quantized: quantizedSection(runs, args.ptq),
-    plan: planSection(c, inputs, args.costModel, args.domain ?? domainFor(args.fit), args.extrapolationThreshold ?? DEFAULT_EXTRAPOLATION_THRESHOLD),
+    plan: planSection(c, inputs, args.costModel, args.domain ?? domainFor(args.fit), args.extrapolationThreshold ?? DEFAULT_EXTRAPOLATION_THRESHOLD, args.fit?.ok ? args.fit : undefined),
   };
   if (args.fit?.ok) model.fit = fitSection(args.fit);
   return model;

@@ -189,6 +189,7 @@ export class FitModel implements vscode.Disposable {
         if (m.type === 'progress') {
           const fraction = m.total > 0 ? m.done / m.total : 0;
           if (m.what === 'predictor') advance(`post-quantization predictor: ${m.done} of ${m.total} model sizes held out`, 70 + 30 * fraction);
+          else if (m.what === 'coverage') advance(`coverage of the intervals: held-out refit ${m.done} of ${m.total}`, 70);
           else advance(m.what === 'bootstrap' ? `bootstrap ${m.done}/${m.total}` : 'fitting stages', 70 * fraction);
         } else if (m.type === 'result') {
           law = m.result;

@@ -42,11 +42,22 @@ export function lensTitle(p: ConfigPrediction): string {
 
 export function hoverMarkdown(p: ConfigPrediction, constantsLabel: string, options: HoverOptions = {}): string {
   const precision = p.precision.w === p.precision.a && p.precision.a === p.precision.kv ? `${p.precision.w}-bit` : `w${p.precision.w}a${p.precision.a}kv${p.precision.kv}`;
-  const interval = p.interval ? ` (95% interval ${loss(p.interval[0])}–${loss(p.interval[1])})` : '';
+  const range = (i: [number, number]) => `${loss(i[0])}–${loss(i[1])}`;
   const e = p.extrapolation;
   // A loss the law cannot give is not shown as a prediction.
   const outside = e.outsideLaw ? e.warnings.find((w) => /outside the law/.test(w)) : undefined;
-  const lines = [outside ? `**No prediction** — ${outside}` : `**Predicted loss ${loss(p.loss)}**${interval}`, '', domainLine(p), ''];
+  const lines = [outside ? `**No prediction** — ${outside}` : `**Predicted loss ${loss(p.loss)}**`, ''];
+  // Each interval by its name: they answer different questions (LAW.md §8a).
+  const i = p.intervals;
+  if (outside) {
+    // no interval around a number that is not given
+  } else if (i && (i.confidence || i.prediction)) {
+    const said: string[] = [];
+    if (i.confidence) said.push(`95% confidence band of the expected loss ${range(i.confidence)} (bootstrap of the constants${i.presetHeld ? `; ${i.presetHeld}` : ''})`);
+    if (i.prediction) said.push(`95% prediction interval for a run ${range(i.prediction)} (adds the run-to-run scale)`);
+    lines.push(said.join('; '), '');
+  } else if (p.interval) lines.push(`95% confidence band of the expected loss ${range(p.interval)} (bootstrap of the constants)`, '');
+  lines.push(domainLine(p), '');
   for (const w of e.warnings) {
     if (w === e.summary || w === outside) continue;
     lines.push(w.startsWith('not comparable: ') ? `⚠ **Not comparable** — ${w.slice('not comparable: '.length)}` : `⚠ ${w}`, '');
@@ -62,7 +73,12 @@ export function hoverMarkdown(p: ConfigPrediction, constantsLabel: string, optio
   );
   if (p.inference?.outsideLaw) lines.push(`Served in ${p.inference.bits} bits: no prediction — ${p.inference.outsideLaw}`, '');
   else if (p.inference) {
-    lines.push(`Served in ${p.inference.bits} bits: **${loss(p.inference.loss)}** (+${p.inference.delta.toFixed(4)})${p.inference.dcrit ? `, D_crit ${tokens(p.inference.dcrit)}` : ''}`, '');
+    const served = p.inference.intervals;
+    const bands = [
+      served?.confidence ? `95% confidence band ${range(served.confidence)}` : '',
+      served?.prediction ? `95% prediction interval for a run ${range(served.prediction)}` : '',
+    ].filter((x) => x);
+    lines.push(`Served in ${p.inference.bits} bits: **${loss(p.inference.loss)}** (+${p.inference.delta.toFixed(4)})${p.inference.dcrit ? `, D_crit ${tokens(p.inference.dcrit)}` : ''}${bands.length > 0 ? `; ${bands.join('; ')}` : ''}`, '');
   }
   lines.push(row(['after PTQ to', 'loss', 'degradation', 'D_crit']), '|:---|---:|---:|---:|');
   for (const q of p.ptq) {
@@ -71,9 +87,11 @@ export function hoverMarkdown(p: ConfigPrediction, constantsLabel: string, optio
   lines.push('');
   if (p.optimal) {
     const better = p.optimal.margin > 1e-4;
+    const m = p.optimal.marginInterval;
+    const paired = m ? `; 95% interval of the difference ${m[0].toFixed(4)} to ${m[1].toFixed(4)}${p.optimal.distinguishable === false ? ': indistinguishable from this config' : ''}` : '';
     lines.push(
       better
-        ? `Compute-optimal for the same compute: N ${count(p.optimal.params)}, D ${tokens(p.optimal.tokens)}, ${bits(p.optimal.bits)}-bit training → ${loss(p.optimal.loss)} (${p.optimal.margin.toFixed(4)} lower)`
+        ? `Compute-optimal for the same compute: N ${count(p.optimal.params)}, D ${tokens(p.optimal.tokens)}, ${bits(p.optimal.bits)}-bit training → ${loss(p.optimal.loss)} (${p.optimal.margin.toFixed(4)} lower${paired})`
         : `This is compute-optimal for its compute (optimum ${loss(p.optimal.loss)}).`,
     );
   }

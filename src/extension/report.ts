@@ -27,9 +27,37 @@ export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[],
   }
   const held = m.heldOut;
   if (held && 'params' in held && held.all) lines.push(`| held out: N = ${held.params} (${held.all.n}) | ${held.all.r2.toFixed(4)} | ${held.all.rmse.toFixed(4)} | ${(100 * held.all.mape).toFixed(2)}% |`);
+  lines.push(...coverageMarkdown(fit));
   for (const w of fit.warnings) lines.push('', `Warning: ${w}`);
   if (ptq) lines.push('', ...predictorMarkdown(ptq));
   return `${lines.join('\n')}\n`;
+}
+
+/** Held-out coverage of the fit's two 95% intervals, and the run-to-run scale behind the second. */
+export function coverageMarkdown(fit: Pick<FitResult, 'coverage' | 'residualScale'>): string[] {
+  const lines: string[] = [];
+  const pct = (x: number | null): string => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+  const c = fit.coverage;
+  if (c) {
+    lines.push(
+      '',
+      `Coverage of the ${Math.round(100 * c.level)}% intervals: the confidence band of the expected loss (bootstrap of the constants; constants held at the preset contribute none) and the prediction interval for a run (adds the run-to-run scale).`,
+      '',
+      '| points | confidence band | prediction interval |',
+      '|---|---|---|',
+      `| in sample (${c.inSample.all.n}) | ${pct(c.inSample.all.confidence)} | ${pct(c.inSample.all.prediction)} |`,
+    );
+    if ('skipped' in c.heldOut) lines.push(`| held out: skipped, ${c.heldOut.skipped} | | |`);
+    else lines.push(`| held out: N = ${c.heldOut.params}, refit on ${c.heldOut.fittedSizes.length} sizes (${c.heldOut.all.n}) | ${pct(c.heldOut.all.confidence)} | ${pct(c.heldOut.all.prediction)} |`);
+    if ('skipped' in c.rollout) lines.push(`| rollout: skipped, ${c.rollout.skipped} | | |`);
+    else for (const s of c.rollout.steps) lines.push(`| rollout: ${s.fittedSizes.length} smallest sizes → N = ${s.params} (${s.all.n}) | ${pct(s.all.confidence)} | ${pct(s.all.prediction)} |`);
+  }
+  const scale = fit.residualScale;
+  if (scale) {
+    const part = (s: typeof scale.train) => (s ? `${s.sigma.toPrecision(3)} (${s.source === 'seeds' ? 'seed replicates' : 'residuals'}, ${s.dof} dof)` : 'none');
+    lines.push('', `Run-to-run scale (log-loss standard deviation): end of training ${part(scale.train)}, after PTQ ${part(scale.ptq)}.`);
+  }
+  return lines;
 }
 
 /** The post-quantization predictor's held-out errors beside the law's, as a report section. */

@@ -11,6 +11,8 @@ import { type FitOptions, resolveFitOptions } from './options';
 import { type FitPoint, type SkippedRun, pointsFromRuns } from './points';
 import { seededRandom } from './random';
 import { type ConstantOrigin, type StageReport, fitStages } from './stages';
+import { type FitCoverage, fitCoverage } from './coverage';
+import { type ResidualScale, residualScale } from './interval';
 
 export const FIT_SCHEMA = 'precision-planner/fit@1';
 
@@ -67,6 +69,13 @@ export interface FitResult {
   /** 95% bootstrap intervals of fitted constants. */
   intervals: Partial<Record<ConstantName, [number, number]>>;
   bootstrap: { replicates: number; succeeded: number; seed: number; samples: number[][] } | null;
+  /**
+   * Run-to-run scale of log-loss (end of training, after PTQ) that prediction intervals add to
+   * the bootstrap's confidence band. Absent in fits saved before it existed.
+   */
+  residualScale?: ResidualScale;
+  /** Held-out coverage of both 95% intervals; null without a bootstrap (no band to cover with). */
+  coverage?: FitCoverage | null;
   stages: StageReport[];
   metrics: {
     all: Metrics | null;
@@ -203,6 +212,7 @@ export function fitPoints(
   const warnings: string[] = [];
   for (const s of staged.stages) if (s.status === 'skipped' && s.name !== 'joint') warnings.push(`${s.name} stage skipped: ${s.reason}; its constants are the preset's`);
   const predicted = predictPoints(staged.vector, points);
+  const scale = residualScale(points, predicted, staged.stages);
   const own = metricSet(points, predicted);
   const presetMetrics = metricSet(points, predictPoints(toVector(options.preset), points)).all;
   const rejected = fittedNames.length > 0 ? rejection(staged.stages, own.all, presetMetrics) : undefined;
@@ -221,6 +231,7 @@ export function fitPoints(
       }
     }
   }
+  const coverage = ok && bootstrap && bootstrap.succeeded >= 2 ? fitCoverage(points, options, staged.vector, bootstrap.samples, scale, bootstrapIntervals) : null;
   const fittedStages = staged.stages.filter((s) => s.status === 'fitted').map((s) => s.name).join(', ');
   const message = ok
     ? `fitted ${fittedStages} on ${data.runs} runs (${data.points} points)`
@@ -239,6 +250,8 @@ export function fitPoints(
     origin: staged.origin,
     intervals,
     bootstrap,
+    residualScale: scale,
+    coverage,
     stages: staged.stages,
     metrics: {
       ...own,

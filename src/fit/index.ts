@@ -6,3 +6,5 @@ export * from './metrics';
 export { pointTable, predictAll, predictAt, toConstants, toVector } from './gradient';
 export * from './interval';
 export * from './domain';
+export * from './coverage';
+export * from './planInterval';

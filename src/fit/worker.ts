@@ -14,7 +14,7 @@ import { type FitOptions } from './options';
 import { fit } from './fit';
 
 export type FitWorkerMessage =
-  | { type: 'progress'; done: number; total: number; what: 'stages' | 'bootstrap' | 'predictor' }
+  | { type: 'progress'; done: number; total: number; what: 'stages' | 'bootstrap' | 'coverage' | 'predictor' }
   | { type: 'result'; result: ReturnType<typeof fit>; predictor: boolean }
   | { type: 'ptq'; ptq?: PtqReport; error?: string }
   | { type: 'error'; message: string };
@@ -28,7 +28,7 @@ const post = (message: FitWorkerMessage): void => parentPort?.postMessage(messag
 try {
   let constants = predictorFor;
   if (!constants) {
-    const result = fit(runs, { ...options, onProgress: (done, total, what) => post({ type: 'progress', done, total, what: what === 'bootstrap' ? 'bootstrap' : 'stages' }) });
+    const result = fit(runs, { ...options, onProgress: (done, total, what) => post({ type: 'progress', done, total, what: what === 'bootstrap' || what === 'coverage' ? what : 'stages' }) });
     const predictor = result.ok && ptqSamples(runs).samples.length > 0;
     post({ type: 'result', result, predictor });
     if (predictor) constants = result.constants;

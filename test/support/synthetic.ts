@@ -79,3 +79,30 @@ export function paperLikeSweep(truth: Constants, noise = 0.003, seed = 1, scale 
     seed,
   });
 }
+
+/**
+ * A small sweep for interval coverage: four sizes, five token budgets, each part quantized on its
+ * own at two precisions and all together at 8 bits, PTQ to 3, 4 and 6 bits. Quick enough for a
+ * bootstrap and the held-out refits in a unit test; `sizes` trims it.
+ */
+export function coverageSweep(truth: Constants, noise = 0.003, seed = 1, sizes = 4): Run[] {
+  const hp = 16;
+  return syntheticRuns({
+    truth,
+    sizes: [30e6, 50e6, 85e6, 150e6, 220e6].slice(0, sizes),
+    tokens: [1.5e9, 3e9, 6e9, 13e9, 26e9],
+    precisions: [
+      { w: hp, a: hp, kv: hp },
+      { w: 4, a: hp, kv: hp },
+      { w: 6, a: hp, kv: hp },
+      { w: hp, a: 4, kv: hp },
+      { w: hp, a: 6, kv: hp },
+      { w: hp, a: hp, kv: 3 },
+      { w: hp, a: hp, kv: 5 },
+      { w: 8, a: 8, kv: 8 },
+    ],
+    posts: [3, 4, 6],
+    noise,
+    seed,
+  });
+}

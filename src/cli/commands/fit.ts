@@ -2,6 +2,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { CONSTANT_NAMES, PAPER_CONSTANTS } from '../../law/constants';
 import { type FitResult, fit } from '../../fit/fit';
 import type { Metrics } from '../../fit/metrics';
+import type { CoverageSet } from '../../fit/coverage';
 import { heldOff } from '../../fit/stages';
 import { type Diagnostic, formatDiagnostic } from '../../runs/diagnostics';
 import { scan } from '../../runs/discover';
@@ -14,8 +15,43 @@ import { table } from '../table';
 export const FIT_USAGE = `precision-planner fit PATH... [--out FILE] [--loss huber|squares] [--untied] [--offsets fit|zero]
                       [--bootstrap N] [--seed S] [--no-joint] [--no-held-out] [--json]
   Reads the runs under PATH (folders are searched), fits the unified law in stages and prints the
-  constants with 95% bootstrap intervals, R^2, RMSE and the error on the held-out largest model.
+  constants with 95% bootstrap intervals, R^2, RMSE and the error on the held-out largest model,
+  the run-to-run scale and how often the 95% intervals cover the losses: in sample, on the
+  held-out largest size, and in a rollout (fit the k smallest sizes, predict the next).
   --out writes the fit as JSON for "predict/recommend/dcrit --fit FILE".`;
+
+const percent = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+
+/** How often the 95% intervals contain the losses they are about, and the scale they add. */
+export function coverageLines(result: Pick<FitResult, 'coverage' | 'residualScale'>): string[] {
+  const lines: string[] = [];
+  const scale = result.residualScale;
+  const part = (label: string, s: NonNullable<FitResult['residualScale']>['train']) => (s ? `${fmt(s.sigma, 3)} ${label} (${s.source === 'seeds' ? 'seed replicates' : 'residuals'}, ${s.dof} dof)` : `none ${label}`);
+  if (scale) lines.push(`${'run-to-run scale'.padEnd(22)} ${part('end of training', scale.train)}, ${part('after PTQ', scale.ptq)} (log-loss standard deviation)`);
+  const c = result.coverage;
+  if (!c) return lines;
+  const rows: Array<Array<string | number>> = [];
+  const notes: string[] = [];
+  const add = (label: string, set: CoverageSet) => rows.push([label, percent(set.all.confidence), percent(set.all.prediction), percent(set.train.prediction), percent(set.ptq.prediction), set.all.n]);
+  add('in sample', c.inSample);
+  if ('skipped' in c.heldOut) notes.push(`held out: skipped, ${c.heldOut.skipped}`);
+  else {
+    add(`held out (N=${formatCount(c.heldOut.params)})`, c.heldOut);
+    notes.push(`held out: refit on the ${c.heldOut.fittedSizes.length} smaller sizes, its band from ${c.heldOut.replicates} bootstrap replicates`);
+  }
+  if ('skipped' in c.rollout) notes.push(`rollout: skipped, ${c.rollout.skipped}`);
+  else {
+    add(`rollout (${c.rollout.steps.length} steps)`, c.rollout.pooled);
+    notes.push(`rollout: ${c.rollout.steps.map((s) => `${s.fittedSizes.length} smallest sizes -> N=${formatCount(s.params)}: ${percent(s.all.confidence)} / ${percent(s.all.prediction)}`).join(', ')}`);
+  }
+  lines.push(
+    '',
+    `Coverage of the ${Math.round(c.level * 100)}% intervals: the confidence band of the expected loss (bootstrap of the constants) and the prediction interval for a run (adds the run-to-run scale)`,
+    table(['', 'confidence band', 'prediction interval', 'prediction, end of training', 'prediction, after PTQ', 'points'], rows),
+    ...notes.map((n) => `  ${n}`),
+  );
+  return lines;
+}
 
 const metricLine = (label: string, m: Metrics | null): string =>
   m ? `${label.padEnd(22)} R^2 ${fmt(m.r2, 3)}  RMSE ${fmt(m.rmse, 3)}  mean |error| ${fmt(m.mape * 100, 3)}%  (${m.n} points)` : `${label.padEnd(22)} no points`;
@@ -57,6 +93,7 @@ function render(result: FitResult, diagnostics: Diagnostic[]): string {
   if (held && 'params' in held) lines.push(metricLine(`held out (N=${formatCount(held.params)})`, held.all));
   else if (held) lines.push(`held out               skipped: ${held.skipped}`);
   if (result.bootstrap) lines.push(`bootstrap              ${result.bootstrap.succeeded} of ${result.bootstrap.replicates} replicates, seed ${result.bootstrap.seed}`);
+  lines.push(...coverageLines(result));
   for (const w of result.warnings) lines.push(`warning: ${w}`);
   return [...lines, ...skippedRuns, ...problems].join('\n');
 }

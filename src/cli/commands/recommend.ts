@@ -4,7 +4,9 @@ import { loadConstants } from '../constants';
 import { DOMAIN_OPTIONS, DOMAIN_USAGE, defaultSensitivity, domainAnswer, domainJson, domainLines, extrapolationThreshold } from '../domain';
 import { CliError } from '../errors';
 import { formatCount, parseBytes } from '../../runs/quantity';
-import { type Cell, signed, table } from '../table';
+import { type Cell, columnDecimals, signed, table } from '../table';
+import { intervalText, presetHeldText, intervalBasis, signedIntervalText } from '../../fit/interval';
+import { planUncertainty } from '../../fit/planInterval';
 
 export const RECOMMEND_USAGE = `precision-planner recommend --compute C [--scenario joint|fixed-precision|fixed-params|inference]
                             [--precision P] [--params N] [--memory BYTES | --inference-budget BITS] [--post P]
@@ -12,7 +14,12 @@ export const RECOMMEND_USAGE = `precision-planner recommend --compute C [--scena
   Compute-optimal model size N*, tokens D* and precision P* for a training budget of C FLOPs.
   joint: choose N, D and P; fixed-precision: P given; fixed-params: N given;
   inference: also choose the deployment precision, with the weights held to --memory (e.g. 4GB).
-  Says how far the plan lies beyond the runs the constants were fitted on (N, D, 6ND).`;
+  Says how far the plan lies beyond the runs the constants were fitted on (N, D, 6ND).
+  With --fit, the plan's loss gets its 95% intervals (confidence band of the expected loss,
+  prediction interval for a run) and each alternative the paired 95% interval of its margin
+  from the same bootstrap replicates; an alternative whose margin's interval contains 0 is
+  indistinguishable from the plan. JSON: "interval", and per alternative "marginInterval" and
+  "distinguishable" (null where there is no interval: the paper preset).`;
 
 export function recommendCommand(argv: string[], io: Io): number {
   const { values } = parse(argv, {
@@ -59,9 +66,11 @@ export function recommendCommand(argv: string[], io: Io): number {
     extrapolationThreshold(values['extrapolation-threshold']),
   );
   const sensitivity = defaultSensitivity(source.constants, where.provenance.projectDefault, (c) => plan(c, request));
+  const uncertainty = planUncertainty(source.fit, p);
   if (values.json) {
     const fields = domainJson(where);
-    io.out(JSON.stringify({ ...p, constants: source.label, ...fields, provenance: { ...fields.provenance, ...(sensitivity.length > 0 ? { sensitivity } : {}) } }, null, 2));
+    const alternatives = p.alternatives.map((a, i) => ({ ...a, marginInterval: uncertainty.alternatives[i].marginInterval, distinguishable: uncertainty.alternatives[i].distinguishable }));
+    io.out(JSON.stringify({ ...p, alternatives, interval: uncertainty.interval, notes: [...p.notes, ...uncertainty.notes], constants: source.label, ...fields, provenance: { ...fields.provenance, ...(sensitivity.length > 0 ? { sensitivity } : {}) } }, null, 2));
     return 0;
   }
   // Numbers go to the table as numbers: it gives each column one number of decimals, and the
@@ -76,17 +85,35 @@ export function recommendCommand(argv: string[], io: Io): number {
     a.loss,
     margin,
   ];
+  // The margins' intervals come after the margin, where a fit gives them.
+  const withIntervals = uncertainty.alternatives.some((a) => a.marginInterval !== null);
+  const marginDecimals = columnDecimals(uncertainty.alternatives.flatMap((a) => a.marginInterval ?? []), 2);
+  const marginCells = (i: number): Cell[] => {
+    const u = uncertainty.alternatives[i];
+    const verdict = u.distinguishable === false ? 'indistinguishable' : u.marginInterval && u.marginInterval[1] < 0 ? 'alternative better' : u.distinguishable ? 'plan better' : '-';
+    return withIntervals ? [signedIntervalText(u.marginInterval, marginDecimals), verdict] : [];
+  };
   const lines = [
     `Recommendation for ${compute.toExponential(2)} FLOPs (${scenario}, cost model ${p.costModel}, constants ${source.label})`,
     '',
     table(
-      ['', 'N', 'D', 'D/N', 'training', 'PTQ', 'loss', 'vs plan'],
-      [row('plan', p, ''), ...p.alternatives.map((a) => row(a.label, a, signed(a.margin)))],
+      ['', 'N', 'D', 'D/N', 'training', 'PTQ', 'loss', 'vs plan', ...(withIntervals ? ['95% interval of margin', ''] : [])],
+      [
+        [...row('plan', p, ''), ...(withIntervals ? ['', ''] : [])],
+        ...p.alternatives.map((a, i) => [...row(a.label, a, signed(a.margin)), ...marginCells(i)]),
+      ],
       { significant: { 7: 3 } },
     ),
   ];
+  const { confidence, prediction } = uncertainty.interval;
+  if (source.fit && (confidence || prediction)) {
+    const held = presetHeldText(intervalBasis(source.fit).presetHeld);
+    lines.push('');
+    if (confidence) lines.push(`Plan's loss: 95% confidence band of the expected loss ${intervalText(confidence)} (bootstrap of the fit's constants${held ? `; ${held}` : ''})`);
+    if (prediction) lines.push(`Plan's loss: 95% prediction interval for a run ${intervalText(prediction)} (adds the run-to-run scale)`);
+  }
   if (p.integerPrecision) lines.push('', `Best whole number of bits: ${p.integerPrecision.bits} (loss ${fmt(p.integerPrecision.loss)})`);
-  for (const note of p.notes) lines.push(`note: ${note}`);
+  for (const note of [...p.notes, ...uncertainty.notes]) lines.push(`note: ${note}`);
   lines.push('', ...domainLines(where, ''));
   for (const s of sensitivity) {
     const set = Object.entries(s.set).map(([k, v]) => `${k} = ${fmt(v as number, 3)}`).join(', ');
