@@ -168,9 +168,16 @@ function renderFit(m: DashboardModel): void {
   $('fit-metrics').innerHTML = '';
   for (const x of f.metrics) $('fit-metrics').append(row([x.label, String(x.n), x.r2.toFixed(4), x.rmse.toFixed(4), `${(100 * x.mape).toFixed(2)}%`]));
   $('fit-stages').innerHTML = '';
-  for (const s of f.stages) $('fit-stages').append(row([s.name, s.status, s.detail]));
+  for (const s of f.stages) {
+    const norm = s.gradientNorm !== undefined ? s.gradientNorm.toExponential(1) : '—';
+    $('fit-stages').append(row([s.name, s.status, s.solver ?? '—', norm, s.atBound && s.atBound.length > 0 ? s.atBound.join(', ') : '—', s.detail]));
+  }
   $('fit-constants').innerHTML = '';
-  for (const c of f.constants) $('fit-constants').append(row([c.name, c.heldOff ?? fmt(c.value), !c.heldOff && c.low !== undefined && c.high !== undefined ? `${fmt(c.low)} – ${fmt(c.high)}` : '—', fmt(c.paper), c.origin]));
+  for (const c of f.constants) {
+    const value = c.heldOff ?? (c.notIdentifiable !== undefined ? `not identifiable: ${c.notIdentifiable}` : `${fmt(c.value)}${c.atBound ? ` (${c.atBound})` : ''}`);
+    const interval = c.heldOff || c.notIdentifiable !== undefined ? '—' : c.low !== undefined && c.high !== undefined ? `${fmt(c.low)} – ${fmt(c.high)}` : c.intervalFailed ? `bootstrap failed: ${c.intervalFailed}` : '—';
+    $('fit-constants').append(row([c.name, value, interval, fmt(c.paper), c.origin]));
+  }
 }
 
 function row(cells: string[]): HTMLTableRowElement {

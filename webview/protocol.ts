@@ -49,9 +49,14 @@ export interface DashboardModel {
   fit?: {
     message: string;
     points: Array<{ observed: number; predicted: number; heldOut?: number; kind: 'train' | 'ptq' } & PointRef>;
-    stages: Array<{ name: string; status: string; detail: string }>;
-    /** heldOff: shown instead of the value when the fit held the constant off (its part carried by another). */
-    constants: Array<{ name: string; value: number; low?: number; high?: number; paper: number; origin: string; heldOff?: string }>;
+    /** solver: how the stage's solver ended; gradientNorm its final projected gradient; atBound the constants on a bound. */
+    stages: Array<{ name: string; status: string; detail: string; solver?: string; gradientNorm?: number; atBound?: string[] }>;
+    /**
+     * heldOff: shown instead of the value when the fit held the constant off (its part carried by another).
+     * notIdentifiable: shown instead of the value (the data cannot determine it, and why).
+     * atBound: the value sits on a bound (in words). intervalFailed: the bootstrap failed for it (why), no interval.
+     */
+    constants: Array<{ name: string; value: number; low?: number; high?: number; paper: number; origin: string; heldOff?: string; notIdentifiable?: string; atBound?: string; intervalFailed?: string }>;
     metrics: Array<{ label: string; n: number; r2: number; rmse: number; mape: number }>;
   };
   precision: {

@@ -179,7 +179,7 @@ const DASHBOARD_HTML = `<!DOCTYPE html>
     <div class="grid">${chart('chart-fit', 'Predicted against observed loss')}${chart('chart-residuals', 'Relative residuals')}</div>
     <div class="grid">
       <table><thead><tr><th>points</th><th>n</th><th>R²</th><th>RMSE</th><th>mean abs. error</th></tr></thead><tbody id="fit-metrics"></tbody></table>
-      <table><thead><tr><th>stage</th><th>status</th><th>constants / reason</th></tr></thead><tbody id="fit-stages"></tbody></table>
+      <table><thead><tr><th>stage</th><th>status</th><th>solver</th><th>gradient norm</th><th>at bound</th><th>constants / reason</th></tr></thead><tbody id="fit-stages"></tbody></table>
     </div>
     <table><thead><tr><th>constant</th><th>fitted</th><th>95% interval</th><th>paper</th><th>source</th></tr></thead><tbody id="fit-constants"></tbody></table>
   </div>

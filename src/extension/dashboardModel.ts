@@ -53,13 +53,35 @@ function fitSection(fit: FitResult): DashboardModel['fit'] {
       file: p.file,
       line: p.line,
     })),
-    stages: fit.stages.map((s) => ({ name: s.name, status: s.status, detail: s.status === 'fitted' ? [...new Set(s.fitted)].join(', ') : (s.reason ?? '') })),
-    constants: CONSTANT_NAMES.map((name) => {
-      const ci = fit.intervals[name];
-      const off = heldOff(fit, name);
-      if (off) return { name, value: fit.constants[name], heldOff: off, paper: PAPER_CONSTANTS[name], origin: fit.origin[name] };
-      return { name, value: fit.constants[name], low: ci?.[0], high: ci?.[1], paper: PAPER_CONSTANTS[name], origin: fit.origin[name] };
-    }),
+    stages: fit.stages.map((s) => ({
+      name: s.name,
+      status: s.status,
+      detail: s.status === 'fitted' ? [...new Set(s.fitted)].join(', ') : (s.reason ?? ''),
+      ...(s.solver ? { solver: s.solver.status, gradientNorm: s.solver.gradientNorm } : {}),
+      ...(s.atBound ? { atBound: [...new Set(s.atBound)] } : {}),
+    })),
+    constants: [
+      ...CONSTANT_NAMES.map((name) => {
+        const ci = fit.intervals[name];
+        const off = heldOff(fit, name);
+        if (off) return { name, value: fit.constants[name], heldOff: off, paper: PAPER_CONSTANTS[name], origin: fit.origin[name] };
+        const why = fit.origin[name] === 'fitted' ? fit.identifiability?.notIdentifiable[name] : undefined;
+        if (why !== undefined) return { name, value: fit.constants[name], notIdentifiable: why, paper: PAPER_CONSTANTS[name], origin: fit.origin[name] };
+        const atBound = fit.identifiability?.atBound[name];
+        const status = fit.bootstrap?.intervalStatus?.[name];
+        return {
+          name,
+          value: fit.constants[name],
+          low: ci?.[0],
+          high: ci?.[1],
+          paper: PAPER_CONSTANTS[name],
+          origin: fit.origin[name],
+          ...(atBound ? { atBound } : {}),
+          ...(status?.status === 'failed' ? { intervalFailed: status.reason } : {}),
+        };
+      }),
+      ...(fit.identifiability?.products ?? []).map((p) => ({ name: p.label, value: p.value, low: p.interval?.[0], high: p.interval?.[1], paper: p.paper, origin: 'fitted' })),
+    ],
     metrics,
   };
 }

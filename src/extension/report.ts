@@ -12,13 +12,29 @@ export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[],
   if (rejected) lines.push(`The latest fit was not used: ${rejected}.`, '');
   lines.push(`Runs found: ${runs.length} (${runs.filter((r) => r.missing.length === 0).length} complete).`, '');
   if (!fit) return [...lines, 'No fit yet: run "Precision Planner: Fit Scaling Law".', ''].join('\n');
-  lines.push(`Fit: ${fit.message}`, '', '| stage | status | points | detail |', '|---|---|---|---|');
-  for (const s of fit.stages) lines.push(`| ${s.name} | ${s.status} | ${s.points} | ${s.status === 'fitted' ? [...new Set(s.fitted)].join(', ') : (s.reason ?? '')} |`);
+  lines.push(`Fit: ${fit.message}`, '', '| stage | status | solver | gradient norm | at bound | points | detail |', '|---|---|---|---|---|---|---|');
+  for (const s of fit.stages) {
+    const bound = s.atBound && s.atBound.length > 0 ? [...new Set(s.atBound)].join(', ') : '—';
+    const norm = typeof s.gradientNorm === 'number' ? s.gradientNorm.toExponential(1) : '—';
+    lines.push(`| ${s.name} | ${s.status} | ${s.solver?.status ?? '—'} | ${norm} | ${bound} | ${s.points} | ${s.status === 'fitted' ? [...new Set(s.fitted)].join(', ') : (s.reason ?? '')} |`);
+  }
+  const ident = fit.identifiability;
+  const status = fit.bootstrap?.intervalStatus ?? {};
   lines.push('', '| constant | fitted | 95% interval | paper | source |', '|---|---|---|---|---|');
   for (const n of CONSTANT_NAMES) {
     const ci = fit.intervals[n];
     const off = heldOff(fit, n);
-    lines.push(`| ${n} | ${off ?? fit.constants[n].toPrecision(4)} | ${ci && !off ? `${ci[0].toPrecision(4)} – ${ci[1].toPrecision(4)}` : '—'} | ${PAPER_CONSTANTS[n]} | ${fit.origin[n]} |`);
+    const why = fit.origin[n] === 'fitted' ? ident?.notIdentifiable[n] : undefined;
+    const value = off ?? (why !== undefined ? `not identifiable: ${why}` : `${fit.constants[n].toPrecision(4)}${ident?.atBound[n] ? ` (${ident.atBound[n]})` : ''}`);
+    const interval = off || why !== undefined ? '—' : ci ? `${ci[0].toPrecision(4)} – ${ci[1].toPrecision(4)}` : status[n]?.status === 'failed' ? `bootstrap failed: ${status[n]?.reason}` : '—';
+    lines.push(`| ${n} | ${value} | ${interval} | ${PAPER_CONSTANTS[n]} | ${fit.origin[n]} |`);
+  }
+  for (const p of ident?.products ?? []) {
+    lines.push(`| ${p.label} | ${p.value.toPrecision(4)} | ${p.interval ? `${p.interval[0].toPrecision(4)} – ${p.interval[1].toPrecision(4)}` : '—'} | ${+p.paper.toPrecision(4)} | fitted |`);
+  }
+  const b = fit.bootstrap;
+  if (b && b.failed !== undefined) {
+    lines.push('', `Bootstrap: ${b.succeeded} of ${b.replicates} replicates used (each solved from the fit's solution and ${b.gridStarts ?? 0} grid starts); ${b.failed} failed, ${b.unmoved ?? 0} never moved from their start, ${b.unconverged ?? 0} kept although a stage stopped before a stationary point.`);
   }
   const m = fit.metrics;
   lines.push('', '| points | R² | RMSE | mean abs. error |', '|---|---|---|---|');

@@ -1,7 +1,7 @@
 // fit(): runs in, a FitResult out. Returns a plain serializable object and never prints,
 // like scipy.optimize's result objects; the CLI, hover and dashboard each render it their way.
 
-import { CONSTANT_NAMES, type ConstantName, type Constants } from '../law/constants';
+import { CONSTANT_NAMES, type ConstantName, type Constants, PAPER_CONSTANTS } from '../law/constants';
 import type { LawDomain, TokenizerDomain } from '../law/domain';
 import type { Run } from '../runs/run';
 import { fittedDomain, tokenizerDomain } from './domain';
@@ -66,9 +66,15 @@ export interface FitResult {
   rejected?: string;
   constants: Constants;
   origin: Record<ConstantName, ConstantOrigin>;
-  /** 95% bootstrap intervals of fitted constants. */
+  /**
+   * 95% bootstrap intervals of fitted constants. Only intervals that hold: a constant the data
+   * cannot determine, or whose replicates' range excludes its own estimate, has none here;
+   * `bootstrap.intervalStatus` says which and why.
+   */
   intervals: Partial<Record<ConstantName, [number, number]>>;
-  bootstrap: { replicates: number; succeeded: number; seed: number; samples: number[][] } | null;
+  bootstrap: BootstrapReport | null;
+  /** What the data cannot determine, and what they determine instead (LAW.md §8a). */
+  identifiability?: Identifiability;
   /**
    * Run-to-run scale of log-loss (end of training, after PTQ) that prediction intervals add to
    * the bootstrap's confidence band. Absent in fits saved before it existed.
@@ -97,6 +103,37 @@ export interface FitResult {
   domain: LawDomain;
   options: Omit<FitOptions, 'onProgress' | 'preset'> & { preset: Constants };
   warnings: string[];
+}
+
+export interface BootstrapReport {
+  replicates: number;
+  /** Replicates whose constants are in `samples` (every one of `replicates` not failed or unmoved). */
+  succeeded: number;
+  seed: number;
+  samples: number[][];
+  /** Starts solved per stage in each replicate: the fit's own solution and this many grid starts. */
+  gridStarts?: number;
+  /** Replicates left out: a stage the fit fitted could not be fitted on the resampled runs, or gave non-finite constants. */
+  failed?: number;
+  /** Replicates left out: some stage's solution never moved from its start (not a solution of the resampled data). */
+  unmoved?: number;
+  /** Replicates kept although some stage's solver stopped before a stationary point. */
+  unconverged?: number;
+  /**
+   * Per fitted constant: 'ok' (its interval is in `intervals`), 'failed' (the replicates' 95%
+   * range excludes the estimate: a failed bootstrap, not a 95% interval), 'not identifiable'
+   * (no interval is meaningful), or 'too few replicates'.
+   */
+  intervalStatus?: Partial<Record<ConstantName, { status: 'ok' | 'failed' | 'not identifiable' | 'too few replicates'; range?: [number, number]; reason?: string }>>;
+}
+
+export interface Identifiability {
+  /** Constants the data cannot determine, with why: shown as such, not as estimates. */
+  notIdentifiable: Partial<Record<ConstantName, string>>;
+  /** Fitted constants that ended on or near a bound of their final stage, in words (and whether the data pull past it). */
+  atBound: Partial<Record<ConstantName, string>>;
+  /** Combinations the data do determine where their factors alone are not: C_T * exp(b_post). */
+  products: Array<{ names: ConstantName[]; label: string; value: number; paper: number; interval?: [number, number] }>;
 }
 
 const distinct = (xs: number[]): number[] => [...new Set(xs)].sort((a, b) => a - b);
@@ -164,21 +201,75 @@ function bootstrapIntervals(
   options: FitOptions,
   estimate: Float64Array,
   fitted: readonly ConstantName[],
-): { samples: number[][]; succeeded: number } {
+): { samples: number[][]; succeeded: number; failed: number; unmoved: number; unconverged: number } {
   const byRun = new Map<string, FitPoint[]>();
   for (const p of points) byRun.set(p.runId, [...(byRun.get(p.runId) ?? []), p]);
   const runIds = [...byRun.keys()];
   const random = seededRandom(options.seed);
   const samples: number[][] = [];
+  let failed = 0;
+  let unmoved = 0;
+  let unconverged = 0;
 
   for (let b = 0; b < options.bootstrap; b++) {
     const resampled = Array.from({ length: runIds.length }, () => byRun.get(runIds[Math.floor(random() * runIds.length)]) ?? []).flat();
-    const refit = fitStages(resampled, options, { vector: estimate, only: true });
+    const refit = fitStages(resampled, options, { vector: estimate, only: true, gridStarts: options.bootstrapStarts });
     const origin = refit.origin;
-    if (fitted.every((name) => origin[name] === 'fitted')) samples.push(Array.from(refit.vector));
+    const ran = refit.stages.filter((s) => s.status === 'fitted');
     options.onProgress?.(b + 1, options.bootstrap, 'bootstrap');
+    if (!fitted.every((name) => origin[name] === 'fitted') || !refit.vector.every(Number.isFinite)) failed++;
+    else if (ran.some((s) => s.moved === false)) unmoved++;
+    else {
+      if (ran.some((s) => s.solver?.status !== 'converged')) unconverged++;
+      samples.push(Array.from(refit.vector));
+    }
   }
-  return { samples, succeeded: samples.length };
+  return { samples, succeeded: samples.length, failed, unmoved, unconverged };
+}
+
+/**
+ * The replicates' 95% range of a constant, or a failed bootstrap when that range excludes the
+ * estimate itself (replicates that did not find the solution the data give: not a 95% interval).
+ */
+export function bootstrapInterval(column: readonly number[], estimate: number): { status: 'ok'; range: [number, number] } | { status: 'failed'; range: [number, number]; reason: string } {
+  const range: [number, number] = [percentile(column, 0.025), percentile(column, 0.975)];
+  const slack = 1e-9 * Math.max(Math.abs(estimate), 1e-300);
+  if (estimate >= range[0] - slack && estimate <= range[1] + slack) return { status: 'ok', range };
+  return { status: 'failed', range, reason: `the replicates' 95% range ${range[0].toPrecision(4)} to ${range[1].toPrecision(4)} excludes the estimate ${estimate.toPrecision(4)}` };
+}
+
+/** Which constants the data cannot determine, from the stages' held constants, flat profiles and bounds. */
+function identifiability(stages: readonly StageReport[], origin: Record<ConstantName, ConstantOrigin>, constants: Constants): Identifiability {
+  const notIdentifiable: Identifiability['notIdentifiable'] = {};
+  for (const s of stages) {
+    if (s.status !== 'fitted' || s.name === 'joint') continue;
+    for (const h of s.held) if (origin[h.name] !== 'fitted' && origin[h.name] !== 'fixed') notIdentifiable[h.name] ??= h.reason;
+    for (const f of s.flat ?? []) notIdentifiable[f.name] ??= f.reason;
+  }
+  const products: Identifiability['products'] = [];
+  if (origin.CT === 'fitted' && origin.bPost !== 'fitted') {
+    notIdentifiable.CT = 'only C_T * exp(b_post) is identifiable (b_post is held at the preset and C_T absorbs the product): read CT*exp(bPost)';
+    products.push({ names: ['CT', 'bPost'], label: 'CT*exp(bPost)', value: constants.CT * Math.exp(constants.bPost), paper: PAPER_CONSTANTS.CT * Math.exp(PAPER_CONSTANTS.bPost) });
+  }
+  // A constant's bound as its last stage left it (the joint refinement when it ran).
+  const atBound: Identifiability['atBound'] = {};
+  for (const s of stages) {
+    if (s.status !== 'fitted') continue;
+    for (const name of s.fitted) delete atBound[name];
+    for (const b of s.bounds ?? []) {
+      const sign = (b.name === 'gammaN' || b.name === 'gammaD') && b.side === 'lower' && b.bound === 0;
+      const robustness = (b.name === 'Cw' || b.name === 'Ca' || b.name === 'Ckv') && b.side === 'upper';
+      const beyond = !b.prefersBeyond
+        ? ''
+        : sign
+          ? `; the data prefer a negative value (${b.name === 'gammaN' ? 'larger models degrade more after PTQ' : 'more tokens make PTQ degrade less'} here): allowNegative ["${b.name}"] (fit --allow-negative ${b.name}) lets the fit take it`
+          : robustness
+            ? '; the data pull it beyond: its factor is 1, the PTQ runs show no effect of training-precision headroom'
+            : '; the data pull it beyond';
+      atBound[b.name] = `at its ${b.side} bound ${+b.bound.toPrecision(4)} in the ${s.name} stage${beyond}`;
+    }
+  }
+  return { notIdentifiable, atBound, products };
 }
 
 /**
@@ -211,6 +302,11 @@ export function fitPoints(
   const fittedNames = CONSTANT_NAMES.filter((n) => staged.origin[n] === 'fitted');
   const warnings: string[] = [];
   for (const s of staged.stages) if (s.status === 'skipped' && s.name !== 'joint') warnings.push(`${s.name} stage skipped: ${s.reason}; its constants are the preset's`);
+  for (const s of staged.stages) {
+    if (s.solver && s.solver.status !== 'converged') warnings.push(`${s.name} stage: the solver stopped (${s.solver.status}) before a stationary point, gradient norm ${s.solver.gradientNorm.toPrecision(3)}`);
+  }
+  const ident = identifiability(staged.stages, staged.origin, toConstants(staged.vector));
+  for (const [name, text] of Object.entries(ident.atBound)) if (/prefer|pull/.test(text)) warnings.push(`${name} ${text}`);
   const predicted = predictPoints(staged.vector, points);
   const scale = residualScale(points, predicted, staged.stages);
   const own = metricSet(points, predicted);
@@ -221,13 +317,33 @@ export function fitPoints(
   let bootstrap: FitResult['bootstrap'] = null;
   const intervals: FitResult['intervals'] = {};
   if (ok && options.bootstrap > 0) {
-    const { samples, succeeded } = bootstrapIntervals(points, options, staged.vector, fittedNames);
-    bootstrap = { replicates: options.bootstrap, succeeded, seed: options.seed, samples };
-    if (succeeded < options.bootstrap) warnings.push(`${options.bootstrap - succeeded} of ${options.bootstrap} bootstrap replicates could not fit every stage and were left out`);
-    if (succeeded >= 2) {
-      for (const name of fittedNames) {
-        const column = samples.map((s) => s[CONSTANT_NAMES.indexOf(name)]);
-        intervals[name] = [percentile(column, 0.025), percentile(column, 0.975)];
+    const { samples, succeeded, failed, unmoved, unconverged } = bootstrapIntervals(points, options, staged.vector, fittedNames);
+    const intervalStatus: NonNullable<BootstrapReport['intervalStatus']> = {};
+    bootstrap = { replicates: options.bootstrap, succeeded, seed: options.seed, samples, gridStarts: options.bootstrapStarts, failed, unmoved, unconverged, intervalStatus };
+    if (failed > 0) warnings.push(`${failed} of ${options.bootstrap} bootstrap replicates could not fit every stage and were left out`);
+    if (unmoved > 0) warnings.push(`${unmoved} of ${options.bootstrap} bootstrap replicates never moved from their start in some stage and were left out`);
+    if (unconverged > 0) warnings.push(`${unconverged} of ${options.bootstrap} bootstrap replicates stopped before a stationary point in some stage (kept)`);
+    for (const name of fittedNames) {
+      const why = ident.notIdentifiable[name];
+      if (why !== undefined) {
+        intervalStatus[name] = { status: 'not identifiable', reason: why };
+        continue;
+      }
+      if (succeeded < 2) {
+        intervalStatus[name] = { status: 'too few replicates', reason: `${succeeded} replicate(s) succeeded` };
+        continue;
+      }
+      const checked = bootstrapInterval(samples.map((s) => s[CONSTANT_NAMES.indexOf(name)]), staged.vector[CONSTANT_NAMES.indexOf(name)]);
+      intervalStatus[name] = checked;
+      if (checked.status === 'ok') intervals[name] = checked.range;
+      else warnings.push(`bootstrap failed for ${name}: ${checked.reason}; not a 95% interval`);
+    }
+    for (const product of ident.products) {
+      const [a, b] = product.names.map((n) => CONSTANT_NAMES.indexOf(n));
+      const column = samples.map((s) => s[a] * Math.exp(s[b]));
+      if (succeeded >= 2) {
+        const range: [number, number] = [percentile(column, 0.025), percentile(column, 0.975)];
+        if (product.value >= range[0] * (1 - 1e-9) && product.value <= range[1] * (1 + 1e-9)) product.interval = range;
       }
     }
   }
@@ -252,6 +368,7 @@ export function fitPoints(
     bootstrap,
     residualScale: scale,
     coverage,
+    identifiability: ident,
     stages: staged.stages,
     metrics: {
       ...own,

@@ -19,6 +19,15 @@ export interface FitOptions {
   /** Best grid starts polished by Levenberg-Marquardt in each stage. */
   polish: number;
   maxIterations: number;
+  /**
+   * Exponents whose sign is a finding, allowed below 0 (by default bounded at 0, and the fit
+   * says when the data pull past that bound).
+   */
+  allowNegative: Array<'gammaN' | 'gammaD'>;
+  /** Profile each stage's constants to find those the data cannot determine (flat profiles). */
+  profiles: boolean;
+  /** Grid starts solved in each bootstrap replicate beside the warm start (the best screened). */
+  bootstrapStarts: number;
   /** Constants used where a stage cannot be fitted. */
   preset: Constants;
   /** Called between pieces of work (stages, bootstrap replicates). */
@@ -36,6 +45,9 @@ export const DEFAULT_FIT_OPTIONS: Readonly<FitOptions> = Object.freeze({
   heldOut: true,
   polish: 8,
   maxIterations: 100,
+  allowNegative: [],
+  profiles: true,
+  bootstrapStarts: 2,
   preset: PAPER_CONSTANTS,
 });
 

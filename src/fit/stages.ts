@@ -5,7 +5,7 @@
 
 import { type ConstantName, type Constants, HIGH_PRECISION_BITS, PARTS, PART_CONSTANTS, PART_LABEL, type Part } from '../law/constants';
 import { INDEX, predictAt, toVector } from './gradient';
-import { type FreeParam, type Problem, applyParams, makeProblem, multiStart, solve, startGrid } from './leastSquares';
+import { type FreeParam, type Problem, type Solution, type SolverStatus, applyParams, makeProblem, multiStart, profileCost, solve, startGrid } from './leastSquares';
 import type { FitOptions } from './options';
 import type { FitPoint } from './points';
 
@@ -25,6 +25,28 @@ export interface StageReport {
   cost?: number;
   starts?: number;
   polished?: number;
+  /** How the stage's solver ended: at a stationary point or not, and after how many iterations. */
+  solver?: { status: SolverStatus; gradientNorm: number; iterations: number };
+  /**
+   * Max-norm of the objective's gradient at the solution, in the transformed space the solver
+   * works in (log of scale constants), projected on the bounds; null for a skipped stage.
+   */
+  gradientNorm?: number | null;
+  /** Constants that ended at or near a bound (within 0.1% of the bounds' span); empty for a skipped stage. */
+  atBound?: ConstantName[];
+  /**
+   * Each constant of `atBound`: which bound, its value, and whether the data pull past it (the
+   * constant sits on the bound and the gradient points beyond, by more than the stationarity
+   * tolerance): for gamma_N or gamma_D on 0, the data prefer the other sign.
+   */
+  bounds?: Array<{ name: ConstantName; side: 'lower' | 'upper'; bound: number; prefersBeyond: boolean }>;
+  /** False when the stage's solution is the start it was solved from (bootstrap replicates count these). */
+  moved?: boolean;
+  /**
+   * Constants with a flat profile: held at a value a factor 10 (scale constants) or 100% (others)
+   * away, with the stage's other constants re-fitted, the objective changes by less than 1%.
+   */
+  flat?: Array<{ name: ConstantName; reason: string }>;
   /**
    * The least-squares problem solved, enough to re-solve it elsewhere: prediction mode, every
    * constant's value before the stage, each free parameter's transform, bounds and start grid,
@@ -53,7 +75,57 @@ const isHigh = (p: FitPoint): boolean => Math.min(p.precision.w, p.precision.a, 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 function skipped(name: StageName, points: number, reason: string): StageReport {
-  return { name, status: 'skipped', reason, fitted: [], held: [], points };
+  return { name, status: 'skipped', reason, fitted: [], held: [], points, gradientNorm: null, atBound: [] };
+}
+
+/** A fitted constant's value from a free parameter's transformed value. */
+const valueOf = (p: FreeParam, x: number): number => (p.transform === 'log' ? Math.exp(x) : x);
+
+/** The solver's end, and the constants at or near a bound, for a stage's report. */
+function solverReport(problem: Problem, sol: Solution): Pick<StageReport, 'solver' | 'gradientNorm' | 'atBound' | 'bounds' | 'moved'> {
+  const bounds: NonNullable<StageReport['bounds']> = [];
+  problem.free.forEach((p, j) => {
+    const near = 1e-3 * (p.upper - p.lower);
+    const x = sol.params[j];
+    const side = x <= p.lower + near ? 'lower' : x >= p.upper - near ? 'upper' : undefined;
+    if (!side) return;
+    const bound = valueOf(p, side === 'lower' ? p.lower : p.upper);
+    for (const name of p.names) bounds.push({ name, side, bound, prefersBeyond: sol.pushing[j] });
+  });
+  return {
+    solver: { status: sol.status, gradientNorm: sol.gradientNorm, iterations: sol.iterations },
+    gradientNorm: sol.gradientNorm,
+    atBound: bounds.map((b) => b.name),
+    bounds,
+    moved: sol.moved,
+  };
+}
+
+/** Relative change of the objective below which a profile counts as flat. */
+export const FLAT_PROFILE = 0.01;
+
+/**
+ * Profiles of each free parameter at the solution: held a factor 10 down and up (log-fitted
+ * constants) or at 0 and twice its value (others; at least +-0.1), within the bounds, with
+ * the other constants re-fitted. A parameter whose objective changes by less than 1% over
+ * that range is not determined by the data.
+ */
+function flatProfiles(problem: Problem, sol: Solution, options: FitOptions): NonNullable<StageReport['flat']> {
+  const flat: NonNullable<StageReport['flat']> = [];
+  const base = Math.max(sol.cost, 1e-300);
+  const profileOptions = { ...options, maxIterations: 50 };
+  problem.free.forEach((p, j) => {
+    const x = sol.params[j];
+    const width = p.transform === 'log' ? Math.log(10) : Math.max(Math.abs(x), 0.1);
+    const probes = [x - width, x + width].map((q) => Math.min(p.upper, Math.max(p.lower, q))).filter((q) => Math.abs(q - x) > 1e-9 * width);
+    if (probes.length === 0) return;
+    const changes = probes.map((q) => (profileCost(problem, sol.params, j, q, profileOptions) - sol.cost) / base);
+    if (changes.some((c) => !(c < FLAT_PROFILE))) return;
+    const range = probes.map((q) => valueOf(p, q).toPrecision(3)).join(' and ');
+    const reason = `flat profile: held at ${range} (the fitted value ${valueOf(p, x).toPrecision(3)}), with the other constants re-fitted, the ${problem.mode === 'ptq' ? 'PTQ' : problem.mode} objective changes by less than ${100 * FLAT_PROFILE}% (at most ${(100 * Math.max(...changes)).toFixed(2)}%)`;
+    for (const name of p.names) flat.push({ name, reason });
+  });
+  return flat;
 }
 
 /**
@@ -114,10 +186,23 @@ interface StageInput {
 
 function runStage(input: StageInput, options: FitOptions, warm: WarmStart | undefined): { report: StageReport; vector: Float64Array } {
   const { problem } = input;
-  let starts = warm?.only ? [] : startGrid(problem.free);
-  if (input.adjustStart) starts = starts.map(input.adjustStart);
-  if (warm) starts.unshift(problem.free.map((p) => toFree(p, warm.vector[INDEX[p.names[0]]])));
-  const best = multiStart(problem, starts, options.polish, options);
+  let grid = startGrid(problem.free);
+  if (input.adjustStart) grid = grid.map(input.adjustStart);
+  let best: ReturnType<typeof multiStart>;
+  if (warm?.only) {
+    // A bootstrap replicate: its warm start, and the best few starts of the grid beside it.
+    const start = problem.free.map((p) => toFree(p, warm.vector[INDEX[p.names[0]]]));
+    const quick = { ...options, library: false };
+    const solutions = [multiStart(problem, [start], 1, quick)];
+    if ((warm.gridStarts ?? 0) > 0 && grid.length > 0) solutions.push(multiStart(problem, grid, warm.gridStarts ?? 0, quick));
+    best = solutions.sort((a, b) => a.cost - b.cost)[0];
+    best = { ...best, starts: 1 + (solutions[1]?.starts ?? 0), polished: solutions.reduce((n, x) => n + x.polished, 0), polishedFrom: solutions.flatMap((x) => x.polishedFrom) };
+  } else {
+    const starts = grid;
+    if (warm) starts.unshift(problem.free.map((p) => toFree(p, warm.vector[INDEX[p.names[0]]])));
+    best = multiStart(problem, starts, options.polish, options);
+  }
+  const flat = !warm && options.profiles ? flatProfiles(problem, best, options) : [];
   return {
     vector: applyParams(problem, best.params),
     report: {
@@ -129,6 +214,8 @@ function runStage(input: StageInput, options: FitOptions, warm: WarmStart | unde
       cost: best.cost,
       starts: best.starts,
       polished: best.polished,
+      ...solverReport(problem, best),
+      ...(flat.length > 0 ? { flat } : {}),
       spec: { mode: problem.mode, base: Array.from(problem.base), free: problem.free, polishedFrom: best.polishedFrom },
     },
   };
@@ -214,7 +301,7 @@ function precisionStage(points: readonly FitPoint[], base: Float64Array, options
   return { name: 'precision', problem: makeProblem(train, 'train', base, free), held, neutral };
 }
 
-function ptqStage(points: readonly FitPoint[], base: Float64Array): StageInput | StageReport {
+function ptqStage(points: readonly FitPoint[], base: Float64Array, options: FitOptions): StageInput | StageReport {
   const ptq = points.filter((p) => p.kind === 'ptq');
   if (ptq.length < 3) {
     return skipped('ptq', ptq.length, `needs >= 3 post-training quantization evaluations (runs with a PTQ list); have ${ptq.length}`);
@@ -229,7 +316,9 @@ function ptqStage(points: readonly FitPoint[], base: Float64Array): StageInput |
     ['gammaPost', ptq.map((p) => p.post ?? 0), 0.05, 10, [0.4, 0.8, 1.6], 'post-training precision'],
   ];
   for (const [name, values, lower, upper, starts, what] of dims) {
-    if (distinct(values).length >= 2) free.push(param([name], lower, upper, starts));
+    // The sign of gamma_D and gamma_N is a finding: bounded at 0 unless the user lets it go negative.
+    const allowed = (options.allowNegative as readonly ConstantName[]).includes(name);
+    if (distinct(values).length >= 2) free.push(param([name], allowed ? -upper : lower, upper, starts));
     else held.push({ name, reason: `all PTQ evaluations share one ${what}` });
   }
   const lowTrained = PARTS.filter((part) => ptq.some((p) => p.precision[part] < HIGH_PRECISION_BITS));
@@ -266,10 +355,14 @@ function ptqStage(points: readonly FitPoint[], base: Float64Array): StageInput |
   return { name: 'ptq', problem, held, adjustStart, neutral: shadowed.map(({ part }) => PART_CONSTANTS[part].robust) };
 }
 
-/** A previous fit's constants to start from; `only` skips the start grid (bootstrap replicates). */
+/**
+ * A previous fit's constants to start from. `only` (bootstrap replicates) solves from it and
+ * from the `gridStarts` best-screened starts of the grid, instead of the whole polish.
+ */
 export interface WarmStart {
   vector: Float64Array;
   only?: boolean;
+  gridStarts?: number;
 }
 
 /**
@@ -293,7 +386,7 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
       stages[0].status === 'fitted'
         ? precisionStage(points, vector, options)
         : skipped('precision', 0, 'needs the Chinchilla stage (A, alpha, B, beta, E) fitted first'),
-    () => ptqStage(points, vector),
+    () => ptqStage(points, vector, options),
   ];
   for (const build of builders) {
     const input = build();
@@ -318,7 +411,7 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
     const problem = makeProblem(points, 'unified', vector.slice(), free);
     const start = free.map((p) => toFree(p, vector[INDEX[p.names[0]]]));
     const base = Array.from(vector);
-    const sol = solve(problem, start, options);
+    const sol = solve(problem, start, warmStart?.only ? { ...options, library: false } : options);
     vector.set(applyParams(problem, sol.params));
     stages.push({
       name: 'joint',
@@ -329,6 +422,7 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
       cost: sol.cost,
       starts: 1,
       polished: 1,
+      ...solverReport(problem, sol),
       spec: { mode: problem.mode, base, free, polishedFrom: [start] },
     });
   }

@@ -13,12 +13,17 @@ import { formatCount } from '../../runs/quantity';
 import { table } from '../table';
 
 export const FIT_USAGE = `precision-planner fit PATH... [--out FILE] [--loss huber|squares] [--untied] [--offsets fit|zero]
-                      [--bootstrap N] [--seed S] [--no-joint] [--no-held-out] [--json]
-  Reads the runs under PATH (folders are searched), fits the unified law in stages and prints the
-  constants with 95% bootstrap intervals, R^2, RMSE and the error on the held-out largest model,
-  the run-to-run scale and how often the 95% intervals cover the losses: in sample, on the
-  held-out largest size, and in a rollout (fit the k smallest sizes, predict the next).
+                      [--bootstrap N] [--seed S] [--no-joint] [--no-held-out] [--allow-negative gammaN,gammaD] [--json]
+  Reads the runs under PATH (folders are searched), fits the unified law in stages and prints
+  each stage's solver status, gradient norm and constants at a bound, the constants with 95%
+  bootstrap intervals (or why there is none: not identifiable, failed bootstrap), R^2, RMSE and
+  the error on the held-out largest model, the run-to-run scale and how often the 95% intervals
+  cover the losses: in sample, on the held-out largest size, and in a rollout (fit the k
+  smallest sizes, predict the next).
+  --allow-negative lets gamma_N and/or gamma_D take negative values (by default bounded at 0).
   --out writes the fit as JSON for "predict/recommend/dcrit --fit FILE".`;
+
+const SIGN_CONSTANTS = ['gammaN', 'gammaD'] as const;
 
 const percent = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
 
@@ -62,12 +67,15 @@ function render(result: FitResult, diagnostics: Diagnostic[]): string {
   const skippedRuns = result.data.skippedRuns.map((s) => `left out: ${s.runId}: ${s.reason}`);
   lines.push(
     table(
-      ['stage', 'status', 'points', 'objective', 'constants / reason'],
+      ['stage', 'status', 'solver', '|gradient|', 'points', 'objective', 'at bound', 'constants / reason'],
       result.stages.map((s) => [
         s.name,
         s.status,
+        s.solver?.status ?? '-',
+        typeof s.gradientNorm === 'number' ? s.gradientNorm.toExponential(1) : '-',
         s.points,
         s.cost !== undefined ? s.cost.toExponential(3) : '-',
+        s.atBound && s.atBound.length > 0 ? [...new Set(s.atBound)].join(' ') : '-',
         s.status === 'fitted' ? [...new Set(s.fitted)].join(' ') : (s.reason ?? ''),
       ]),
     ),
@@ -75,16 +83,26 @@ function render(result: FitResult, diagnostics: Diagnostic[]): string {
   // Without a fitted stage the constants and errors would be the preset's: show only why.
   if (!result.ok) return [...lines, ...skippedRuns, ...problems].join('\n');
   lines.push('');
-  lines.push(
-    table(
-      ['constant', 'value', '95% interval', 'paper', 'source'],
-      CONSTANT_NAMES.map((name) => {
-        const ci = result.intervals[name];
-        const off = heldOff(result, name);
-        return [name, off ?? fmt(result.constants[name]), ci && !off ? `${fmt(ci[0])} to ${fmt(ci[1])}` : '-', fmt(PAPER_CONSTANTS[name]), result.origin[name]];
-      }),
-    ),
-  );
+  const ident = result.identifiability;
+  const status = result.bootstrap?.intervalStatus ?? {};
+  const rows = CONSTANT_NAMES.map((name) => {
+    const ci = result.intervals[name];
+    const off = heldOff(result, name);
+    const unknown = ident?.notIdentifiable[name] !== undefined && result.origin[name] === 'fitted';
+    const value = off ?? (unknown ? 'not identifiable' : `${fmt(result.constants[name])}${ident?.atBound[name] ? ' (at bound)' : ''}`);
+    const interval = off || unknown ? '-' : ci ? `${fmt(ci[0])} to ${fmt(ci[1])}` : status[name]?.status === 'failed' ? 'bootstrap failed' : '-';
+    return [name, value, interval, fmt(PAPER_CONSTANTS[name]), result.origin[name]];
+  });
+  for (const p of ident?.products ?? []) {
+    rows.push([p.label, fmt(p.value), p.interval ? `${fmt(p.interval[0])} to ${fmt(p.interval[1])}` : '-', fmt(p.paper), 'fitted']);
+  }
+  lines.push(table(['constant', 'value', '95% interval', 'paper', 'source'], rows));
+  // Why a constant has no estimate or sits on a bound (the warnings below say the rest).
+  for (const name of CONSTANT_NAMES) {
+    const why = ident?.notIdentifiable[name];
+    if (why !== undefined && !heldOff(result, name)) lines.push(`not identifiable: ${name}: ${why}`);
+  }
+  for (const [name, text] of Object.entries(ident?.atBound ?? {})) if (!/prefer|pull/.test(text)) lines.push(`at bound: ${name} ${text}`);
   lines.push('', metricLine('all points', result.metrics.all), metricLine('end of training', result.metrics.train), metricLine('after PTQ', result.metrics.ptq));
   // Degradations are small differences, so a relative error on them says little: give loss units.
   const deg = result.metrics.degradation;
@@ -92,7 +110,11 @@ function render(result: FitResult, diagnostics: Diagnostic[]): string {
   const held = result.metrics.heldOut;
   if (held && 'params' in held) lines.push(metricLine(`held out (N=${formatCount(held.params)})`, held.all));
   else if (held) lines.push(`held out               skipped: ${held.skipped}`);
-  if (result.bootstrap) lines.push(`bootstrap              ${result.bootstrap.succeeded} of ${result.bootstrap.replicates} replicates, seed ${result.bootstrap.seed}`);
+  const b = result.bootstrap;
+  if (b) {
+    const counts = b.failed !== undefined ? `; ${b.failed} failed, ${b.unmoved ?? 0} never moved, ${b.unconverged ?? 0} kept unconverged; each from the fit's solution and ${b.gridStarts ?? 0} grid starts` : '';
+    lines.push(`bootstrap              ${b.succeeded} of ${b.replicates} replicates used${counts}, seed ${b.seed}`);
+  }
   lines.push(...coverageLines(result));
   for (const w of result.warnings) lines.push(`warning: ${w}`);
   return [...lines, ...skippedRuns, ...problems].join('\n');
@@ -112,6 +134,7 @@ export async function fitCommand(argv: string[], io: Io): Promise<number> {
       seed: { type: 'string' },
       'no-joint': { type: 'boolean' },
       'no-held-out': { type: 'boolean' },
+      'allow-negative': { type: 'string' },
     },
     true,
   );
@@ -119,6 +142,13 @@ export async function fitCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new CliError('give at least one PATH with runs (a folder or a run.json)', 2);
   if (values.loss !== undefined && values.loss !== 'huber' && values.loss !== 'squares') throw new CliError(`--loss: "${values.loss}" is not huber or squares`, 2);
   if (values.offsets !== undefined && values.offsets !== 'fit' && values.offsets !== 'zero') throw new CliError(`--offsets: "${values.offsets}" is not fit or zero`, 2);
+  const allowNegative = (values['allow-negative'] ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+  for (const name of allowNegative) {
+    if (!(SIGN_CONSTANTS as readonly string[]).includes(name)) throw new CliError(`--allow-negative: "${name}" is not ${SIGN_CONSTANTS.join(' or ')}`, 2);
+  }
   const scanned = await scan(positionals);
   if (scanned.runs.length === 0) {
     for (const d of scanned.diagnostics) io.err(formatDiagnostic(d));
@@ -132,6 +162,7 @@ export async function fitCommand(argv: string[], io: Io): Promise<number> {
     seed: integer(values.seed, 'seed', 0),
     joint: !values['no-joint'],
     heldOut: !values['no-held-out'],
+    allowNegative: allowNegative as Array<(typeof SIGN_CONSTANTS)[number]>,
     onProgress: io.progress && ((done, total, what) => io.progress?.(`fitting: ${what} (${done}/${total})`)),
   });
   io.progress?.('');
