@@ -6,10 +6,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
+import { type Browser, type Page, chromium } from 'playwright-core';
 
 // Re-exported so benchmarks outside test/e2e reach the driver installed here.
-export { chromium } from 'playwright-core';
+export { chromium };
 
 const ROOT = path.join(__dirname, '..', '..');
 const CODE_SERVER = path.join(__dirname, 'node_modules', '.bin', 'code-server');
@@ -129,4 +129,30 @@ export function copyLogs(userData: string, target: string): void {
   } catch {
     // no logs yet
   }
+}
+
+/** A code-server on `folder` and a Chromium page showing its workbench. */
+export interface VsCode {
+  server: Server;
+  browser: Browser;
+  page: Page;
+}
+
+/** Starts code-server on `folder` (see startCodeServer), opens it in Chromium and waits for the workbench. */
+export async function openVsCode(folder: string, trusted: boolean): Promise<VsCode> {
+  mkdirSync(RESULTS, { recursive: true });
+  const server = await startCodeServer(folder, trusted);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(server.url);
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+  return { server, browser, page };
+}
+
+/** Closes what openVsCode opened; with `log`, the extension's own log (scans, fits) is kept there for whoever reads a failed run. */
+export async function closeVsCode(vscode: VsCode | undefined, log?: string): Promise<void> {
+  if (!vscode) return;
+  if (log) copyLogs(vscode.server.dirs[0], path.join(RESULTS, log));
+  await vscode.browser.close();
+  stopCodeServer(vscode.server);
 }

@@ -3,37 +3,30 @@
 // the status bar, a notification and the fit report say why.
 
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, type Page, chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, RESULTS, type Server, copyLogs, openFile, runCommand, startCodeServer, stopCodeServer } from './codeServer';
+import type { Page } from 'playwright-core';
+import { RESULTS, type VsCode, closeVsCode, openFile, openVsCode, runCommand } from './codeServer';
 
 const ROOT = path.join(__dirname, '..', '..');
 
 describe('Precision Planner on two runs of one size', { timeout: 240_000 }, () => {
   let workspace: string;
-  let server: Server | undefined;
-  let browser: Browser;
+  let vscode: VsCode | undefined;
   let page: Page;
 
   before(async () => {
-    mkdirSync(RESULTS, { recursive: true });
     workspace = mkdtempSync(path.join(tmpdir(), 'pp-e2e-two-'));
     for (const run of ['L2W32-D150k-fp32', 'L2W32-D150k-w4a4kv4']) cpSync(path.join(ROOT, 'examples', 'runs', run), path.join(workspace, 'runs', run), { recursive: true });
     cpSync(path.join(ROOT, 'examples', 'configs'), path.join(workspace, 'configs'), { recursive: true });
-    server = await startCodeServer(workspace, true);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(server.url);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    vscode = await openVsCode(workspace, true);
+    page = vscode.page;
   });
 
   after(async () => {
-    if (server) copyLogs(server.dirs[0], path.join(RESULTS, 'precision-planner-two-runs.log'));
-    await browser?.close();
-    stopCodeServer(server);
+    await closeVsCode(vscode, 'precision-planner-two-runs.log');
     rmSync(workspace, { recursive: true, force: true });
   });
 

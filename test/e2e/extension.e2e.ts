@@ -8,40 +8,60 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, type Page, chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, RESULTS, type Server, USER_SETTINGS, copyLogs, openFile, runCommand, startCodeServer, stopCodeServer } from './codeServer';
+import type { FrameLocator, Page } from 'playwright-core';
+import { RESULTS, USER_SETTINGS, type VsCode, closeVsCode, openFile, openVsCode, runCommand } from './codeServer';
 
 const ROOT = path.join(__dirname, '..', '..');
 
+/**
+ * Types a compute budget into the dashboard and waits for the host's new plan; returns the plan
+ * table's first row. The text box inside the field is filled (Playwright's selectors enter open
+ * shadow roots): keystrokes typed into the webview right after a click can race its focus.
+ */
+async function setBudget(page: Page, view: FrameLocator, value: string): Promise<string> {
+  const first = view.locator('#plan-rows tr').first();
+  const before = await first.innerText();
+  const compute = view.locator('#in-compute');
+  const typed = () => compute.evaluate((e) => (e as unknown as { value: string }).value);
+  const box = view.locator('#in-compute input');
+  await box.fill(value);
+  assert.equal(await typed(), value);
+  await box.press('Enter');
+  await box.press('Tab');
+  let after = before;
+  for (const deadline = Date.now() + 60_000; after === before && Date.now() < deadline; ) {
+    await page.waitForTimeout(200);
+    after = await first.innerText();
+  }
+  if (after === before) {
+    const invalid = await compute.evaluate((e) => (e as unknown as { hasAttribute(n: string): boolean }).hasAttribute('invalid'));
+    await page.screenshot({ path: path.join(RESULTS, 'replan-failure.png') });
+    assert.fail(`the plan did not change with the budget ${value} (field "${await typed()}", invalid: ${invalid}; row: ${after})`);
+  }
+  return after;
+}
+
 describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () => {
   let workspace: string;
-  let server: Server | undefined;
-  let browser: Browser;
+  let vscode: VsCode | undefined;
   let page: Page;
 
   /** The user's colour theme, as the settings editor would write it; the workbench follows the file. */
   async function setTheme(theme: string): Promise<void> {
     // The settings watcher compares modification times at one-second resolution.
     await new Promise((r) => setTimeout(r, 1100));
-    writeFileSync(path.join(server?.dirs[0] ?? '', 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, 'workbench.colorTheme': theme }));
+    writeFileSync(path.join(vscode?.server.dirs[0] ?? '', 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, 'workbench.colorTheme': theme }));
   }
 
   before(async () => {
-    mkdirSync(RESULTS, { recursive: true });
     workspace = mkdtempSync(path.join(tmpdir(), 'pp-e2e-ws-'));
     cpSync(path.join(ROOT, 'examples'), workspace, { recursive: true });
-    server = await startCodeServer(workspace, true);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(server.url);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    vscode = await openVsCode(workspace, true);
+    page = vscode.page;
   });
 
   after(async () => {
-    // The extension's own log (scans, fits), for whoever reads a failed run.
-    if (server) copyLogs(server.dirs[0], path.join(RESULTS, 'precision-planner.log'));
-    await browser?.close();
-    stopCodeServer(server);
+    await closeVsCode(vscode, 'precision-planner.log');
     rmSync(workspace, { recursive: true, force: true });
   });
 
@@ -118,27 +138,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
       await page.screenshot({ path: path.join(RESULTS, `dashboard-${theme}.png`) });
       for (const panel of ['plan', 'fit', 'precision', 'ptq', 'quantized']) await view.locator(`section#${panel}`).screenshot({ path: path.join(RESULTS, `dashboard-${theme}-${panel}.png`) });
     };
-    const before = await view.locator('#plan-rows tr').first().innerText();
-    const compute = view.locator('#in-compute');
-    // The text box inside the field (Playwright's selectors enter open shadow roots). Keystrokes
-    // typed into the webview right after a click can race its focus; filling cannot.
-    const box = view.locator('#in-compute input');
-    await box.fill('3e23');
-    const typed = () => compute.evaluate((e) => (e as unknown as { value: string }).value);
-    assert.equal(await typed(), '3e23');
-    await box.press('Enter');
-    await box.press('Tab');
-    // The table is redrawn when the host answers with the new plan.
-    let after = before;
-    for (const deadline = Date.now() + 60_000; after === before && Date.now() < deadline; ) {
-      await page.waitForTimeout(200);
-      after = await view.locator('#plan-rows tr').first().innerText();
-    }
-    if (after === before) {
-      const invalid = await compute.evaluate((e) => (e as unknown as { hasAttribute(n: string): boolean }).hasAttribute('invalid'));
-      await page.screenshot({ path: path.join(RESULTS, 'replan-failure.png') });
-      assert.fail(`the plan did not change with the budget (field "${await typed()}", invalid: ${invalid}; row: ${after})`);
-    }
+    const after = await setBudget(page, view, '3e23');
     await view.locator('body.vscode-dark').waitFor({ timeout: 30_000 });
     await shootPanels('dark');
     // A chart exported as PNG in the dark theme is readable on white: its background is opaque.
@@ -229,22 +229,9 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     await runCommand(page, 'Precision Planner: Show Dashboard');
     const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await view.locator('#plan-rows tr').first().waitFor({ state: 'visible', timeout: 60_000 });
-    const compute = view.locator('#in-compute');
-    const typed = () => compute.evaluate((e) => (e as unknown as { value: string }).value);
     // The dashboard restores the budget typed earlier: set 1e21 and wait for the host's new plan.
-    if (Number(await typed()) !== 1e21) {
-      const before = await view.locator('#plan-rows tr').first().innerText();
-      const box = view.locator('#in-compute input');
-      await box.fill('1e21');
-      await box.press('Enter');
-      await box.press('Tab');
-      let after = before;
-      for (const deadline = Date.now() + 60_000; after === before && Date.now() < deadline; ) {
-        await page.waitForTimeout(200);
-        after = await view.locator('#plan-rows tr').first().innerText();
-      }
-      assert.notEqual(after, before, `the plan did not change for 1e21 (field "${await typed()}")`);
-    }
+    const typed = await view.locator('#in-compute').evaluate((e) => (e as unknown as { value: string }).value);
+    if (Number(typed) !== 1e21) await setBudget(page, view, '1e21');
     const domain = view.locator('#plan-domain', { hasText: /This plan is an extrapolation: N ×[\d,]+ beyond the largest run/ });
     await domain.waitFor({ state: 'visible', timeout: 60_000 });
     const said = await domain.innerText();

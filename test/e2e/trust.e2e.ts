@@ -2,35 +2,29 @@
 // runs are still read, but Train a Run is refused with the reason and no run is written.
 
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, type Page, chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, RESULTS, type Server, runCommand, startCodeServer, stopCodeServer } from './codeServer';
+import type { Page } from 'playwright-core';
+import { RESULTS, type VsCode, closeVsCode, openVsCode, runCommand } from './codeServer';
 
 const ROOT = path.join(__dirname, '..', '..');
 
 describe('Precision Planner in an untrusted workspace', { timeout: 240_000 }, () => {
   let workspace: string;
-  let server: Server | undefined;
-  let browser: Browser;
+  let vscode: VsCode | undefined;
   let page: Page;
 
   before(async () => {
-    mkdirSync(RESULTS, { recursive: true });
     workspace = mkdtempSync(path.join(tmpdir(), 'pp-e2e-untrusted-'));
     cpSync(path.join(ROOT, 'examples', 'configs'), path.join(workspace, 'configs'), { recursive: true });
-    server = await startCodeServer(workspace, false);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(server.url);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    vscode = await openVsCode(workspace, false);
+    page = vscode.page;
   });
 
   after(async () => {
-    await browser?.close();
-    stopCodeServer(server);
+    await closeVsCode(vscode);
     rmSync(workspace, { recursive: true, force: true });
   });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../../src/cli/main';
+import { cli } from '../support/cli';
 import { ptqSummary } from '../../src/cli/commands/scan';
 import { columnDecimals, signed, table } from '../../src/cli/table';
 import { formatCount, formatSigned, parseBytes, parseQuantity } from '../../src/runs/quantity';
@@ -11,13 +11,6 @@ import { PAPER_CONSTANTS } from '../../src/law/constants';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'precision-planner');
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 // The CLI's JSON, read loosely: each test asserts the fields it relies on.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

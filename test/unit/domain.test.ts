@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../../src/cli/main';
+import { cli, cliJson as json } from '../support/cli';
 import { DEFAULT_EXTRAPOLATION_THRESHOLD, domainOfFit, extrapolation, outsideLaw, provenance, times } from '../../src/fit/domain';
 import { type FitResult, fit } from '../../src/fit/fit';
 import { PAPER_CONSTANTS, PAPER_DOMAIN } from '../../src/law/constants';
@@ -41,20 +41,6 @@ const APART: Precision[] = [
   { w: hp, a: hp, kv: 6 },
 ];
 const TOGETHER: Precision[] = [16, 8, 6, 4].map((b) => ({ w: b, a: b, kv: b }));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function json(...argv: string[]): Promise<any> {
-  const r = await cli(...argv, '--json');
-  assert.equal(r.code, 0, r.err);
-  return JSON.parse(r.out);
-}
 
 describe('the fitted domain', () => {
   let apart: FitResult;

@@ -7,7 +7,7 @@ import { PAPER_CONSTANTS } from '../../src/law/constants';
 import { plan } from '../../src/law/plan';
 import type { FitResult } from '../../src/fit/fit';
 import { planUncertainty } from '../../src/fit/planInterval';
-import { runCli } from '../../src/cli/main';
+import { cli, cliJson as json } from '../support/cli';
 import { predictConfig } from '../../src/extension/configPrediction';
 import { hoverMarkdown } from '../../src/extension/hoverMarkdown';
 import { dashboardModel, defaultInputs } from '../../src/extension/dashboardModel';
@@ -15,20 +15,6 @@ import { recogniseConfig } from '../../src/runs/configs';
 import { DEFAULT_ALIASES } from '../../src/runs/aliases';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function json(...argv: string[]): Promise<any> {
-  const r = await cli(...argv, '--json');
-  assert.equal(r.code, 0, r.err);
-  return JSON.parse(r.out);
-}
 
 describe('plans: the uncertainty of the loss and of each margin', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'precision-uncertainty-'));

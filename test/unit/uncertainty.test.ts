@@ -5,18 +5,11 @@ import { PAPER_CONSTANTS } from '../../src/law/constants';
 import { fit } from '../../src/fit/fit';
 import { seededRandom } from '../../src/fit/random';
 import { lossIntervals, normalQuantile, robustScale, tQuantile } from '../../src/fit/interval';
-import { runCli } from '../../src/cli/main';
+import { cli } from '../support/cli';
 import { coverageSweep, syntheticRuns } from '../support/synthetic';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
 const truth = { ...PAPER_CONSTANTS, Cw: 1.5, Ca: 0.8, Ckv: 2 };
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const within = (x: number | null | undefined, lo: number, hi: number, what: string) => assert.ok(x !== null && x !== undefined && x >= lo && x <= hi, `${what}: ${x} not in [${lo}, ${hi}]`);
 
