@@ -8,10 +8,26 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { RESULTS, USER_SETTINGS, type VsCode, closeVsCode, openFile, openVsCode, runCommand } from './codeServer';
 
 const ROOT = path.join(__dirname, '..', '..');
+
+/** Waits until an element has faded in (hovers animate their opacity), for a screenshot a person would see. */
+async function settled(element: Locator): Promise<void> {
+  const opacity = () => element.evaluate((e) => {
+    // Typed structurally: the tests compile without the DOM library.
+    const g = globalThis as unknown as { getComputedStyle(e: unknown): { opacity: string } };
+    let node = e as unknown as { parentElement: unknown } | null;
+    let product = 1;
+    while (node) {
+      product *= Number(g.getComputedStyle(node).opacity);
+      node = node.parentElement as typeof node;
+    }
+    return product;
+  });
+  for (const deadline = Date.now() + 5_000; (await opacity()) < 0.999 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+}
 
 /**
  * Types a compute budget into the dashboard and waits for the host's new plan; returns the plan
@@ -203,6 +219,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     assert.match(text, /Predicted loss \d\.\d{3}/);
     assert.match(text, /after PTQ to/);
     assert.match(text, /workspace fit \(4[89] runs/);
+    await settled(hover.first());
     await page.screenshot({ path: path.join(RESULTS, 'config-hover.png') });
   });
 
@@ -223,6 +240,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     assert.match(text, /Not comparable — this config's tokenizer \(vocabulary 32K\) differs from the 4[89] runs of the fit \(byte-level, vocabulary 256; loss in nats per byte\)/);
     // Both come before the details of the prediction.
     assert.ok(text.indexOf('Extrapolation') < text.indexOf('after PTQ to') && text.indexOf('Not comparable') < text.indexOf('after PTQ to'), text);
+    await settled(hover.first());
     await page.screenshot({ path: path.join(RESULTS, 'config-hover-domain.png') });
     await page.keyboard.press('Escape');
 
