@@ -256,7 +256,7 @@ function renderPlan(m: DashboardModel): void {
   domain.classList.toggle('warning', where?.extrapolated === true);
   const notes = $('plan-notes');
   notes.innerHTML = '';
-  for (const text of [...(where?.warnings.filter((w) => w !== where.summary) ?? []).map((w) => `⚠ ${w}`), ...(m.plan.provenance ?? [])]) {
+  for (const text of [...(where?.warnings.filter((w) => w !== where.summary) ?? []).map((w) => `⚠ ${w}`), ...(m.plan.provenance ?? []), ...(m.plan.planNotes ?? [])]) {
     const li = document.createElement('li');
     li.textContent = text;
     notes.append(li);
@@ -274,7 +274,7 @@ function renderPlan(m: DashboardModel): void {
   const range = (i: [number, number]): string => `${i[0].toFixed(4)}–${i[1].toFixed(4)}`;
   for (const r of m.plan.rows) {
     const plan = r.label === 'plan' && m.plan.interval?.prediction ? ` (95% prediction interval ${range(m.plan.interval.prediction)})` : '';
-    body.append(row([r.label, count(r.params), count(r.tokens), `${r.bits.toFixed(r.bits % 1 === 0 ? 0 : 2)}`, r.post !== undefined ? `${r.post}` : '—', `${r.loss.toFixed(4)}${plan}`, marginCell(r)]));
+    body.append(row([r.label, count(r.params), count(r.tokens), r.format ?? `${r.bits.toFixed(r.bits % 1 === 0 ? 0 : 2)}`, r.postFormat ?? (r.post !== undefined ? `${r.post}` : '—'), `${r.loss.toFixed(4)}${plan}`, marginCell(r)]));
   }
   const i = m.plan.interval;
   const said = [

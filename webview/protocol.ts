@@ -100,6 +100,10 @@ export interface DashboardModel {
       tokens: number;
       bits: number;
       post?: number;
+      /** The realizable format the plan trains in ("8-bit (int8/fp8-e4m3)"); the plan row only. */
+      format?: string;
+      /** The format the plan serves in (inference scenario). */
+      postFormat?: string;
       loss: number;
       margin?: number;
       /** Paired 95% interval of the margin over the fit's bootstrap replicates (workspace fit only). */
@@ -121,6 +125,8 @@ export interface DashboardModel {
     extrapolation?: { inside: boolean; extrapolated: boolean; params: number; tokens: number; compute: number; threshold: number; summary: string; warnings: string[] };
     /** Which constants behind the plan were fitted and which are the preset's, a sentence per group. */
     provenance?: string[];
+    /** The planner's notes: the formats chosen among, the continuous optimum (a reference, not a format). */
+    planNotes?: string[];
   };
 }
 

@@ -1,7 +1,9 @@
 // Shared option parsing for the CLI commands.
 
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type CostModel, costModelById, DEFAULT_COST_MODEL } from '../law/cost';
+import { COST_MODELS, type CostModel, costModelById, DEFAULT_COST_MODEL, throughputCostModel } from '../law/cost';
+import { type Format, parseFormats } from '../law/formats';
 import type { Precision } from '../law/law';
 import { parsePrecision } from '../runs/precision';
 import { CliError } from './errors';
@@ -126,13 +128,43 @@ export function precisionFrom(values: { precision?: string; weights?: string; ac
   };
 }
 
-export function costModel(id: string | undefined): CostModel {
-  if (id === undefined) return DEFAULT_COST_MODEL;
-  try {
-    return costModelById(id);
-  } catch (error) {
-    throw new CliError(`--cost-model: ${(error as Error).message}`, 2);
+/**
+ * --cost-model: a built-in id (bits-linear, 6nd), inline JSON of relative speeds per format
+ * ('{"bf16": 1, "fp8": 1.8, "int4": 3}'), or a JSON file holding that object. Errors name the
+ * file and the field.
+ */
+export function costModel(value: string | undefined): CostModel {
+  if (value === undefined) return DEFAULT_COST_MODEL;
+  if (Object.hasOwn(COST_MODELS, value)) return costModelById(value);
+  const inline = value.trim().startsWith('{');
+  const where = inline ? '--cost-model (inline JSON)' : `--cost-model ${value}`;
+  let text = value;
+  if (!inline) {
+    try {
+      text = readFileSync(value, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : (error as Error).message;
+      throw new CliError(`--cost-model: "${value}" is neither a built-in cost model (${Object.keys(COST_MODELS).join(', ')}) nor a readable JSON file (${why})`, 2);
+    }
   }
+  let table: unknown;
+  try {
+    table = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${where}: not valid JSON (${(error as Error).message})`, 2);
+  }
+  const r = throughputCostModel(table, inline ? 'table' : `table:${value}`);
+  if (!r.ok) throw new CliError(`${where}: ${r.message}`, 2);
+  return r.model;
+}
+
+/** --formats: the realizable formats plans choose among ("16,8,6,4", "bf16,fp8,int4"); undefined: the default set. */
+export function formats(value: string | undefined): Format[] | undefined {
+  if (value === undefined) return undefined;
+  const r = parseFormats(value);
+  if (!r.ok) throw new CliError(`--formats: ${r.message}`, 2);
+  return r.formats;
 }
 
 export function integer(value: string | undefined, flag: string, fallback: number): number {

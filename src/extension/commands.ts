@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { costModelById } from '../law/cost';
+import { formatLabel } from '../law/formats';
 import { isLawError, plan } from '../law/plan';
 import { isComplete } from '../runs/run';
 import { formatSigned, parseQuantity } from '../runs/quantity';
@@ -62,19 +62,21 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
     if (text === undefined) return;
     const compute = parseQuantity(text) as number;
     const settings = readSettings();
-    const p = plan(fit.constants, { scenario: 'joint', compute, cost: costModelById(settings.costModel) });
+    for (const problem of settings.planErrors) void vscode.window.showWarningMessage(`Precision Planner: ${problem}`);
+    const p = plan(fit.constants, { scenario: 'joint', compute, cost: settings.cost, ...(settings.formats ? { formats: settings.formats } : {}) });
     if (isLawError(p)) {
       void vscode.window.showErrorMessage(`Precision Planner: ${p.message}`);
       return;
     }
     const detail = [
-      `N* = ${count(p.params)} parameters, D* = ${tokens(p.tokens)} tokens (${(p.tokens / p.params).toFixed(1)} per parameter), P* = ${bits(p.precision.w)} bits → loss ${loss(p.loss)}`,
-      p.integerPrecision ? `Best whole number of bits: ${p.integerPrecision.bits} (loss ${loss(p.integerPrecision.loss)})` : '',
+      `N* = ${count(p.params)} parameters, D* = ${tokens(p.tokens)} tokens (${(p.tokens / p.params).toFixed(1)} per parameter), train in ${p.format ? formatLabel(p.format) : `${bits(p.precision.w)} bits`} → loss ${loss(p.loss)}`,
+      `Formats chosen among: ${p.formats.map(formatLabel).join(', ')}`,
+      p.continuous ? `Continuous optimum, not a format: ${bits(p.continuous.bits)} bits (loss ${loss(p.continuous.loss)})` : '',
       '',
       'The same compute spent the usual ways:',
       ...p.alternatives.map((a) => `• ${a.label}: N ${count(a.params)}, D ${tokens(a.tokens)} → ${loss(a.loss)} (${formatSigned(a.margin, 4)})`),
       '',
-      `Constants: ${fit.label}; cost model ${settings.costModel}.`,
+      `Constants: ${fit.label}; cost model ${settings.cost.label}.`,
     ].filter((l, i, all) => l !== '' || all[i - 1] !== '');
     log().info(`recommend ${flops(compute)}: ${detail.join(' | ')}`);
     await vscode.window.showInformationMessage(`Compute-optimal plan for ${flops(compute)} FLOPs`, { modal: true, detail: detail.join('\n') });

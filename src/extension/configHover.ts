@@ -66,7 +66,8 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
     const result = predictConfig(config, {
       constants: this.fit.constants,
       fit: this.fit.source === 'workspace' ? this.fit.result : undefined,
-      costModel: settings.costModel,
+      costModel: settings.cost,
+      formats: settings.formats,
       domain: this.fit.domain,
       extrapolationThreshold: settings.extrapolationThreshold,
     });

@@ -5,7 +5,8 @@
 
 import { type Constants, PAPER_DOMAIN } from '../law/constants';
 import type { LawDomain } from '../law/domain';
-import { costModelById, trainingCompute } from '../law/cost';
+import { type CostModel, costModelById, trainingCompute } from '../law/cost';
+import type { Format } from '../law/formats';
 import { criticalTokens } from '../law/dcrit';
 import { type Precision, predict } from '../law/law';
 import { isLawError, plan } from '../law/plan';
@@ -50,6 +51,8 @@ export interface ConfigPrediction {
     params: number;
     tokens: number;
     bits: number;
+    /** The realizable format the optimum trains in (the plan chooses among formats). */
+    format?: string;
     loss: number;
     margin: number;
     /** Paired 95% interval of the margin (this config's loss - the optimum's) over the bootstrap replicates. */
@@ -71,7 +74,10 @@ export interface PredictionContext {
   constants: Constants;
   /** The workspace fit, for intervals; absent with the paper's constants. */
   fit?: Pick<FitResult, 'bootstrap'> & Partial<Pick<FitResult, 'residualScale' | 'origin'>>;
-  costModel?: string;
+  /** A built-in cost model id or a model (a throughput table); default bits-linear. */
+  costModel?: string | CostModel;
+  /** The formats the compute-optimal choice is taken from; default the cost table's, else the default set. */
+  formats?: readonly Format[];
   /** The domain of the constants: the fit's, or the paper's (the default) with the preset. */
   domain?: LawDomain;
   /** Factor beyond the runs in N or D past which a prediction is an extrapolation (default 10). */
@@ -118,12 +124,12 @@ export function predictConfig(config: TrainingConfig, ctx: PredictionContext): C
     } else warnings.push(r.message);
   }
 
-  const cost = costModelById(ctx.costModel ?? 'bits-linear');
+  const cost = typeof ctx.costModel === 'object' ? ctx.costModel : costModelById(ctx.costModel ?? 'bits-linear');
   const compute = trainingCompute(cost, params, tokens, precision);
   let optimal: ConfigPrediction['optimal'];
-  const best = plan(ctx.constants, { scenario: 'joint', compute, cost });
+  const best = plan(ctx.constants, { scenario: 'joint', compute, cost, ...(ctx.formats ? { formats: ctx.formats } : {}) });
   if (!isLawError(best)) {
-    optimal = { params: best.params, tokens: best.tokens, bits: best.precision.w, loss: best.loss, margin: base.loss - best.loss };
+    optimal = { params: best.params, tokens: best.tokens, bits: best.precision.w, ...(best.format ? { format: best.format.name } : {}), loss: best.loss, margin: base.loss - best.loss };
     const margin = ctx.fit ? differenceInterval(ctx.fit, { params: best.params, tokens: best.tokens, precision: best.precision }, { params, tokens, precision }) : null;
     if (margin) Object.assign(optimal, { marginInterval: margin, distinguishable: excludesZero(margin) });
   }

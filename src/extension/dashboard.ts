@@ -109,7 +109,8 @@ export class Dashboard implements vscode.Disposable {
       ptq: this.fit.ptq,
       runs,
       inputs,
-      costModel: settings.costModel,
+      costModel: settings.cost,
+      formats: settings.formats,
       domain: this.fit.domain,
       extrapolationThreshold: settings.extrapolationThreshold,
     });

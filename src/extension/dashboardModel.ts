@@ -2,7 +2,8 @@
 // fit and the runs. Pure — the webview draws it and computes nothing.
 
 import { CONSTANT_NAMES, type Constants, PAPER_CONSTANTS, PARTS } from '../law/constants';
-import { costModelById } from '../law/cost';
+import { type CostModel, costModelById } from '../law/cost';
+import { type Format, formatLabel } from '../law/formats';
 import { criticalTokens } from '../law/dcrit';
 import { precisionFactor, predict } from '../law/law';
 import { fixedPrecisionOptimum, isLawError, plan } from '../law/plan';
@@ -178,12 +179,13 @@ function quantizedSection(runs: readonly Run[], report: PtqReport | undefined): 
   return section;
 }
 
-function planSection(c: Constants, inputs: DashboardInputs, costModel: string, domain: LawDomain, threshold: number, fit?: FitResult): DashboardModel['plan'] {
-  const cost = costModelById(costModel);
+function planSection(c: Constants, inputs: DashboardInputs, costModel: string | CostModel, formats: readonly Format[] | undefined, domain: LawDomain, threshold: number, fit?: FitResult): DashboardModel['plan'] {
+  const cost = typeof costModel === 'object' ? costModel : costModelById(costModel);
   const p = plan(c, {
     scenario: inputs.scenario,
     compute: inputs.compute,
     cost,
+    ...(formats ? { formats } : {}),
     precision: inputs.planPrecision,
     params: inputs.planParams,
     inferenceBudget: inputs.planMemoryGB * 8e9,
@@ -204,7 +206,16 @@ function planSection(c: Constants, inputs: DashboardInputs, costModel: string, d
     extrapolation: { inside, extrapolated, params, tokens, compute, threshold: where.threshold, summary, warnings },
     provenance: provenance(domain, { precision: p.precision, post: p.post, plan: true }, c).notes,
     rows: [
-      { label: 'plan', params: p.params, tokens: p.tokens, bits: p.precision.w, post: p.post, loss: p.loss },
+      {
+        label: 'plan',
+        params: p.params,
+        tokens: p.tokens,
+        bits: p.precision.w,
+        post: p.post,
+        loss: p.loss,
+        ...(p.format ? { format: formatLabel(p.format) } : {}),
+        ...(p.postFormat && p.post !== undefined ? { postFormat: formatLabel(p.postFormat) } : {}),
+      },
       ...p.alternatives.map((a, i) => {
         const { marginInterval, distinguishable } = u.alternatives[i];
         return { label: a.label, params: a.params, tokens: a.tokens, bits: a.precision.w, post: a.post, loss: a.loss, margin: a.margin, ...(marginInterval ? { marginInterval } : {}), ...(distinguishable !== null ? { distinguishable } : {}) };
@@ -212,6 +223,11 @@ function planSection(c: Constants, inputs: DashboardInputs, costModel: string, d
     ],
     ...(Object.keys(interval).length > 0 ? { interval } : {}),
     uncertaintyNotes: u.notes,
+    planNotes: [
+      `Formats chosen among: ${p.formats.map(formatLabel).join(', ')}; cost model ${cost.label}.`,
+      ...(p.continuous ? [`Continuous optimum, not a format: ${p.continuous.bits.toFixed(2)} bits, loss ${p.continuous.loss.toFixed(4)}.`] : []),
+      ...p.notes.map((n) => `${n[0].toUpperCase()}${n.slice(1)}.`),
+    ],
     isoFlop,
     optimum: inputs.scenario === 'joint' || inputs.scenario === 'fixed-precision' ? { x: p.precision.w, y: p.loss } : undefined,
   };
@@ -224,7 +240,10 @@ export function dashboardModel(args: {
   ptq?: PtqReport;
   runs: readonly Run[];
   inputs: DashboardInputs;
-  costModel: string;
+  /** A built-in cost model id or a model (a throughput table). */
+  costModel: string | CostModel;
+  /** The formats plans choose among; default the cost table's, else the default set. */
+  formats?: readonly Format[];
   /** The constants' domain; by default the fit's (with `fit`) or the paper's. */
   domain?: LawDomain;
   extrapolationThreshold?: number;
@@ -236,7 +255,7 @@ export function dashboardModel(args: {
     precision: precisionSection(c, runs, inputs),
     ptq: ptqSection(c, runs, inputs),
     quantized: quantizedSection(runs, args.ptq),
-    plan: planSection(c, inputs, args.costModel, args.domain ?? domainFor(args.fit), args.extrapolationThreshold ?? DEFAULT_EXTRAPOLATION_THRESHOLD, args.fit?.ok ? args.fit : undefined),
+    plan: planSection(c, inputs, args.costModel, args.formats, args.domain ?? domainFor(args.fit), args.extrapolationThreshold ?? DEFAULT_EXTRAPOLATION_THRESHOLD, args.fit?.ok ? args.fit : undefined),
   };
   if (args.fit?.ok) model.fit = fitSection(args.fit);
   return model;

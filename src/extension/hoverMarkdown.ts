@@ -91,7 +91,7 @@ export function hoverMarkdown(p: ConfigPrediction, constantsLabel: string, optio
     const paired = m ? `; 95% interval of the difference ${m[0].toFixed(4)} to ${m[1].toFixed(4)}${p.optimal.distinguishable === false ? ': indistinguishable from this config' : ''}` : '';
     lines.push(
       better
-        ? `Compute-optimal for the same compute: N ${count(p.optimal.params)}, D ${tokens(p.optimal.tokens)}, ${bits(p.optimal.bits)}-bit training → ${loss(p.optimal.loss)} (${p.optimal.margin.toFixed(4)} lower${paired})`
+        ? `Compute-optimal for the same compute: N ${count(p.optimal.params)}, D ${tokens(p.optimal.tokens)}, ${p.optimal.format ? `${bits(p.optimal.bits)}-bit (${p.optimal.format})` : `${bits(p.optimal.bits)}-bit`} training → ${loss(p.optimal.loss)} (${p.optimal.margin.toFixed(4)} lower${paired})`
         : `This is compute-optimal for its compute (optimum ${loss(p.optimal.loss)}).`,
     );
   }

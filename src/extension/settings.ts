@@ -4,6 +4,9 @@ import * as vscode from 'vscode';
 import { type AliasTable, extendAliases } from '../runs/aliases';
 import { DEFAULT_EXCLUDE } from '../runs/discover';
 import { DEFAULT_EXTRAPOLATION_THRESHOLD } from '../fit/domain';
+import type { CostModel } from '../law/cost';
+import type { Format } from '../law/formats';
+import { planSettings } from './planSettings';
 
 export interface Settings {
   include: string[];
@@ -11,7 +14,12 @@ export interface Settings {
   aliases: AliasTable;
   /** Bits a model is served in when a config does not say; used for D_crit warnings. */
   inferenceBits: number;
-  costModel: string;
+  /** From precisionPlanner.costModel: a built-in id or a throughput table (see planSettings). */
+  cost: CostModel;
+  /** From precisionPlanner.plan.formats; undefined: the cost table's formats, else the default set. */
+  formats?: Format[];
+  /** Problems with the plan settings, each naming the setting and field; defaults stand in. */
+  planErrors: string[];
   fitBootstrap: number;
   fitLoss: 'huber' | 'squares';
   /** Factor beyond the fitted runs in N or D past which a prediction is called an extrapolation. */
@@ -45,12 +53,15 @@ export function readSettings(): Settings {
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [...fallback];
   };
   const aliases = c.get<unknown>('aliases');
+  const planned = planSettings({ costModel: c.get<unknown>('costModel'), formats: c.get<unknown>('plan.formats') });
   return {
     include: strings('runs.include', []),
     exclude: strings('runs.exclude', DEFAULT_EXCLUDE),
     aliases: extendAliases(aliases && typeof aliases === 'object' ? (aliases as Record<string, string[]>) : {}),
     inferenceBits: c.get<number>('inferenceBits', 4),
-    costModel: c.get<string>('costModel', 'bits-linear'),
+    cost: planned.cost,
+    ...(planned.formats ? { formats: planned.formats } : {}),
+    planErrors: planned.errors,
     fitBootstrap: Math.max(0, Math.min(1000, Math.round(c.get<number>('fit.bootstrap', 100)))),
     fitLoss: c.get<string>('fit.loss', 'huber') === 'squares' ? 'squares' : 'huber',
     extrapolationThreshold: threshold(c.get<unknown>('extrapolationThreshold')),

@@ -1,6 +1,7 @@
 // Cost models: how much training compute a (N, D, P) costs and what inference costs per token.
 // Named and swappable, because users plan against their own hardware.
 
+import { type Format, parseFormat } from './formats';
 import type { Precision } from './law';
 
 export interface CostModel {
@@ -11,6 +12,10 @@ export interface CostModel {
   flopsPerParamToken(bits: number): number;
   /** Inference cost per token, in parameter-bits (proportional to memory traffic). */
   inferenceCost(params: number, postBits: number): number;
+  /** For a throughput table: the formats it prices, fastest first at each width. Plans choose among these by default. */
+  formats?: readonly Format[];
+  /** For a table: whether `bits` is one of its entries (elsewhere the cost is interpolated). */
+  prices?(bits: number): boolean;
 }
 
 /**
@@ -70,6 +75,55 @@ export function tableCostModel(id: string, relativeCost: Record<number, number>,
     description: description ?? `Training cost relative to 16 bits from a table: ${entries.map(([b, c]) => `${b}b=${c}`).join(', ')}.`,
     flopsPerParamToken: (bits) => 6 * relative(bits),
     inferenceCost: parameterBits,
+  };
+}
+
+export type CostTableResult = { ok: true; model: CostModel } | { ok: false; field?: string; message: string };
+
+/**
+ * A cost model from a throughput table the user gives: relative training speed per format,
+ * e.g. {"bf16": 1, "fp8": 1.8, "int4": 3}. A relative speed s means a training token at that
+ * format costs 1/s of bf16's: C = 6 N D / s (6ND at s = 1). Keys are format names or bits
+ * ("fp8", "int4", "8"); between the table's widths the cost is interpolated, outside it the
+ * nearest entry holds. Two formats of one width (fp8 and int8) are one precision to the law,
+ * so they must have the same speed. Errors name the field.
+ */
+export function throughputCostModel(value: unknown, id = 'table'): CostTableResult {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, message: 'a cost table is a JSON object of relative speeds per format, e.g. {"bf16": 1, "fp8": 1.8, "int4": 3}' };
+  }
+  const speeds = new Map<number, { speed: number; names: string[]; field: string }>();
+  for (const [field, speed] of Object.entries(value)) {
+    const format = parseFormat(field);
+    if (!format) return { ok: false, field, message: `field "${field}": not a format (bits such as 8, or bf16, fp8, fp6, fp4, int8, int4, ...)` };
+    if (typeof speed !== 'number' || !Number.isFinite(speed) || speed <= 0) {
+      return { ok: false, field, message: `field "${field}": the relative speed must be a positive number (got ${JSON.stringify(speed)})` };
+    }
+    const same = speeds.get(format.bits);
+    if (same && same.speed !== speed) {
+      return {
+        ok: false,
+        field,
+        message: `field "${field}": ${format.bits} bits already has speed ${same.speed} (field "${same.field}"); the law sees one ${format.bits}-bit precision, so give the format you would run, or the same speed`,
+      };
+    }
+    if (same) same.names.push(format.name);
+    else speeds.set(format.bits, { speed, names: [format.name], field });
+  }
+  if (speeds.size === 0) return { ok: false, message: 'the cost table is empty: give at least one format, e.g. {"bf16": 1}' };
+  const relativeCost: Record<number, number> = {};
+  for (const [bits, { speed }] of speeds) relativeCost[bits] = 1 / speed;
+  const entries = [...speeds.entries()].sort((x, y) => y[0] - x[0]);
+  const description = `Training cost 6ND / s from a throughput table (relative speed s per format, bf16 = 1): ${entries.map(([, e]) => `${e.names.join('/')} ${e.speed}`).join(', ')}.`;
+  const model = tableCostModel(id, relativeCost, description);
+  return {
+    ok: true,
+    model: {
+      ...model,
+      label: `throughput table (${entries.map(([, e]) => `${e.names[0]} x${e.speed}`).join(', ')})`,
+      formats: entries.map(([bits, e]) => ({ bits, name: e.names.join('/') })),
+      prices: (bits) => speeds.has(bits),
+    },
   };
 }
 

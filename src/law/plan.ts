@@ -1,8 +1,11 @@
 // Compute-optimal allocation (Kumar et al. 2024, Sec. 4.3 and Appendix E): four planners over
 // the unified law, each answering with N*, D*, P* and the same budget spent the usual ways.
+// Precisions the planners choose are realizable formats (formats.ts): each format is evaluated
+// and the best taken; the continuous optimum over bits is kept only as a labelled reference.
 
 import { type Constants, PARTS } from './constants';
 import { type CostModel, DEFAULT_COST_MODEL, matmulBits } from './cost';
+import { DEFAULT_FORMATS, type Format, formatLabel, parseFormat } from './formats';
 import { type LawError, type Precision, effectiveParams, predict, stabilityThreshold, uniformPrecision } from './law';
 import { minimizeScalar } from './numeric';
 
@@ -33,10 +36,24 @@ export interface Plan extends Allocation {
   ok: true;
   scenario: PlanScenario;
   costModel: string;
-  /** For continuous-precision answers: the best whole number of bits and its loss. */
-  integerPrecision?: { bits: number; loss: number; params: number; tokens: number };
+  /** The training format chosen (joint, fixed-params, inference), or the one the fixed precision is. */
+  format?: Format;
+  /** The serving format chosen (inference): the format the weights are deployed in. */
+  postFormat?: Format;
+  /** The formats the plan chose among. */
+  formats: Format[];
+  /** Where the precision is searched over bits: the continuous optimum, a reference, not a format. */
+  continuous?: ContinuousOptimum;
   alternatives: Alternative[];
   notes: string[];
+}
+
+export interface ContinuousOptimum {
+  label: 'continuous optimum, not a format';
+  bits: number;
+  loss: number;
+  params: number;
+  tokens: number;
 }
 
 export interface PlanRequest {
@@ -49,10 +66,12 @@ export interface PlanRequest {
   params?: number;
   /** Inference budget for 'inference', in the cost model's inference units (N * P_post: bits of deployed weights). */
   inferenceBudget?: number;
-  /** Fix the deployment precision for 'inference'; otherwise it is searched over whole bits. */
+  /** Fix the deployment precision for 'inference'; otherwise it is chosen among the formats. */
   post?: number;
   cost?: CostModel;
-  /** Precision range searched, bits. */
+  /** Formats training and serving precisions are chosen from; default: the cost table's, else DEFAULT_FORMATS. */
+  formats?: readonly Format[];
+  /** Precision range searched, bits (formats outside it are left out). */
   minBits?: number;
   maxBits?: number;
 }
@@ -121,18 +140,50 @@ function withMargins(plan: Allocation, alternatives: Array<{ label: string; resu
       notes.push(`${label}: ${result.message}`);
       continue;
     }
-    out.push({ label, ...result, margin: result.loss - plan.loss });
+    // An alternative in the plan's own precision is the plan: it says so rather than pass for a rival.
+    const same = result.precision.w === plan.precision.w && result.precision.a === plan.precision.a && result.precision.kv === plan.precision.kv && result.post === plan.post && Math.abs(result.params / plan.params - 1) < 1e-9;
+    out.push({ label: same ? `${label} (the plan)` : label, ...result, margin: result.loss - plan.loss });
   }
   return out;
 }
 
-function bestInteger(lo: number, hi: number, at: (bits: number) => Allocation | LawError): Plan['integerPrecision'] {
-  let best: Plan['integerPrecision'];
-  for (let bits = Math.ceil(lo); bits <= Math.floor(hi); bits++) {
-    const r = at(bits);
-    if (!isLawError(r) && (best === undefined || r.loss < best.loss)) best = { bits, loss: r.loss, params: r.params, tokens: r.tokens };
+/** The formats a request chooses among, within its bit range, widest first. */
+function candidateFormats(req: PlanRequest, cost: CostModel): Format[] {
+  const all = req.formats ?? cost.formats ?? DEFAULT_FORMATS;
+  const lo = req.minBits ?? 0;
+  const hi = req.maxBits ?? Infinity;
+  return all.filter((f) => f.bits >= lo && f.bits <= hi).map((f) => ({ ...f })).sort((x, y) => y.bits - x.bits);
+}
+
+/**
+ * Evaluates every format and keeps the lowest loss; a tie goes to the wider format (listed first).
+ * Formats where the law has no answer (below the stable training precision) are noted.
+ */
+function bestFormat(formats: readonly Format[], at: (bits: number) => Allocation | LawError, notes: string[]): { format: Format; result: Allocation } | undefined {
+  let best: { format: Format; result: Allocation } | undefined;
+  const unstable: string[] = [];
+  for (const format of formats) {
+    const r = at(format.bits);
+    if (isLawError(r)) {
+      unstable.push(formatLabel(format));
+      continue;
+    }
+    if (best === undefined || r.loss < best.result.loss - 1e-12 * Math.abs(best.result.loss)) best = { format, result: r };
   }
+  if (unstable.length > 0) notes.push(`not a candidate, outside the law for these constants: ${unstable.join(', ')}`);
   return best;
+}
+
+function continuousOptimum(lo: number, hi: number, at: (bits: number) => Allocation | LawError): ContinuousOptimum | undefined {
+  if (!(hi > lo)) return undefined;
+  const { x } = minimizeScalar((bits) => lossOf(at(bits)), lo, hi, 280);
+  const r = at(x);
+  return isLawError(r) ? undefined : { label: 'continuous optimum, not a format', bits: x, loss: r.loss, params: r.params, tokens: r.tokens };
+}
+
+/** A table cost model prices only its own formats; a chosen format between them is priced by interpolation. */
+function pricingNote(cost: CostModel, format: Format | undefined, what: string, notes: string[]): void {
+  if (format && cost.prices && !cost.prices(format.bits)) notes.push(`${what} ${formatLabel(format)} is not in the cost table: its cost is interpolated between the table's formats`);
 }
 
 function finish(
@@ -141,7 +192,7 @@ function finish(
   cost: CostModel,
   alternatives: Array<{ label: string; result: Allocation | LawError }>,
   notes: string[],
-  integerPrecision?: Plan['integerPrecision'],
+  chosen: { formats: Format[]; format?: Format; postFormat?: Format; continuous?: ContinuousOptimum },
 ): Plan {
   const alts = withMargins(best, alternatives, notes);
   return {
@@ -149,7 +200,10 @@ function finish(
     scenario,
     costModel: cost.id,
     ...best,
-    ...(integerPrecision ? { integerPrecision } : {}),
+    ...(chosen.format ? { format: chosen.format } : {}),
+    ...(chosen.postFormat ? { postFormat: chosen.postFormat } : {}),
+    formats: chosen.formats,
+    ...(chosen.continuous ? { continuous: chosen.continuous } : {}),
     alternatives: alts,
     notes,
   };
@@ -162,19 +216,24 @@ function standardAlternatives(at: (bits: number) => Allocation | LawError, what:
   }));
 }
 
-/** Problem 2: N, D and P jointly. With cost linear in P the optimum P* maximises f(P)/kappa(P), independent of C. */
+/**
+ * Problem 2: N, D and P jointly. Each format gets its compute-optimal N and D (Eq. 16) and the
+ * lowest loss wins. With cost linear in P the continuous optimum maximises f(P)/kappa(P),
+ * independent of C; it is reported beside the chosen format as a reference.
+ */
 function planJoint(c: Constants, req: PlanRequest, cost: CostModel): Plan | LawError {
+  const formats = candidateFormats(req, cost);
+  if (formats.length === 0) return invalid(`no format between ${req.minBits ?? 0} and ${req.maxBits ?? Infinity} bits to choose from`);
+  const at = (bits: number) => fixedPrecisionOptimum(c, req.compute, uniformPrecision(bits), cost);
+  const notes: string[] = [];
+  const chosen = bestFormat(formats, at, notes);
+  if (!chosen) return invalid(`no stable training precision among the formats ${formats.map(formatLabel).join(', ')} for these constants`);
   const lo = lowestStableBits(c, req.minBits ?? DEFAULT_MIN_BITS);
   const hi = req.maxBits ?? DEFAULT_MAX_BITS;
-  if (!(hi > lo)) return invalid(`no stable precision between ${req.minBits ?? DEFAULT_MIN_BITS} and ${hi} bits for these constants`);
-  const at = (bits: number) => fixedPrecisionOptimum(c, req.compute, uniformPrecision(bits), cost);
-  const { x } = minimizeScalar((bits) => lossOf(at(bits)), lo, hi, 280);
-  const best = at(x);
-  if (isLawError(best)) return best;
-  const notes: string[] = [];
-  if (hi - x < 1e-3) notes.push(`the optimum sits at the top of the searched range (${hi} bits)`);
-  if (x - lo < 1e-3) notes.push(`the optimum sits at the bottom of the searched range (${lo.toFixed(2)} bits)`);
-  return finish('joint', best, cost, standardAlternatives(at, 'compute-optimal N and D'), notes, bestInteger(lo, hi, at));
+  const continuous = continuousOptimum(lo, hi, at);
+  if (chosen.format.bits === formats[0].bits && formats.length > 1) notes.push(`the plan takes the widest format offered (${formatLabel(chosen.format)})`);
+  pricingNote(cost, chosen.format, 'training format', notes);
+  return finish('joint', chosen.result, cost, standardAlternatives(at, 'compute-optimal N and D'), notes, { formats, format: chosen.format, continuous });
 }
 
 function planFixedPrecision(c: Constants, req: PlanRequest, cost: CostModel): Plan | LawError {
@@ -182,35 +241,43 @@ function planFixedPrecision(c: Constants, req: PlanRequest, cost: CostModel): Pl
   const best = fixedPrecisionOptimum(c, req.compute, uniformPrecision(req.precision), cost);
   if (isLawError(best)) return best;
   const at = (bits: number) => fixedPrecisionOptimum(c, req.compute, uniformPrecision(bits), cost);
-  return finish('fixed-precision', best, cost, standardAlternatives(at, 'compute-optimal N and D'), []);
+  const formats = candidateFormats(req, cost);
+  const format = formats.find((f) => f.bits === req.precision) ?? parseFormat(req.precision);
+  const notes: string[] = [];
+  pricingNote(cost, format, 'training format', notes);
+  return finish('fixed-precision', best, cost, standardAlternatives(at, 'compute-optimal N and D'), notes, { formats, ...(format ? { format } : {}) });
 }
 
 /** Problem 3: N fixed (a model family); minimise over P with D = C / (kappa(P) N). P* grows like log C. */
 function planFixedParams(c: Constants, req: PlanRequest, cost: CostModel): Plan | LawError {
   const params = req.params;
   if (params === undefined || !(params > 0)) return invalid('the fixed-params scenario needs a positive parameter count');
+  const formats = candidateFormats(req, cost);
+  if (formats.length === 0) return invalid(`no format between ${req.minBits ?? 0} and ${req.maxBits ?? Infinity} bits to choose from`);
+  const at = (bits: number) => fixedParamsAllocation(c, req.compute, params, uniformPrecision(bits), cost);
+  const notes: string[] = [];
+  const chosen = bestFormat(formats, at, notes);
+  if (!chosen) return invalid(`no stable training precision among the formats ${formats.map(formatLabel).join(', ')} for these constants`);
   const lo = lowestStableBits(c, req.minBits ?? DEFAULT_MIN_BITS);
   const hi = req.maxBits ?? DEFAULT_MAX_BITS;
-  const at = (bits: number) => fixedParamsAllocation(c, req.compute, params, uniformPrecision(bits), cost);
-  const { x } = minimizeScalar((bits) => lossOf(at(bits)), lo, hi, 280);
-  const best = at(x);
-  if (isLawError(best)) return best;
-  const notes: string[] = [];
-  if (hi - x < 1e-3) notes.push(`the optimum sits at the top of the searched range (${hi} bits): more precision would still help`);
-  return finish('fixed-params', best, cost, standardAlternatives(at, `N fixed at ${params.toExponential(2)}`), notes, bestInteger(lo, hi, at));
+  const continuous = continuousOptimum(lo, hi, at);
+  if (chosen.format.bits === formats[0].bits && formats.length > 1) notes.push(`the plan takes the widest format offered (${formatLabel(chosen.format)}): more precision may still help`);
+  pricingNote(cost, chosen.format, 'training format', notes);
+  return finish('fixed-params', chosen.result, cost, standardAlternatives(at, `N fixed at ${params.toExponential(2)}`), notes, { formats, format: chosen.format, continuous });
 }
 
 /**
  * Problem 4 (Eq. 29): minimise the unified law including delta_PTQ under the training budget
- * and an inference budget on N * P_post. Searched numerically: whole-bit P_post, continuous
- * training precision, log N under the memory cap.
+ * and an inference budget on N * P_post. Serving and training precisions are each a format
+ * (training at least as wide as serving); for each pair, log N is searched under the memory cap.
  */
 function planInference(c: Constants, req: PlanRequest, cost: CostModel): Plan | LawError {
   const budget = req.inferenceBudget;
   if (budget === undefined || !(budget > 0)) return invalid('the inference scenario needs an inference budget (parameter-bits of the deployed weights)');
-  const lo = lowestStableBits(c, req.minBits ?? DEFAULT_MIN_BITS);
-  const hi = req.maxBits ?? DEFAULT_MAX_BITS;
-  const posts = req.post !== undefined ? [req.post] : range(Math.ceil(lo), Math.floor(hi));
+  const formats = candidateFormats(req, cost);
+  if (formats.length === 0) return invalid(`no format between ${req.minBits ?? 0} and ${req.maxBits ?? Infinity} bits to choose from`);
+  const formatOf = (bits: number): Format => formats.find((f) => f.bits === bits) ?? parseFormat(bits) ?? { bits, name: `${bits}-bit` };
+  const posts = req.post !== undefined ? [formatOf(req.post)] : formats;
   const chinchillaParams = (train: number): number => {
     const r = fixedPrecisionOptimum(c, req.compute, uniformPrecision(train), cost);
     return isLawError(r) ? NaN : r.params;
@@ -229,18 +296,27 @@ function planInference(c: Constants, req: PlanRequest, cost: CostModel): Plan | 
     const r = at(x);
     return isLawError(r) ? undefined : r;
   };
+  let bestFormats: { train: Format; post: Format } | undefined;
+  const unstable = new Set<string>();
   for (const post of posts) {
-    const trainLo = Math.max(post, lo);
-    if (trainLo > hi) continue;
-    const { x: train } = minimizeScalar((t) => bestForPair(post, t)?.loss ?? Infinity, trainLo, hi, 40, 1e-7);
-    // Training exactly at the deployment precision (no PTQ) is a corner the search must see;
-    // it is listed first so a PTQ from a hair above P_post never wins on rounding noise.
-    for (const candidate of [bestForPair(post, trainLo), bestForPair(post, train)]) {
-      if (candidate && (best === undefined || candidate.loss < best.loss - 1e-9 * best.loss)) best = candidate;
+    // Training exactly at the serving format (no PTQ) comes first, so a PTQ never wins on rounding noise.
+    const trains = [formatOf(post.bits), ...formats.filter((f) => f.bits > post.bits)];
+    for (const train of trains) {
+      if (!effectiveParams(c, 1, uniformPrecision(train.bits)).ok) {
+        unstable.add(formatLabel(train));
+        continue;
+      }
+      const candidate = bestForPair(post.bits, train.bits);
+      if (candidate && (best === undefined || candidate.loss < best.loss - 1e-9 * best.loss)) {
+        best = candidate;
+        bestFormats = { train, post };
+      }
     }
   }
-  if (!best) return invalid('no feasible plan: the inference budget is too small for every precision searched');
+  if (!best || !bestFormats) return invalid('no feasible plan: the inference budget is too small for every format searched');
   const notes: string[] = [];
+  if (unstable.size > 0) notes.push(`not a training candidate, outside the law for these constants: ${[...unstable].join(', ')}`);
+  pricingNote(cost, bestFormats.train, 'training format', notes);
   const deployed = best.post ?? best.precision.w;
   if (cost.inferenceCost(best.params, deployed) >= budget * (1 - 1e-6)) notes.push('the memory budget binds: the model is as large as the budget allows');
   const standard = (train: number, post: number) => {
@@ -254,13 +330,7 @@ function planInference(c: Constants, req: PlanRequest, cost: CostModel): Plan | 
     { label: '4-bit training, served in 4 bits', result: standard(4, 4) },
     { label: 'bf16 training, PTQ to 4 bits', result: standard(16, 4) },
   ];
-  return finish('inference', best, cost, alternatives, notes);
-}
-
-function range(from: number, to: number): number[] {
-  const out: number[] = [];
-  for (let i = from; i <= to; i++) out.push(i);
-  return out;
+  return finish('inference', best, cost, alternatives, notes, { formats, format: bestFormats.train, postFormat: bestFormats.post });
 }
 
 export function plan(c: Constants, req: PlanRequest): Plan | LawError {

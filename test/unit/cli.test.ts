@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -109,12 +109,60 @@ describe('cli: recommend and dcrit', () => {
   it('joint: N*, D*, P* spend the budget and beat the usual alternatives', async () => {
     const r = await json('recommend', '--compute', '1e21', '--scenario', 'joint');
     assert.ok(r.params > 0 && r.tokens > 0);
-    assert.ok(Math.abs(r.precision.w - 7) < 0.1, `P* ${r.precision.w}`);
+    // The plan is a realizable format; the paper's 7-bit optimum is its continuous reference.
+    assert.equal(r.precision.w, 8);
+    assert.deepEqual(r.format, { bits: 8, name: 'int8/fp8-e4m3' });
+    assert.equal(r.continuous.label, 'continuous optimum, not a format');
+    assert.ok(Math.abs(r.continuous.bits - 7) < 0.1, `P* ${r.continuous.bits}`);
     // The bits-linear cost: 6 N D P / 16 equals the budget.
     assert.ok(Math.abs((6 * r.params * r.tokens * r.precision.w) / 16 / 1e21 - 1) < 1e-6);
     const labels = r.alternatives.map((a: { label: string }) => a.label);
     assert.equal(labels.length, 3);
     for (const alt of r.alternatives) assert.ok(alt.loss >= r.loss && alt.margin >= 0, alt.label);
+  });
+  it('--formats: the plan chooses among the formats given, by bits or names', async () => {
+    const r = await json('recommend', '--compute', '1e21', '--formats', '16,fp4');
+    assert.deepEqual(r.formats.map((f: { bits: number }) => f.bits), [16, 4]);
+    assert.deepEqual(r.format, { bits: 16, name: 'bf16' });
+    const served = await json('recommend', '--compute', '1e21', '--scenario', 'inference', '--memory', '2GB', '--formats', 'bf16,fp8,int4');
+    assert.ok([16, 8, 4].includes(served.precision.w) && [16, 8, 4].includes(served.post ?? served.precision.w));
+    assert.ok(served.postFormat && served.format);
+    const bad = await cli('recommend', '--compute', '1e21', '--formats', '16,fp9');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--formats: "fp9" is not a format/);
+  });
+  it('--cost-model reads a throughput table inline or from a file, and names the file and field of a bad one', async () => {
+    const inline = await json('recommend', '--compute', '1e21', '--cost-model', '{"bf16": 1, "fp8": 2, "fp6": 3}');
+    assert.equal(inline.format.name, 'fp6');
+    assert.deepEqual(inline.formats.map((f: { name: string }) => f.name), ['bf16', 'fp8', 'fp6']);
+    // C = 6ND / s: fp6 at speed 3 spends the budget as 2ND.
+    assert.ok(Math.abs((2 * inline.params * inline.tokens) / 1e21 - 1) < 1e-9);
+    const dir = mkdtempSync(path.join(tmpdir(), 'pp-cost-'));
+    try {
+      const file = path.join(dir, 'h100.json');
+      writeFileSync(file, JSON.stringify({ bf16: 1, fp8: 2, fp6: 3 }));
+      const fromFile = await json('recommend', '--compute', '1e21', '--cost-model', file);
+      assert.equal(fromFile.format.name, 'fp6');
+      assert.equal(fromFile.loss, inline.loss);
+      const text = await cli('recommend', '--compute', '1e21', '--cost-model', file);
+      assert.match(text.out, /plan .* 6-bit \(fp6\)/);
+      assert.match(text.out, /Continuous optimum, not a format: \d+\.\d\d bits/);
+      const bad = path.join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify({ bf16: 1, int4: 'fast' }));
+      const r = await cli('recommend', '--compute', '1e21', '--cost-model', bad);
+      assert.equal(r.code, 2);
+      assert.ok(r.err.includes(`--cost-model ${bad}: field "int4": the relative speed must be a positive number (got "fast")`), r.err);
+      writeFileSync(bad, '{"bf16": 1,');
+      assert.match((await cli('recommend', '--compute', '1e21', '--cost-model', bad)).err, /bad\.json: not valid JSON/);
+      const missing = await cli('recommend', '--compute', '1e21', '--cost-model', path.join(dir, 'none.json'));
+      assert.equal(missing.code, 2);
+      assert.match(missing.err, /none\.json" is neither a built-in cost model \(bits-linear, 6nd\) nor a readable JSON file \(no such file\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const inlineBad = await cli('recommend', '--compute', '1e21', '--cost-model', '{"bf16": 1, "fp9": 2}');
+    assert.equal(inlineBad.code, 2);
+    assert.match(inlineBad.err, /--cost-model \(inline JSON\): field "fp9": not a format/);
   });
   it('fixed-precision requires --precision and fixed-params requires --params', async () => {
     assert.equal((await cli('recommend', '--compute', '1e21', '--scenario', 'fixed-precision')).code, 2);

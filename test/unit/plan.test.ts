@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PAPER_CONSTANTS as c } from '../../src/law/constants';
 import { BITS_LINEAR, PRECISION_BLIND } from '../../src/law/cost';
+import { DEFAULT_FORMATS } from '../../src/law/formats';
 import { criticalTokens, criticalTokensClosedForm } from '../../src/law/dcrit';
 import { predict, uniformPrecision } from '../../src/law/law';
 import { type Plan, fixedPrecisionOptimum, isLawError, plan } from '../../src/law/plan';
@@ -87,16 +88,29 @@ describe('planner 1: fixed precision (Eq. 16)', () => {
 });
 
 describe('planner 2: joint N, D, P', () => {
-  it('matches a brute-force grid over precision and size', () => {
+  it('its continuous optimum matches a brute-force grid over precision and size', () => {
     const C = 1e21;
     const p = ok(plan(c, { scenario: 'joint', compute: C }));
     const brute = bruteForce(C, Array.from({ length: 1301 }, (_, i) => 3 + i * 0.01), () => logGrid(1e8, 1e11, 600));
-    assert.ok(p.loss <= brute.loss + 1e-9, `${p.loss} vs ${brute.loss}`);
-    assert.ok(Math.abs(p.precision.w - brute.bits) < 0.05, `P* ${p.precision.w} vs grid ${brute.bits}`);
+    assert.ok(p.continuous && p.continuous.label === 'continuous optimum, not a format');
+    assert.ok(p.continuous.loss <= brute.loss + 1e-9, `${p.continuous.loss} vs ${brute.loss}`);
+    assert.ok(Math.abs(p.continuous.bits - brute.bits) < 0.05, `P* ${p.continuous.bits} vs grid ${brute.bits}`);
+    // The plan itself is the best format, no better than the continuous optimum.
+    assert.ok(p.loss >= p.continuous.loss - 1e-12);
+  });
+
+  it('lands on the best realizable format: the brute-force minimum over the formats', () => {
+    for (const C of [1e19, 1e21, 1e23]) {
+      const p = ok(plan(c, { scenario: 'joint', compute: C }));
+      const brute = bruteForce(C, DEFAULT_FORMATS.map((f) => f.bits), () => logGrid(1e6, 1e13, 3000));
+      assert.equal(p.precision.w, brute.bits);
+      assert.ok(p.loss <= brute.loss + 1e-12);
+      assert.deepEqual(p.format, DEFAULT_FORMATS.find((f) => f.bits === p.precision.w));
+    }
   });
 
   it("finds the paper's compute-optimal precision near 7 bits, independent of compute", () => {
-    const bits = [1e19, 1e21, 1e23, 1e25].map((C) => ok(plan(c, { scenario: 'joint', compute: C })).precision.w);
+    const bits = [1e19, 1e21, 1e23, 1e25].map((C) => ok(plan(c, { scenario: 'joint', compute: C })).continuous?.bits ?? NaN);
     for (const b of bits) assert.ok(b > 6 && b < 8.5, `P* = ${b}`);
     assert.ok(Math.max(...bits) - Math.min(...bits) < 1e-3);
   });
@@ -112,7 +126,10 @@ describe('planner 2: joint N, D, P', () => {
       assert.ok(Math.abs(a.margin - (a.loss - p.loss)) < 1e-15);
       assert.ok(Math.abs(a.compute / 1e22 - 1) < 1e-9);
     }
-    assert.ok(p.integerPrecision && Number.isInteger(p.integerPrecision.bits));
+    // The plan trains in 8 bits, so the 8-bit alternative is the plan itself and says so.
+    assert.equal(p.format?.name, 'int8/fp8-e4m3');
+    assert.match(p.alternatives[1].label, /\(the plan\)$/);
+    assert.equal(p.alternatives[1].margin, 0);
   });
 });
 
@@ -122,14 +139,17 @@ describe('planner 3: fixed model size', () => {
     const n = 1e9;
     const p = ok(plan(c, { scenario: 'fixed-params', compute: C, params: n }));
     const brute = bruteForce(C, Array.from({ length: 1401 }, (_, i) => 2.5 + i * 0.01), () => [n]);
-    assert.ok(p.loss <= brute.loss + 1e-9);
-    assert.ok(Math.abs(p.precision.w - brute.bits) < 0.02);
+    assert.ok(p.continuous && p.continuous.loss <= brute.loss + 1e-9);
+    assert.ok(Math.abs(p.continuous.bits - brute.bits) < 0.02);
     assert.equal(p.params, n);
+    const formats = bruteForce(C, DEFAULT_FORMATS.map((f) => f.bits), () => [n]);
+    assert.equal(p.precision.w, formats.bits);
+    assert.ok(Math.abs(p.loss - formats.loss) < 1e-12);
   });
 
   it('asks for more precision as compute grows, linearly in log C once data dominates', () => {
     const bits = [1e18, 1e19, 1e20, 1e21, 1e22, 1e23, 1e24].map(
-      (C) => ok(plan(c, { scenario: 'fixed-params', compute: C, params: 1e9, maxBits: 64 })).precision.w,
+      (C) => ok(plan(c, { scenario: 'fixed-params', compute: C, params: 1e9, maxBits: 64 })).continuous?.bits ?? NaN,
     );
     for (let i = 1; i < bits.length; i++) assert.ok(bits[i] > bits[i - 1], bits.join(' '));
     // From 1e21 on (hundreds of tokens per parameter) each decade of compute adds the same bits.
@@ -144,15 +164,19 @@ describe('planner 3: fixed model size', () => {
 });
 
 describe('planner 4: inference-aware', () => {
-  it('respects the memory budget and matches a brute-force search', () => {
+  it('respects the memory budget and matches a brute-force search over the formats', () => {
     const C = 1e21;
     const budget = 8 * 2e9; // 2 GB of weights
     const p = ok(plan(c, { scenario: 'inference', compute: C, inferenceBudget: budget }));
     const deployed = p.post ?? p.precision.w;
     assert.ok(p.params * deployed <= budget * (1 + 1e-9));
+    const widths = DEFAULT_FORMATS.map((f) => f.bits);
+    assert.ok(widths.includes(p.precision.w) && widths.includes(deployed));
+    assert.equal(p.postFormat?.bits, deployed);
+    assert.equal(p.format?.bits, p.precision.w);
     let brute = Infinity;
-    for (let post = 2; post <= 16; post++) {
-      for (let train = post; train <= 16; train += 0.25) {
+    for (const post of widths) {
+      for (const train of widths.filter((b) => b >= post)) {
         for (const n of logGrid(1e6, budget / post, 300)) {
           const d = C / (BITS_LINEAR.flopsPerParamToken(train) * n);
           brute = Math.min(brute, lossAt(n, d, train, train > post ? post : undefined));

@@ -1,5 +1,6 @@
 import { PLAN_SCENARIOS, type PlanScenario, plan } from '../../law/plan';
-import { COMMON_OPTIONS, type Io, bits, costModel, fmt, parse, precisionLabel, quantity } from '../args';
+import { formatLabel } from '../../law/formats';
+import { COMMON_OPTIONS, type Io, bits, costModel, fmt, formats, parse, precisionLabel, quantity } from '../args';
 import { loadConstants } from '../constants';
 import { DOMAIN_OPTIONS, DOMAIN_USAGE, defaultSensitivity, domainAnswer, domainJson, domainLines, extrapolationThreshold } from '../domain';
 import { CliError } from '../errors';
@@ -10,10 +11,20 @@ import { planUncertainty } from '../../fit/planInterval';
 
 export const RECOMMEND_USAGE = `precision-planner recommend --compute C [--scenario joint|fixed-precision|fixed-params|inference]
                             [--precision P] [--params N] [--memory BYTES | --inference-budget BITS] [--post P]
-                            [--preset paper | --fit FILE] [--cost-model ID] ${DOMAIN_USAGE} [--json]
+                            [--preset paper | --fit FILE] [--cost-model ID|FILE.json|JSON] [--formats LIST]
+                            ${DOMAIN_USAGE} [--json]
   Compute-optimal model size N*, tokens D* and precision P* for a training budget of C FLOPs.
   joint: choose N, D and P; fixed-precision: P given; fixed-params: N given;
   inference: also choose the deployment precision, with the weights held to --memory (e.g. 4GB).
+  Precisions are chosen among realizable formats, each evaluated and the best taken: --formats
+  16,8,6,4 or names (bf16, fp8, fp6, fp4, int8, int4, ...); by default 16 (bf16), 8 (int8/fp8-e4m3),
+  6 (int6/fp6-e3m2), 5, 4 (int4/fp4-e2m1) and 3, or the cost table's formats. A floating-point
+  format counts all its bits (fp8 E4M3 is 8). The continuous optimum over bits is printed as a
+  reference only. JSON: "format" (and "postFormat" for inference) names the format chosen.
+  --cost-model: bits-linear (C = 6ND x P/16, the default), 6nd, or a throughput table as a JSON
+  file or inline, relative training speed per format: '{"bf16": 1, "fp8": 1.8, "int4": 3}'. A speed
+  s means a token at that format costs 1/s of bf16's (C = 6ND / s); between the table's formats the
+  cost is interpolated.
   Says how far the plan lies beyond the runs the constants were fitted on (N, D, 6ND).
   With --fit, the plan's loss gets its 95% intervals (confidence band of the expected loss,
   prediction interval for a run) and each alternative the paired 95% interval of its margin
@@ -31,6 +42,7 @@ export function recommendCommand(argv: string[], io: Io): number {
     memory: { type: 'string' },
     'inference-budget': { type: 'string' },
     post: { type: 'string' },
+    formats: { type: 'string' },
     ...DOMAIN_OPTIONS,
   });
   if (values.help) return io.out(RECOMMEND_USAGE), 0;
@@ -57,6 +69,7 @@ export function recommendCommand(argv: string[], io: Io): number {
     inferenceBudget,
     post: bits(values.post, 'post'),
     cost: costModel(values['cost-model']),
+    formats: formats(values.formats),
   };
   const p = plan(source.constants, request);
   if (!p.ok) throw new CliError(`${p.code}: ${p.message}`);
@@ -75,16 +88,17 @@ export function recommendCommand(argv: string[], io: Io): number {
   }
   // Numbers go to the table as numbers: it gives each column one number of decimals, and the
   // margins their sign (an alternative can beat the plan where the plan's search is coarse).
-  const row = (label: string, a: { params: number; tokens: number; precision: { w: number; a: number; kv: number }; post?: number; loss: number }, margin: Cell): Cell[] => [
+  const row = (label: string, a: { params: number; tokens: number; precision: { w: number; a: number; kv: number }; post?: number; loss: number }, margin: Cell, named?: { train?: string; post?: string }): Cell[] => [
     label,
     formatCount(a.params),
     formatCount(a.tokens),
     a.tokens / a.params,
-    precisionLabel(a.precision),
-    a.post !== undefined ? `${a.post}-bit` : '-',
+    named?.train ?? precisionLabel(a.precision),
+    named?.post ?? (a.post !== undefined ? `${a.post}-bit` : '-'),
     a.loss,
     margin,
   ];
+  const planNames = { ...(p.format ? { train: formatLabel(p.format) } : {}), ...(p.postFormat && p.post !== undefined ? { post: formatLabel(p.postFormat) } : {}) };
   // The margins' intervals come after the margin, where a fit gives them.
   const withIntervals = uncertainty.alternatives.some((a) => a.marginInterval !== null);
   const marginDecimals = columnDecimals(uncertainty.alternatives.flatMap((a) => a.marginInterval ?? []), 2);
@@ -99,7 +113,7 @@ export function recommendCommand(argv: string[], io: Io): number {
     table(
       ['', 'N', 'D', 'D/N', 'training', 'PTQ', 'loss', 'vs plan', ...(withIntervals ? ['95% interval of margin', ''] : [])],
       [
-        [...row('plan', p, ''), ...(withIntervals ? ['', ''] : [])],
+        [...row('plan', p, '', planNames), ...(withIntervals ? ['', ''] : [])],
         ...p.alternatives.map((a, i) => [...row(a.label, a, signed(a.margin)), ...marginCells(i)]),
       ],
       { significant: { 7: 3 } },
@@ -112,7 +126,11 @@ export function recommendCommand(argv: string[], io: Io): number {
     if (confidence) lines.push(`Plan's loss: 95% confidence band of the expected loss ${intervalText(confidence)} (bootstrap of the fit's constants${held ? `; ${held}` : ''})`);
     if (prediction) lines.push(`Plan's loss: 95% prediction interval for a run ${intervalText(prediction)} (adds the run-to-run scale)`);
   }
-  if (p.integerPrecision) lines.push('', `Best whole number of bits: ${p.integerPrecision.bits} (loss ${fmt(p.integerPrecision.loss)})`);
+  lines.push('', `Formats chosen among: ${p.formats.map(formatLabel).join(', ')}${p.costModel !== 'bits-linear' ? ` (cost model: ${request.cost.label})` : ''}`);
+  if (p.continuous) {
+    const c = p.continuous;
+    lines.push(`Continuous optimum, not a format: ${c.bits.toFixed(2)} bits, N ${formatCount(c.params)}, D ${formatCount(c.tokens)}, loss ${fmt(c.loss)} (${c.loss - p.loss >= 0 ? '+' : ''}${fmt(c.loss - p.loss, 2)} vs the plan)`);
+  }
   for (const note of [...p.notes, ...uncertainty.notes]) lines.push(`note: ${note}`);
   lines.push('', ...domainLines(where, ''));
   for (const s of sensitivity) {
