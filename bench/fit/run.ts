@@ -62,7 +62,12 @@ function problemFile(result: FitResult, points: readonly FitPoint[], loss: strin
     if (own.length !== stage.points) throw new Error(`stage ${stage.name}: ${own.length} points here, ${stage.points} in the fit`);
     // Our solution of this stage is the next stage's starting constants, or the final constants.
     const ours = i + 1 < fitted.length ? fitted[i + 1].spec?.base : Array.from(toVector(result.constants));
-    return { name: stage.name, loss, delta, mode: spec.mode, base: spec.base, free: spec.free, starts: spec.polishedFrom, ours, oursCost: stage.cost, points: columns(own) };
+    // The joint refinement's 'split' objective: each PTQ point once more, as a weighted degradation row.
+    const extra = spec.mode === 'split' ? own.filter((p) => p.kind === 'ptq' && p.trainLoss !== undefined) : [];
+    const rows = [...own, ...extra];
+    const flags = rows.map((_, j) => (j >= own.length ? 1 : 0));
+    const cols = { ...columns(rows), ...(extra.length > 0 ? { observedTrain: flags, weight: flags.map((f) => (f ? (stage.degradationWeight ?? 1) : 1)) } : {}) };
+    return { name: stage.name, loss, delta, mode: spec.mode, base: spec.base, free: spec.free, starts: spec.polishedFrom, ours, oursCost: stage.cost, points: cols };
   });
 }
 

@@ -33,6 +33,10 @@ class Table:
         self.train = np.array([np.nan if x is None else x for x in cols["trainLoss"]], float)
         self.logObs = np.log(np.asarray(cols["loss"], float))
         self.n = len(self.logObs)
+        # The joint refinement's degradation rows ("split" mode): predicted on the observed
+        # end-of-training loss, their log-loss residual weighted.
+        self.observed = np.asarray(cols.get("observedTrain", [0] * self.n), bool)
+        self.weight = np.asarray(cols.get("weight", [1.0] * self.n), float)
 
 
 def predict(v, t, mode, want_grad):
@@ -65,6 +69,10 @@ def predict(v, t, mode, want_grad):
                 grad[:, IX["E"]] = 1.0
                 for c, d in dlog.items():
                     grad[:, c] += -v[IX["alpha"]] * t1 * d
+            if mode == "split":
+                value = np.where(t.observed, t.train, value)
+                if want_grad:
+                    grad[t.observed, :] = 0.0
         if mode != "train":
             has = np.where(np.isnan(t.post), False, t.post < t.bits[0])
             post = np.where(has, t.post, 0.0)
@@ -117,13 +125,13 @@ class Stage:
     def residuals(self, x):
         pred, _ = predict(self.constants(x), self.t, self.mode, False)
         with np.errstate(all="ignore"):
-            r = np.log(pred) - self.t.logObs
+            r = self.t.weight * (np.log(pred) - self.t.logObs)
         return np.where(pred > 0, r, INFEASIBLE)
 
     def jacobian(self, x):
         pred, grad = predict(self.constants(x), self.t, self.mode, True)
         good = pred > 0
-        scale = np.where(good, 1.0 / np.where(good, pred, 1.0), 0.0)
+        scale = np.where(good, self.t.weight / np.where(good, pred, 1.0), 0.0)
         J = np.zeros((self.t.n, len(self.free)))
         for j, p in enumerate(self.free):
             col = sum(grad[:, IX[name]] for name in p["names"])

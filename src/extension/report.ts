@@ -44,6 +44,7 @@ export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[],
   const held = m.heldOut;
   if (held && 'params' in held && held.all) lines.push(`| held out: N = ${held.params} (${held.all.n}) | ${held.all.r2.toFixed(4)} | ${held.all.rmse.toFixed(4)} | ${(100 * held.all.mape).toFixed(2)}% |`);
   lines.push(...coverageMarkdown(fit));
+  lines.push(...variantsMarkdown(fit));
   for (const w of fit.warnings) lines.push('', `Warning: ${w}`);
   if (ptq) lines.push('', ...predictorMarkdown(ptq));
   return `${lines.join('\n')}\n`;
@@ -72,6 +73,26 @@ export function coverageMarkdown(fit: Pick<FitResult, 'coverage' | 'residualScal
   if (scale) {
     const part = (s: typeof scale.train) => (s ? `${s.sigma.toPrecision(3)} (${s.source === 'seeds' ? 'seed replicates' : 'residuals'}, ${s.dof} dof)` : 'none');
     lines.push('', `Run-to-run scale (log-loss standard deviation): end of training ${part(scale.train)}, after PTQ ${part(scale.ptq)}.`);
+  }
+  return lines;
+}
+
+/** The variants of the fit compared by held-out error, the one used marked. */
+export function variantsMarkdown(fit: Pick<FitResult, 'variants'>): string[] {
+  const c = fit.variants;
+  if (!c) return [];
+  const num = (x: number | null): string => (x === null ? '—' : x.toPrecision(3));
+  const how = c.choice === 'pinned' ? 'pinned by the user' : c.choice === 'held-out' ? 'chosen by held-out error' : 'the base (no other variant could be scored)';
+  const lines = [
+    '',
+    `Variants of the fit, by held-out error (used: **${c.chosen}**, ${how}${c.pinned.length > 0 && c.choice !== 'pinned' ? `; pinned: ${c.pinned.join(', ')}` : ''}). Score: ${c.rule}.`,
+    '',
+    '| variant | largest out: log-loss RMSE | largest out: degradation RMSE (nats) | rollout: log-loss RMSE | rollout: degradation RMSE (nats) | score |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const r of c.rows) {
+    const e = (x: typeof r.largestOut | typeof r.rollout): string[] => ('skipped' in x ? [`skipped: ${x.skipped}`, '—'] : [num(x.train), num(x.degradation)]);
+    lines.push(`| ${r.chosen ? `**${r.name}** (used)` : r.name} | ${[...e(r.largestOut), ...e(r.rollout)].join(' | ')} | ${r.score === null ? '—' : r.score.toFixed(3)} |`);
   }
   return lines;
 }

@@ -13,6 +13,7 @@ import { seededRandom } from './random';
 import { type ConstantOrigin, type StageReport, fitStages } from './stages';
 import { type FitCoverage, fitCoverage } from './coverage';
 import { type ResidualScale, residualScale } from './interval';
+import { type VariantComparison, chooseVariant } from './variants';
 
 export const FIT_SCHEMA = 'precision-planner/fit@1';
 
@@ -83,6 +84,12 @@ export interface FitResult {
   /** Held-out coverage of both 95% intervals; null without a bootstrap (no band to cover with). */
   coverage?: FitCoverage | null;
   stages: StageReport[];
+  /**
+   * The variants of the fit compared by held-out error (largest size out, rollout), the one used
+   * marked `chosen`; null without a held-out check or with fewer than 3 model sizes. `options`
+   * are the chosen variant's.
+   */
+  variants?: VariantComparison | null;
   metrics: {
     all: Metrics | null;
     train: Metrics | null;
@@ -294,13 +301,17 @@ export function fitPoints(
   partial: Partial<FitOptions> = {},
   context: { runs?: number; skippedRuns?: SkippedRun[]; tokenizer?: TokenizerDomain } = {},
 ): FitResult {
-  const options = resolveFitOptions(partial);
+  const { comparison, options, warning } = chooseVariant(points, partial, resolveFitOptions(partial));
   const { onProgress, ...rest } = options;
   const data = summarize(points, context.runs ?? new Set(points.map((p) => p.runId)).size, context.skippedRuns ?? []);
   const staged = fitStages(points, options);
   onProgress?.(0, options.bootstrap, 'stages');
+  const joint = staged.stages.find((s) => s.name === 'joint');
+  if (joint && !options.joint && comparison?.choice === 'held-out' && comparison.rows[0].options.joint) {
+    joint.reason = `not used: the ${comparison.chosen} variant predicts the sizes it did not see best (see variants)`;
+  }
   const fittedNames = CONSTANT_NAMES.filter((n) => staged.origin[n] === 'fitted');
-  const warnings: string[] = [];
+  const warnings: string[] = warning ? [warning] : [];
   for (const s of staged.stages) if (s.status === 'skipped' && s.name !== 'joint') warnings.push(`${s.name} stage skipped: ${s.reason}; its constants are the preset's`);
   for (const s of staged.stages) {
     if (s.solver && s.solver.status !== 'converged') warnings.push(`${s.name} stage: the solver stopped (${s.solver.status}) before a stationary point, gradient norm ${s.solver.gradientNorm.toPrecision(3)}`);
@@ -370,6 +381,7 @@ export function fitPoints(
     coverage,
     identifiability: ident,
     stages: staged.stages,
+    variants: comparison,
     metrics: {
       ...own,
       degradation: degradationMetrics(staged.vector, points),

@@ -18,9 +18,11 @@ const { A, alpha, B, beta, E, CT, gammaD, gammaN, gammaPost, bPost } = INDEX;
  * How a point's loss is predicted:
  * - 'train'  : end-of-training loss (train points only);
  * - 'ptq'    : observed train loss of the run + delta_PTQ (isolates the degradation, §7c);
- * - 'unified': the unified law for every point (train loss from the law + delta_PTQ).
+ * - 'unified': the unified law for every point (train loss from the law + delta_PTQ);
+ * - 'split'  : the unified law, except rows marked `observedTrain` (PTQ points), predicted as
+ *              'ptq': the joint refinement's degradation rows.
  */
-export type PredictionMode = 'train' | 'ptq' | 'unified';
+export type PredictionMode = 'train' | 'ptq' | 'unified' | 'split';
 
 export function toVector(c: Constants): Float64Array {
   return Float64Array.from(CONSTANT_NAMES, (n) => c[n]);
@@ -39,6 +41,10 @@ export interface PointTable {
   post: Float64Array;
   trainLoss: Float64Array;
   logObs: Float64Array;
+  /** 1 where a 'split' prediction adds the law's degradation to the observed end-of-training loss. */
+  observedTrain: Uint8Array;
+  /** Each row's weight on its log-loss residual (1 but in the joint refinement's degradation rows). */
+  weight: Float64Array;
   /** Distinct bit-widths of each part, and each point's index into them. */
   levels: [Float64Array, Float64Array, Float64Array];
   level: [Int32Array, Int32Array, Int32Array];
@@ -52,7 +58,7 @@ function levelsOf(bits: Float64Array): { levels: Float64Array; level: Int32Array
   return { levels, level: Int32Array.from(bits, (b) => index.get(b) ?? 0) };
 }
 
-export function pointTable(points: readonly FitPoint[]): PointTable {
+export function pointTable(points: readonly FitPoint[], observedTrain?: Uint8Array, weight?: Float64Array): PointTable {
   const col = (f: (p: FitPoint) => number) => Float64Array.from(points, f);
   const bits: PointTable['bits'] = [col((p) => p.precision.w), col((p) => p.precision.a), col((p) => p.precision.kv)];
   const parts = bits.map(levelsOf);
@@ -64,6 +70,8 @@ export function pointTable(points: readonly FitPoint[]): PointTable {
     post: col((p) => (p.kind === 'ptq' && p.post !== undefined ? p.post : NaN)),
     trainLoss: col((p) => p.trainLoss ?? NaN),
     logObs: col((p) => Math.log(p.loss)),
+    observedTrain: observedTrain ?? new Uint8Array(points.length),
+    weight: weight ?? new Float64Array(points.length).fill(1),
     levels: [parts[0].levels, parts[1].levels, parts[2].levels],
     level: [parts[0].level, parts[1].level, parts[2].level],
     partCache: {
@@ -123,7 +131,8 @@ export function predictAt(v: Float64Array, t: PointTable, i: number, mode: Predi
   }
   if (grad) grad.fill(0);
   let value: number;
-  if (mode === 'ptq') {
+  const post = t.post[i];
+  if (mode === 'ptq' || (mode === 'split' && t.observedTrain[i] === 1)) {
     value = t.trainLoss[i];
   } else {
     const t1 = v[A] * Math.exp(-v[alpha] * logNeff);
@@ -141,7 +150,6 @@ export function predictAt(v: Float64Array, t: PointTable, i: number, mode: Predi
       }
     }
   }
-  const post = t.post[i];
   // post is NaN for train points, so this also skips them; weights already at P_post lose nothing.
   if (mode !== 'train' && post < t.bits[0][i]) {
     let robust = 1;

@@ -8,3 +8,4 @@ export * from './interval';
 export * from './domain';
 export * from './coverage';
 export * from './planInterval';
+export * from './variants';

@@ -71,8 +71,8 @@ export interface Solution {
 /** Residual given to a point where the law is undefined: large, finite, so the search backs off. */
 const INFEASIBLE_RESIDUAL = 10;
 
-export function makeProblem(points: readonly FitPoint[], mode: PredictionMode, base: Float64Array, free: FreeParam[]): Problem {
-  return { points, table: pointTable(points), mode, base, free };
+export function makeProblem(points: readonly FitPoint[], mode: PredictionMode, base: Float64Array, free: FreeParam[], rows?: { observedTrain: Uint8Array; weight: Float64Array }): Problem {
+  return { points, table: pointTable(points, rows?.observedTrain, rows?.weight), mode, base, free };
 }
 
 export function applyParams(problem: Problem, params: ArrayLike<number>, into?: Float64Array): Float64Array {
@@ -85,14 +85,14 @@ export function applyParams(problem: Problem, params: ArrayLike<number>, into?: 
   return v;
 }
 
-/** Log-loss residuals (prediction - observation); infeasible points get a large constant. */
+/** Log-loss residuals (prediction - observation), times each row's weight; infeasible points get a large constant. */
 export function residuals(problem: Problem, params: ArrayLike<number>): Float64Array {
   const v = applyParams(problem, params);
   const t = problem.table;
   const r = new Float64Array(t.n);
   for (let i = 0; i < t.n; i++) {
     const pred = predictAt(v, t, i, problem.mode, null);
-    r[i] = pred > 0 ? Math.log(pred) - t.logObs[i] : INFEASIBLE_RESIDUAL;
+    r[i] = pred > 0 ? t.weight[i] * (Math.log(pred) - t.logObs[i]) : INFEASIBLE_RESIDUAL;
   }
   return r;
 }
@@ -154,7 +154,7 @@ function evaluate(problem: Problem, params: ArrayLike<number>, loss: LossKind, d
   for (let i = 0; i < t.n; i++) {
     const pred = predictAt(v, t, i, problem.mode, jac ? grad : null);
     const feasible = pred > 0;
-    const raw = feasible ? Math.log(pred) - t.logObs[i] : INFEASIBLE_RESIDUAL;
+    const raw = feasible ? t.weight[i] * (Math.log(pred) - t.logObs[i]) : INFEASIBLE_RESIDUAL;
     const { value, slope } = robust(raw, loss, delta);
     r[i] = value;
     if (quadratic) quadratic[i] = feasible && (loss !== 'huber' || Math.abs(raw) <= delta) ? 1 : 0;
@@ -165,7 +165,7 @@ function evaluate(problem: Problem, params: ArrayLike<number>, loss: LossKind, d
       let d = 0;
       if (feasible) {
         for (const name of p.names) d += grad[INDEX[name]];
-        d *= (slope / pred) * (p.transform === 'log' ? Math.exp(params[j]) : 1);
+        d *= ((slope * t.weight[i]) / pred) * (p.transform === 'log' ? Math.exp(params[j]) : 1);
       }
       jac[i * m + j] = d;
     }
@@ -375,7 +375,7 @@ function lmRun(problem: Problem, start: number[], options: SolveOptions): Soluti
     applyParams(problem, params, v);
     return (i: number): number => {
       const pred = predictAt(v, t, i, problem.mode, null);
-      return robust(pred > 0 ? Math.log(pred) - logObs[i] : INFEASIBLE_RESIDUAL, loss, delta).value;
+      return robust(pred > 0 ? t.weight[i] * (Math.log(pred) - logObs[i]) : INFEASIBLE_RESIDUAL, loss, delta).value;
     };
   };
   const jacobian = (params: number[]) => {
@@ -386,7 +386,7 @@ function lmRun(problem: Problem, start: number[], options: SolveOptions): Soluti
       const pred = predictAt(v, t, i, problem.mode, grad);
       const row = new Array<number>(m).fill(0);
       if (!(pred > 0)) return row;
-      const scale = robust(Math.log(pred) - logObs[i], loss, delta).slope / pred;
+      const scale = (robust(t.weight[i] * (Math.log(pred) - logObs[i]), loss, delta).slope * t.weight[i]) / pred;
       for (let j = 0; j < m; j++) {
         let d = 0;
         for (const c of columns[j]) d += grad[c];

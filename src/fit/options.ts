@@ -11,6 +11,21 @@ export interface FitOptions {
   huberDelta: number;
   /** Refine all fitted constants together after the stages. */
   joint: boolean;
+  /**
+   * What the joint refinement fits: 'unified' predicts every point with the whole law in log-loss
+   * (a PTQ point's residual is then mostly its run's end-of-training error, and the refinement
+   * trades the small degradations away to fit the loss level); 'split' (default) adds each PTQ
+   * point's degradation residual (the PTQ stage's) weighted to the degradations' own scale, so a
+   * 1e-3-nat degradation effect counts (stages.ts, degradationWeight).
+   */
+  jointObjective: 'split' | 'unified';
+  /**
+   * Which variant of the fit to use: 'auto' compares the default with its one-factor neighbours
+   * (untied, zero-offsets, no-joint, squares) by held-out error and uses the best (variants.ts);
+   * a name ("default", "no-joint", "untied+squares", ...) pins it. Options given explicitly
+   * (tieExponents, offsets, joint, loss) are pinned and not varied. Needs `heldOut`.
+   */
+  variant: string;
   /** Bootstrap replicates (resampling runs) for confidence intervals; 0 turns them off. */
   bootstrap: number;
   seed: number;
@@ -40,6 +55,8 @@ export const DEFAULT_FIT_OPTIONS: Readonly<FitOptions> = Object.freeze({
   loss: 'huber',
   huberDelta: 1e-3,
   joint: true,
+  jointObjective: 'split',
+  variant: 'auto',
   bootstrap: 100,
   seed: 0,
   heldOut: true,

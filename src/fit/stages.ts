@@ -21,6 +21,12 @@ export interface StageReport {
   /** Constants this stage would fit but held, and why. */
   held: Array<{ name: ConstantName; reason: string }>;
   points: number;
+  /**
+   * The joint refinement (jointObjective 'split'): rows solved (the points, and each PTQ
+   * point once more as a degradation row) and the degradation rows' weight.
+   */
+  rows?: number;
+  degradationWeight?: number;
   /** 0.5 * sum rho(log-loss residual) at the stage's solution. */
   cost?: number;
   starts?: number;
@@ -355,6 +361,56 @@ function ptqStage(points: readonly FitPoint[], base: Float64Array, options: FitO
   return { name: 'ptq', problem, held, adjustStart, neutral: shadowed.map(({ part }) => PART_CONSTANTS[part].robust) };
 }
 
+/** Bounds on the degradation rows' weight in the joint refinement. */
+export const DEGRADATION_WEIGHT_RANGE: readonly [number, number] = [1, 100];
+
+/**
+ * The weight that puts degradation residuals on their own scale: the RMS log-loss residual of
+ * the end-of-training points over that of the degradation rows, both at the staged solution (so
+ * a degradation error as large as the degradations' own scatter weighs as much as a loss error as
+ * large as the loss level's scatter), within DEGRADATION_WEIGHT_RANGE.
+ */
+export function degradationWeight(points: readonly FitPoint[], vector: Float64Array): number {
+  const rms = (rows: readonly FitPoint[], mode: 'unified' | 'ptq'): number => {
+    const t = makeProblem(rows, mode, vector, []).table;
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < t.n; i++) {
+      const pred = predictAt(vector, t, i, mode, null);
+      if (!(pred > 0)) continue;
+      sum += (Math.log(pred) - t.logObs[i]) ** 2;
+      n++;
+    }
+    return n > 0 ? Math.sqrt(sum / n) : NaN;
+  };
+  const train = rms(points.filter((p) => p.kind === 'train'), 'unified');
+  const deg = rms(points.filter((p) => p.kind === 'ptq' && p.trainLoss !== undefined), 'ptq');
+  const [lo, hi] = DEGRADATION_WEIGHT_RANGE;
+  const w = train / deg;
+  return Number.isFinite(w) ? Math.min(hi, Math.max(lo, w)) : lo;
+}
+
+/**
+ * The joint refinement's problem. 'unified': every point predicted by the whole law; the PTQ
+ * points' residuals are then mostly their run's loss-level error (0.01-0.05 in log-loss against
+ * degradations of 1e-3 nats), and the refinement trades the degradations away to fit the loss
+ * level (on the example workspace gamma_post slid to its bound and C_T * exp(b_post) to 1e15).
+ * 'split': the same, and each PTQ point once more as a degradation row (its degradation added to
+ * the run's observed end-of-training loss: the PTQ stage's residual), weighted by
+ * `degradationWeight`. Dropping the unified PTQ rows instead (the sum of the stages' objectives)
+ * loses what they say about the loss level: it missed the recovery tests' tolerances (B, C_T).
+ */
+function jointProblem(points: readonly FitPoint[], objective: FitOptions['jointObjective'], base: Float64Array, free: FreeParam[]): { problem: Problem; weight?: number } {
+  if (objective === 'unified') return { problem: makeProblem(points, 'unified', base, free) };
+  const ptq = points.filter((p) => p.kind === 'ptq' && p.trainLoss !== undefined);
+  const rows = [...points, ...ptq];
+  const first = points.length;
+  const weight = degradationWeight(points, base);
+  const observedTrain = Uint8Array.from(rows, (_, i) => (i >= first ? 1 : 0));
+  const weights = Float64Array.from(rows, (_, i) => (i >= first ? weight : 1));
+  return { problem: makeProblem(rows, 'split', base, free, { observedTrain, weight: weights }), weight };
+}
+
 /**
  * A previous fit's constants to start from. `only` (bootstrap replicates) solves from it and
  * from the `gridStarts` best-screened starts of the grid, instead of the whole polish.
@@ -408,7 +464,7 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
   } else if (stages[0].status !== 'fitted' || fittedStages < 2) {
     stages.push(skipped('joint', points.length, 'needs the Chinchilla stage and at least one other stage fitted'));
   } else {
-    const problem = makeProblem(points, 'unified', vector.slice(), free);
+    const { problem, weight } = jointProblem(points, options.jointObjective ?? 'split', vector.slice(), free);
     const start = free.map((p) => toFree(p, vector[INDEX[p.names[0]]]));
     const base = Array.from(vector);
     const sol = solve(problem, start, warmStart?.only ? { ...options, library: false } : options);
@@ -419,6 +475,7 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
       fitted: free.flatMap((p) => p.names),
       held: [],
       points: points.length,
+      ...(weight !== undefined ? { degradationWeight: weight, rows: problem.points.length } : {}),
       cost: sol.cost,
       starts: 1,
       polished: 1,

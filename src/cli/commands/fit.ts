@@ -11,8 +11,9 @@ import { type Io, fmt, integer, parse } from '../args';
 import { CliError } from '../errors';
 import { formatCount } from '../../runs/quantity';
 import { table } from '../table';
+import { parseVariant } from '../../fit/variants';
 
-export const FIT_USAGE = `precision-planner fit PATH... [--out FILE] [--loss huber|squares] [--untied] [--offsets fit|zero]
+export const FIT_USAGE = `precision-planner fit PATH... [--out FILE] [--variant NAME] [--loss huber|squares] [--untied] [--offsets fit|zero]
                       [--bootstrap N] [--seed S] [--no-joint] [--no-held-out] [--allow-negative gammaN,gammaD] [--json]
   Reads the runs under PATH (folders are searched), fits the unified law in stages and prints
   each stage's solver status, gradient norm and constants at a bound, the constants with 95%
@@ -20,6 +21,11 @@ export const FIT_USAGE = `precision-planner fit PATH... [--out FILE] [--loss hub
   the error on the held-out largest model, the run-to-run scale and how often the 95% intervals
   cover the losses: in sample, on the held-out largest size, and in a rollout (fit the k
   smallest sizes, predict the next).
+  Variants: the default fit (tied exponents, fitted offsets, joint refinement, Huber) and each
+  variant one choice away (untied, zero-offsets, no-joint, squares) are refitted on the smaller
+  sizes and scored by their error on the sizes they did not see; the best is used and the table
+  printed. --variant NAME pins one (default, or names joined by "+": untied+no-joint); --untied,
+  --offsets, --no-joint and --loss pin those choices and the others are compared.
   --allow-negative lets gamma_N and/or gamma_D take negative values (by default bounded at 0).
   --out writes the fit as JSON for "predict/recommend/dcrit --fit FILE".`;
 
@@ -56,6 +62,29 @@ export function coverageLines(result: Pick<FitResult, 'coverage' | 'residualScal
     ...notes.map((n) => `  ${n}`),
   );
   return lines;
+}
+
+const num = (x: number | null): string => (x === null ? '-' : fmt(x, 3));
+
+/** The variants compared by held-out error, the one used marked. */
+export function variantLines(result: Pick<FitResult, 'variants'>): string[] {
+  const c = result.variants;
+  if (!c) return [];
+  const errors = (x: NonNullable<FitResult['variants']>['rows'][number]['largestOut'] | NonNullable<FitResult['variants']>['rows'][number]['rollout']) =>
+    'skipped' in x ? ['skipped', '-'] : [num(x.train), num(x.degradation)];
+  const rows = c.rows.map((r) => [`${r.chosen ? '* ' : '  '}${r.name}`, ...errors(r.largestOut), ...errors(r.rollout), r.score === null ? '-' : r.score.toFixed(3)]);
+  const how = c.choice === 'pinned' ? 'pinned' : c.choice === 'held-out' ? 'chosen by held-out error' : 'the base: no other variant could be scored';
+  const lo = c.rows.find((r) => 'params' in r.largestOut)?.largestOut;
+  const steps = c.rows.find((r) => 'steps' in r.rollout)?.rollout;
+  return [
+    '',
+    `Variants (held-out error; * = used: ${c.chosen}, ${how}${c.pinned.length > 0 && c.choice !== 'pinned' ? `; pinned: ${c.pinned.join(', ')}` : ''})`,
+    table(
+      ['variant', `largest out${lo && 'params' in lo ? ` (N=${formatCount(lo.params)})` : ''}: log-loss RMSE`, 'degradation RMSE', `rollout${steps && 'steps' in steps ? ` (${steps.steps} steps)` : ''}: log-loss RMSE`, 'degradation RMSE', 'score'],
+      rows,
+    ),
+    `  score: ${c.rule}`,
+  ];
 }
 
 const metricLine = (label: string, m: Metrics | null): string =>
@@ -116,6 +145,7 @@ function render(result: FitResult, diagnostics: Diagnostic[]): string {
     lines.push(`bootstrap              ${b.succeeded} of ${b.replicates} replicates used${counts}, seed ${b.seed}`);
   }
   lines.push(...coverageLines(result));
+  lines.push(...variantLines(result));
   for (const w of result.warnings) lines.push(`warning: ${w}`);
   return [...lines, ...skippedRuns, ...problems].join('\n');
 }
@@ -133,6 +163,7 @@ export async function fitCommand(argv: string[], io: Io): Promise<number> {
       bootstrap: { type: 'string' },
       seed: { type: 'string' },
       'no-joint': { type: 'boolean' },
+      variant: { type: 'string' },
       'no-held-out': { type: 'boolean' },
       'allow-negative': { type: 'string' },
     },
@@ -142,6 +173,10 @@ export async function fitCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new CliError('give at least one PATH with runs (a folder or a run.json)', 2);
   if (values.loss !== undefined && values.loss !== 'huber' && values.loss !== 'squares') throw new CliError(`--loss: "${values.loss}" is not huber or squares`, 2);
   if (values.offsets !== undefined && values.offsets !== 'fit' && values.offsets !== 'zero') throw new CliError(`--offsets: "${values.offsets}" is not fit or zero`, 2);
+  if (values.variant !== undefined && values.variant !== 'auto') {
+    const parsed = parseVariant(values.variant);
+    if ('error' in parsed) throw new CliError(`--variant: ${parsed.error}`, 2);
+  }
   const allowNegative = (values['allow-negative'] ?? '')
     .split(',')
     .map((x) => x.trim())
@@ -155,12 +190,14 @@ export async function fitCommand(argv: string[], io: Io): Promise<number> {
     throw new CliError(`no runs found under ${positionals.join(', ')} (looked for ${RUN_FILES_LOOKED_FOR}); "precision-planner scan ${positionals.join(' ')}" lists the files found and the problems reading them`);
   }
   const result = fit(scanned.runs, {
-    loss: (values.loss as 'huber' | 'squares' | undefined) ?? 'huber',
-    tieExponents: !values.untied,
-    offsets: (values.offsets as 'fit' | 'zero' | undefined) ?? 'fit',
+    // Only the choices given are pinned: the others are compared by held-out error.
+    ...(values.loss !== undefined ? { loss: values.loss as 'huber' | 'squares' } : {}),
+    ...(values.untied ? { tieExponents: false } : {}),
+    ...(values.offsets !== undefined ? { offsets: values.offsets as 'fit' | 'zero' } : {}),
+    ...(values['no-joint'] ? { joint: false } : {}),
+    ...(values.variant !== undefined ? { variant: values.variant } : {}),
     bootstrap: integer(values.bootstrap, 'bootstrap', 100),
     seed: integer(values.seed, 'seed', 0),
-    joint: !values['no-joint'],
     heldOut: !values['no-held-out'],
     allowNegative: allowNegative as Array<(typeof SIGN_CONSTANTS)[number]>,
     onProgress: io.progress && ((done, total, what) => io.progress?.(`fitting: ${what} (${done}/${total})`)),
