@@ -3,7 +3,7 @@
 // status bar; a newer change cancels a refit still running.
 
 import * as vscode from 'vscode';
-import { readSettings } from './settings';
+import { fitOptions, readSettings } from './settings';
 import { runsSignature } from '../fit/points';
 import { FitCancelled, type FitModel } from './fitModel';
 import { log } from './log';
@@ -48,7 +48,7 @@ export function autoRefit(runs: RunsModel, fit: FitModel): vscode.Disposable {
     }
     const settings = readSettings();
     start(signature, async (progress, token) => {
-      const result = await fit.fit(current.runs, { bootstrap: settings.fitBootstrap, loss: settings.fitLoss }, progress, token);
+      const result = await fit.fit(current.runs, fitOptions(settings), progress, token);
       // A refit that is not adopted must say so: the constants in use stay what they were.
       if (!result.ok && result.rejected) {
         void vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.inUse}.`, 'Show Fit Report').then((choice) => {

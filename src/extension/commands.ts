@@ -14,7 +14,7 @@ import { bits, count, flops, loss, tokens } from './format';
 import { log } from './log';
 import { reportMarkdown, runsCsv } from './report';
 import type { RunsModel } from './runsModel';
-import { readSettings } from './settings';
+import { fitOptions, readSettings } from './settings';
 
 const VIEW_ACTIONS = ['Show Dashboard', 'Show Fit Report'] as const;
 
@@ -39,7 +39,7 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
       }
       const settings = readSettings();
       try {
-        const result = await fit.fit(scanned.runs, { bootstrap: settings.fitBootstrap, loss: settings.fitLoss }, (message, increment) => progress.report({ message, increment }), token);
+        const result = await fit.fit(scanned.runs, fitOptions(settings), (message, increment) => progress.report({ message, increment }), token);
         if (result.ok) void offerViews(vscode.window.showInformationMessage(`Precision Planner: ${fitSummary(result)}`, ...VIEW_ACTIONS));
         else void offerViews(vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.inUse}.`, ...VIEW_ACTIONS));
         // The law is in use from here on; the notification stays for the predictor, which can be cancelled alone.

@@ -21,7 +21,8 @@ export interface Settings {
   /** Problems with the plan settings, each naming the setting and field; defaults stand in. */
   planErrors: string[];
   fitBootstrap: number;
-  fitLoss: 'huber' | 'squares';
+  /** The fit's loss when the user set one; absent, the fit compares Huber and squares on held-out data. */
+  fitLoss?: 'huber' | 'squares';
   /** Factor beyond the fitted runs in N or D past which a prediction is called an extrapolation. */
   extrapolationThreshold: number;
   training: TrainingSettings;
@@ -46,6 +47,17 @@ export interface TrainingSettings {
 
 const threshold = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x >= 1 ? x : DEFAULT_EXTRAPOLATION_THRESHOLD);
 
+/** Whether the user (or the workspace) gave a setting a value, rather than it showing its default. */
+function userSet(c: vscode.WorkspaceConfiguration, key: string): boolean {
+  const i = c.inspect(key);
+  return i !== undefined && (i.globalValue !== undefined || i.workspaceValue !== undefined || i.workspaceFolderValue !== undefined);
+}
+
+/** The fit's options from the settings: what the user pinned, the rest chosen by the fit. */
+export function fitOptions(settings: Settings): { bootstrap: number; loss?: 'huber' | 'squares' } {
+  return { bootstrap: settings.fitBootstrap, ...(settings.fitLoss ? { loss: settings.fitLoss } : {}) };
+}
+
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration('precisionPlanner');
   const strings = (key: string, fallback: readonly string[]) => {
@@ -63,7 +75,7 @@ export function readSettings(): Settings {
     ...(planned.formats ? { formats: planned.formats } : {}),
     planErrors: planned.errors,
     fitBootstrap: Math.max(0, Math.min(1000, Math.round(c.get<number>('fit.bootstrap', 100)))),
-    fitLoss: c.get<string>('fit.loss', 'huber') === 'squares' ? 'squares' : 'huber',
+    ...(userSet(c, 'fit.loss') ? { fitLoss: c.get<string>('fit.loss') === 'squares' ? 'squares' : 'huber' } : {}),
     extrapolationThreshold: threshold(c.get<unknown>('extrapolationThreshold')),
     training: {
       outDir: c.get<string>('training.outDir', 'runs') || 'runs',
