@@ -111,7 +111,7 @@ export function recommendCommand(argv: string[], io: Io): number {
     `Recommendation for ${compute.toExponential(2)} FLOPs (${scenario}, cost model ${p.costModel}, constants ${source.label})`,
     '',
     table(
-      ['', 'N', 'D', 'D/N', 'training', 'PTQ', 'loss', 'vs plan', ...(withIntervals ? ['95% interval of margin', ''] : [])],
+      ['', 'N', 'D', 'D/N', 'training', 'PTQ', 'loss', 'vs plan', ...(withIntervals ? ['95% interval of margin', 'the data say'] : [])],
       [
         [...row('plan', p, '', planNames), ...(withIntervals ? ['', ''] : [])],
         ...p.alternatives.map((a, i) => [...row(a.label, a, signed(a.margin)), ...marginCells(i)]),
