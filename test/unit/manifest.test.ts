@@ -1,0 +1,23 @@
+// What package.json promises a user, checked against itself and against the README.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+const ROOT = path.join(__dirname, '..', '..');
+const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+describe('the manifest', () => {
+  const commands = new Map<string, string>(manifest.contributes.commands.map((c: { command: string; title: string }) => [c.command, c.title]));
+
+  it('the Runs view\'s welcome offers Train a Run and Launch a Sweep, as the README says, and every link is a real command', () => {
+    const welcome: string = manifest.contributes.viewsWelcome.find((w: { view: string }) => w.view === 'precisionPlanner.runs').contents;
+    const linked = [...welcome.matchAll(/\[([^\]]+)\]\(command:([^)]+)\)/g)].map((m) => ({ label: m[1], command: m[2] }));
+    for (const l of linked) assert.ok(commands.has(l.command), `${l.command} is linked from the welcome view but not contributed`);
+    const labels = linked.map((l) => l.label);
+    assert.ok(labels.includes('Train a Run') && labels.includes('Launch a Sweep'), labels.join(', '));
+    assert.match(readme, /\*\*Train a Run\*\* and \*\*Launch a Sweep\*\* \(command palette, Runs view title, the welcome view\)/);
+  });
+});
