@@ -167,6 +167,9 @@ function renderFit(m: DashboardModel): void {
   $('fit-message').textContent = f.message;
   $('fit-metrics').innerHTML = '';
   for (const x of f.metrics) $('fit-metrics').append(row([x.label, String(x.n), x.r2.toFixed(4), x.rmse.toFixed(4), `${(100 * x.mape).toFixed(2)}%`]));
+  const share = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+  $('fit-coverage').innerHTML = '';
+  for (const c of f.coverage) $('fit-coverage').append(row([c.label, String(c.n), share(c.confidence), share(c.prediction)]));
   $('fit-stages').innerHTML = '';
   for (const s of f.stages) {
     const norm = s.gradientNorm !== undefined ? s.gradientNorm.toExponential(1) : '—';
@@ -194,11 +197,13 @@ function renderPrecision(m: DashboardModel): void {
   const p = palette();
   const parts = looksInOrder(m.precision.factors.length, p.series.length);
   draw('chart-factors', m.precision.factors.map((f, i) => line(f.part, f.points, p.series[parts[i].colour], parts[i].dash)), { x: 'bits', y: 'N_eff / N factor' });
+  $('precision-domain').textContent = m.precision.domain ?? '';
   draw('chart-precision-loss', [line(`predicted, N ${count(m.inputs.params)}, D ${count(m.inputs.tokens)}`, m.precision.loss, p.series[0]), dots('runs near this N and D (weight bits)', m.precision.runs, p.series[1])], { x: 'training bits (all parts)', y: 'loss' });
 }
 
 function renderPtq(m: DashboardModel): void {
   const p = palette();
+  $('ptq-domain').textContent = m.ptq.domain ?? '';
   const sets: Array<ChartDataset<'scatter' | 'line', Point[]>> = [];
   const sizes = looksInOrder(m.ptq.sizes.length, p.series.length);
   m.ptq.sizes.forEach((s, i) => {

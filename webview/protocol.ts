@@ -58,8 +58,12 @@ export interface DashboardModel {
      */
     constants: Array<{ name: string; value: number; low?: number; high?: number; paper: number; origin: string; heldOff?: string; notIdentifiable?: string; atBound?: string; intervalFailed?: string }>;
     metrics: Array<{ label: string; n: number; r2: number; rmse: number; mape: number }>;
+    /** Share of the points inside each 95% interval (null: not computed). */
+    coverage: Array<{ label: string; n: number; confidence: number | null; prediction: number | null }>;
   };
   precision: {
+    /** Where the chosen N and D stand against the constants' runs, in words. */
+    domain?: string;
     /** N_eff/N factor of each part against bits (the paper's Figure 3, left). */
     factors: Array<{ part: string; points: XY[] }>;
     /** Predicted loss against training bits (all parts) at the chosen N and D. */
@@ -68,6 +72,8 @@ export interface DashboardModel {
     runs: Array<XY & PointRef>;
   };
   ptq: {
+    /** Where the far end of the curves stands against the constants' runs, in words. */
+    domain?: string;
     post: number;
     /**
      * Loss after PTQ against tokens, one line per model size, with D_crit marked on it (dcrit,

@@ -2,9 +2,7 @@
 // the JSON fields `extrapolation` and `provenance`, and the lines the tables print.
 
 import { type DomainQuery, type Extrapolation, type Provenance, type ProvenanceQuery, DEFAULT_EXTRAPOLATION_THRESHOLD, domainFor, extrapolation, provenance } from '../fit/domain';
-import type { Constants } from '../law/constants';
 import type { LawDomain } from '../law/domain';
-import type { Allocation } from '../law/plan';
 import { CliError } from './errors';
 import type { ConstantsSource } from './constants';
 
@@ -48,31 +46,3 @@ export function domainLines(a: DomainAnswer, indent = '  '): string[] {
   return lines;
 }
 
-/** Factors the project-default constants (C_w, C_a, C_kv = 1) are moved by to show what the plan owes them. */
-export const DEFAULT_SENSITIVITY_FACTORS = [0.5, 2] as const;
-
-export interface DefaultSensitivity {
-  /** The constants changed and their values in this re-plan. */
-  set: Partial<Constants>;
-  params?: number;
-  tokens?: number;
-  precision?: Allocation['precision'];
-  post?: number;
-  loss?: number;
-  /** Why there is no plan with these values. */
-  error?: string;
-}
-
-/**
- * The plan again with the project-default constants behind it halved and doubled: a plan that
- * depends on constants neither fitted nor the paper's shows how it moves when they change.
- */
-export function defaultSensitivity(constants: Constants, names: readonly (keyof Constants)[], replan: (c: Constants) => Allocation | { ok: false; message: string }): DefaultSensitivity[] {
-  if (names.length === 0) return [];
-  return DEFAULT_SENSITIVITY_FACTORS.map((factor) => {
-    const set = Object.fromEntries(names.map((n) => [n, constants[n] * factor])) as Partial<Constants>;
-    const r = replan({ ...constants, ...set });
-    if ('message' in r) return { set, error: r.message };
-    return { set, params: r.params, tokens: r.tokens, precision: r.precision, ...(r.post !== undefined ? { post: r.post } : {}), loss: r.loss };
-  });
-}

@@ -182,6 +182,7 @@ const DASHBOARD_HTML = `<!DOCTYPE html>
       <table><thead><tr><th>points</th><th>n</th><th>R²</th><th>RMSE</th><th>mean abs. error</th></tr></thead><tbody id="fit-metrics"></tbody></table>
       <table><thead><tr><th>stage</th><th>status</th><th>solver</th><th>gradient norm</th><th>at bound</th><th>constants / reason</th></tr></thead><tbody id="fit-stages"></tbody></table>
     </div>
+    <table><thead><tr><th>coverage of the 95% intervals</th><th>points</th><th>confidence band of the expected loss</th><th>prediction interval for a run</th></tr></thead><tbody id="fit-coverage"></tbody></table>
     <table><thead><tr><th>constant</th><th>fitted</th><th>95% interval</th><th>paper</th><th>source</th></tr></thead><tbody id="fit-constants"></tbody></table>
   </div>
 </section>
@@ -191,10 +192,12 @@ const DASHBOARD_HTML = `<!DOCTYPE html>
     ${numberField('in-tokens', 'D')}
   </div>
   <div class="grid">${chart('chart-factors', 'N_eff / N factor of each part against its bits')}${chart('chart-precision-loss', 'Loss against training precision')}</div>
+  <p id="precision-domain" class="message"></p>
 </section>
 <section id="ptq"><h2>Data and post-training quantization</h2>
   <div class="controls">${numberField('in-post', 'Inference bits')}</div>
   ${chart('chart-ptq', 'Loss after post-training quantization against training tokens, D_crit marked')}
+  <p id="ptq-domain" class="message"></p>
 </section>
 <section id="quantized"><h2>Quantized checkpoints</h2>
   <p id="no-checkpoints" class="message" hidden>No run records PTQ with bits per weight yet: runs trained by Precision Planner do.</p>

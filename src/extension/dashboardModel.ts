@@ -8,11 +8,12 @@ import { criticalTokens } from '../law/dcrit';
 import { precisionFactor, predict } from '../law/law';
 import { fixedPrecisionOptimum, isLawError, plan } from '../law/plan';
 import type { FitResult } from '../fit/fit';
-import { DEFAULT_EXTRAPOLATION_THRESHOLD, domainFor, extrapolation, provenance } from '../fit/domain';
+import { DEFAULT_EXTRAPOLATION_THRESHOLD, defaultSensitivity, domainFor, extrapolation, provenance, sensitivityText } from '../fit/domain';
 import type { LawDomain } from '../law/domain';
 import { lawPtqEntries } from '../fit/points';
 import { heldOff } from '../fit/stages';
 import { planUncertainty } from '../fit/planInterval';
+import { formatCount } from '../runs/quantity';
 import { type Run, isComplete } from '../runs/run';
 import type { PtqReport } from '../ptq/workspace';
 import { checkpointFrontier, ptqSamples } from '../ptq/samples';
@@ -84,7 +85,18 @@ function fitSection(fit: FitResult): DashboardModel['fit'] {
       ...(fit.identifiability?.products ?? []).map((p) => ({ name: p.label, value: p.value, low: p.interval?.[0], high: p.interval?.[1], paper: p.paper, origin: 'fitted' })),
     ],
     metrics,
+    coverage: coverageRows(fit),
   };
+}
+
+/** How often the two 95% intervals held, in sample, on the largest size held out and in the rollout. */
+function coverageRows(fit: FitResult): NonNullable<DashboardModel['fit']>['coverage'] {
+  const c = fit.coverage;
+  if (!c) return [];
+  const rows = [{ label: 'in sample', n: c.inSample.all.n, confidence: c.inSample.all.confidence, prediction: c.inSample.all.prediction }];
+  if (!('skipped' in c.heldOut)) rows.push({ label: `held out (N = ${formatCount(c.heldOut.params)})`, n: c.heldOut.all.n, confidence: c.heldOut.all.confidence, prediction: c.heldOut.all.prediction });
+  if (!('skipped' in c.rollout)) rows.push({ label: `rollout (${c.rollout.steps.length} steps)`, n: c.rollout.pooled.all.n, confidence: c.rollout.pooled.all.confidence, prediction: c.rollout.pooled.all.prediction });
+  return rows;
 }
 
 function precisionSection(c: Constants, runs: readonly Run[], inputs: DashboardInputs): DashboardModel['precision'] {
@@ -181,7 +193,7 @@ function quantizedSection(runs: readonly Run[], report: PtqReport | undefined): 
 
 function planSection(c: Constants, inputs: DashboardInputs, costModel: string | CostModel, formats: readonly Format[] | undefined, domain: LawDomain, threshold: number, fit?: FitResult): DashboardModel['plan'] {
   const cost = typeof costModel === 'object' ? costModel : costModelById(costModel);
-  const p = plan(c, {
+  const request = {
     scenario: inputs.scenario,
     compute: inputs.compute,
     cost,
@@ -189,7 +201,8 @@ function planSection(c: Constants, inputs: DashboardInputs, costModel: string | 
     precision: inputs.planPrecision,
     params: inputs.planParams,
     inferenceBudget: inputs.planMemoryGB * 8e9,
-  });
+  };
+  const p = plan(c, request);
   const isoFlop: XY[] = [];
   for (let b = 3; b <= 16.001; b += 0.25) {
     const a = fixedPrecisionOptimum(c, inputs.compute, { w: b, a: b, kv: b }, cost);
@@ -198,13 +211,15 @@ function planSection(c: Constants, inputs: DashboardInputs, costModel: string | 
   if (isLawError(p)) return { ok: false, message: p.message, rows: [], isoFlop };
   const where = extrapolation(domain, { params: p.params, tokens: p.tokens, precision: p.precision, post: p.post, loss: p.loss, trainLoss: p.trainLoss, deltaPTQ: p.deltaPTQ }, threshold);
   const { inside, extrapolated, params, tokens, compute, summary, warnings } = where;
+  const prov = provenance(domain, { precision: p.precision, post: p.post, plan: true }, c);
   // Intervals from the fit's bootstrap, under the constants in use (they are the fit's).
   const u = planUncertainty(fit ? { ...fit, constants: c } : undefined, p);
   const interval = { ...(u.interval.confidence ? { confidence: u.interval.confidence } : {}), ...(u.interval.prediction ? { prediction: u.interval.prediction } : {}) };
   return {
     ok: true,
     extrapolation: { inside, extrapolated, params, tokens, compute, threshold: where.threshold, summary, warnings },
-    provenance: provenance(domain, { precision: p.precision, post: p.post, plan: true }, c).notes,
+    // Constants neither fitted nor the paper's (C_x = 1) behind the plan: how it moves when they do.
+    provenance: [...prov.notes, ...defaultSensitivity(c, prov.projectDefault, (changed) => plan(changed, request)).map(sensitivityText)],
     rows: [
       {
         label: 'plan',
@@ -249,13 +264,24 @@ export function dashboardModel(args: {
   extrapolationThreshold?: number;
 }): DashboardModel {
   const { constants: c, runs, inputs } = args;
+  const domain = args.domain ?? domainFor(args.fit);
+  const threshold = args.extrapolationThreshold ?? DEFAULT_EXTRAPOLATION_THRESHOLD;
+  const precision = precisionSection(c, runs, inputs);
+  const ptq = ptqSection(c, runs, inputs);
+  // Where the panels' numbers stand against the constants' runs, in words under each chart.
+  precision.domain = `At N ${formatCount(inputs.params)}, D ${formatCount(inputs.tokens)}: ${extrapolation(domain, { params: inputs.params, tokens: inputs.tokens }, threshold).summary}.`;
+  const largest = Math.max(...ptq.sizes.map((x) => x.params));
+  const farthest = Math.max(...ptq.sizes.flatMap((x) => x.points.map((pt) => pt.x)));
+  if (Number.isFinite(largest) && Number.isFinite(farthest)) {
+    ptq.domain = `At the curves' far end (N ${formatCount(largest)}, D ${formatCount(farthest)}): ${extrapolation(domain, { params: largest, tokens: farthest }, threshold).summary}.`;
+  }
   const model: DashboardModel = {
     inputs,
     constantsLabel: args.constantsLabel,
-    precision: precisionSection(c, runs, inputs),
-    ptq: ptqSection(c, runs, inputs),
+    precision,
+    ptq,
     quantized: quantizedSection(runs, args.ptq),
-    plan: planSection(c, inputs, args.costModel, args.formats, args.domain ?? domainFor(args.fit), args.extrapolationThreshold ?? DEFAULT_EXTRAPOLATION_THRESHOLD, args.fit?.ok ? args.fit : undefined),
+    plan: planSection(c, inputs, args.costModel, args.formats, domain, threshold, args.fit?.ok ? args.fit : undefined),
   };
   if (args.fit?.ok) model.fit = fitSection(args.fit);
   return model;

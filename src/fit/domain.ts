@@ -9,7 +9,8 @@
 // apart, and a tokenizer that makes the losses not comparable. provenance(): the constants behind
 // a number, by origin, with a sentence per group.
 
-import { CONSTANT_NAMES, type ConstantName, HIGH_PRECISION_BITS, PAPER_DOMAIN, PARTS, PART_CONSTANTS, PART_LABEL, PRESET_DEFAULTS_NOT_IN_PAPER, type Part } from '../law/constants';
+import { CONSTANT_NAMES, type ConstantName, type Constants, HIGH_PRECISION_BITS, PAPER_DOMAIN, PARTS, PART_CONSTANTS, PART_LABEL, PRESET_DEFAULTS_NOT_IN_PAPER, type Part } from '../law/constants';
+import type { Allocation } from '../law/plan';
 import type { ConstantSources, LawDomain, PartDomain, Range, TokenizerDomain } from '../law/domain';
 import type { Precision } from '../law/law';
 import { formatCount } from '../runs/quantity';
@@ -400,4 +401,43 @@ export function provenance(domain: LawDomain, q: ProvenanceQuery, constants?: Pa
     out.notes.push(`${group}: ${phrases.join('; ')}`);
   }
   return out;
+}
+
+/** Factors the project-default constants (C_w, C_a, C_kv = 1) are moved by to show what the plan owes them. */
+export const DEFAULT_SENSITIVITY_FACTORS = [0.5, 2] as const;
+
+export interface DefaultSensitivity {
+  /** The constants changed and their values in this re-plan. */
+  set: Partial<Constants>;
+  params?: number;
+  tokens?: number;
+  precision?: Allocation['precision'];
+  post?: number;
+  loss?: number;
+  /** Why there is no plan with these values. */
+  error?: string;
+}
+
+/**
+ * The plan again with the project-default constants behind it halved and doubled: a plan that
+ * depends on constants neither fitted nor the paper's shows how it moves when they change.
+ */
+export function defaultSensitivity(constants: Constants, names: readonly (keyof Constants)[], replan: (c: Constants) => Allocation | { ok: false; message: string }): DefaultSensitivity[] {
+  if (names.length === 0) return [];
+  return DEFAULT_SENSITIVITY_FACTORS.map((factor) => {
+    const set = Object.fromEntries(names.map((n) => [n, constants[n] * factor])) as Partial<Constants>;
+    const r = replan({ ...constants, ...set });
+    if ('message' in r) return { set, error: r.message };
+    return { set, params: r.params, tokens: r.tokens, precision: r.precision, ...(r.post !== undefined ? { post: r.post } : {}), loss: r.loss };
+  });
+}
+
+/** One re-plan of defaultSensitivity in words: "if Cw = 0.5: N 4.1B, D 40B, 8-bit training, loss 2.914". */
+export function sensitivityText(s: DefaultSensitivity): string {
+  const set = Object.entries(s.set).map(([k, v]) => `${k} = ${Number((v as number).toPrecision(3))}`).join(', ');
+  if (s.error !== undefined) return `if ${set}: no plan (${s.error})`;
+  const p = s.precision;
+  const bits = (b: number) => (Number.isInteger(b) ? `${b}` : b.toFixed(2));
+  const training = !p ? '?' : p.w === p.a && p.a === p.kv ? `${bits(p.w)}-bit` : `w${bits(p.w)}a${bits(p.a)}kv${bits(p.kv)}`;
+  return `if ${set}: N ${formatCount(s.params ?? NaN)}, D ${formatCount(s.tokens ?? NaN)}, ${training} training${s.post !== undefined ? `, served in ${s.post} bits` : ''}, loss ${(s.loss ?? NaN).toPrecision(4)}`;
 }

@@ -165,3 +165,27 @@ describe('messages from the webview are validated', () => {
     assert.deepEqual(r, { ok: true, message: { type: 'ready' } });
   });
 });
+
+describe('dashboard view model: where its numbers stand, and what they owe', () => {
+  it('the precision and PTQ panels say how far their N and D lie beyond the runs; the fit panel gives the coverage of both intervals', async () => {
+    const runs = (await scan([EXAMPLES])).runs;
+    const result = fit(runs, { bootstrap: 10 });
+    const near = dashboardModel({ constants: result.constants, constantsLabel: 'workspace fit', fit: result, runs, inputs: defaultInputs(runs, 4), costModel: 'bits-linear' });
+    assert.match(near.precision.domain ?? '', /^At N 332K, D 301K: inside the fitted domain/);
+    // The PTQ curves reach past the runs' tokens (to mark D_crit): their far end is said.
+    assert.match(near.ptq.domain ?? '', /^At the curves' far end \(N 788K, D [\d.]+[KMB]\): /);
+    const far = dashboardModel({ constants: result.constants, constantsLabel: 'workspace fit', fit: result, runs, inputs: { ...defaultInputs(runs, 4), params: 1e9, tokens: 2e10 }, costModel: 'bits-linear' });
+    assert.match(far.precision.domain ?? '', /^At N 1B, D 20B: extrapolation: N ×[\d,]+ beyond the largest run/);
+    const coverage = near.fit?.coverage ?? [];
+    assert.deepEqual(coverage.map((c) => c.label.replace(/\(.*\)/, '()')), ['in sample', 'held out ()', 'rollout ()']);
+    for (const c of coverage) assert.ok(c.prediction !== null && c.prediction >= 0 && c.prediction <= 1 && c.n > 0);
+  });
+
+  it('a plan that rests on the project-default C_x (inference-aware, with the preset) shows how it moves when they do', () => {
+    const inputs = { ...defaultInputs([], 4), scenario: 'inference' as const, compute: 1e21, planMemoryGB: 2 };
+    const model = dashboardModel({ constants: PAPER_CONSTANTS, constantsLabel: 'paper', runs: [], inputs, costModel: 'bits-linear' });
+    const notes = model.plan.provenance ?? [];
+    assert.ok(notes.some((n) => /^if Cw = 0\.5, Ca = 0\.5, Ckv = 0\.5: N [\d.]+[KMB], D [\d.]+[KMB]/.test(n)), notes.join('\n'));
+    assert.ok(notes.some((n) => /^if Cw = 2, Ca = 2, Ckv = 2: /.test(n)), notes.join('\n'));
+  });
+});

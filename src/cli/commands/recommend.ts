@@ -2,7 +2,8 @@ import { PLAN_SCENARIOS, type PlanScenario, plan } from '../../law/plan';
 import { formatLabel } from '../../law/formats';
 import { COMMON_OPTIONS, type Io, bits, costModel, fmt, formats, parse, precisionLabel, quantity } from '../args';
 import { loadConstants } from '../constants';
-import { DOMAIN_OPTIONS, DOMAIN_USAGE, defaultSensitivity, domainAnswer, domainJson, domainLines, extrapolationThreshold } from '../domain';
+import { defaultSensitivity, sensitivityText } from '../../fit/domain';
+import { DOMAIN_OPTIONS, DOMAIN_USAGE, domainAnswer, domainJson, domainLines, extrapolationThreshold } from '../domain';
 import { CliError } from '../errors';
 import { formatCount, parseBytes } from '../../runs/quantity';
 import { type Cell, columnDecimals, signed, table } from '../table';
@@ -133,14 +134,7 @@ export function recommendCommand(argv: string[], io: Io): number {
   }
   for (const note of [...p.notes, ...uncertainty.notes]) lines.push(`note: ${note}`);
   lines.push('', ...domainLines(where, ''));
-  for (const s of sensitivity) {
-    const set = Object.entries(s.set).map(([k, v]) => `${k} = ${fmt(v as number, 3)}`).join(', ');
-    lines.push(
-      s.error !== undefined
-        ? `if ${set}: no plan (${s.error})`
-        : `if ${set}: N ${formatCount(s.params ?? NaN)}, D ${formatCount(s.tokens ?? NaN)}, ${s.precision ? precisionLabel(s.precision) : '?'} training${s.post !== undefined ? `, served in ${s.post} bits` : ''}, loss ${fmt(s.loss ?? NaN)}`,
-    );
-  }
+  for (const s of sensitivity) lines.push(sensitivityText(s));
   io.out(lines.join('\n'));
   return 0;
 }
