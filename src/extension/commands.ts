@@ -8,6 +8,8 @@ import { isLawError, plan } from '../law/plan';
 import { isComplete } from '../runs/run';
 import { formatSigned, parseQuantity } from '../runs/quantity';
 import { FitCancelled, type FitModel } from './fitModel';
+import { extrapolation, provenance } from '../fit/domain';
+import { planUncertainty } from '../fit/planInterval';
 import { writeReport } from './exportReport';
 import { fitSummary } from './fitSummary';
 import { bits, count, flops, loss, tokens } from './format';
@@ -68,15 +70,27 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
       void vscode.window.showErrorMessage(`Precision Planner: ${p.message}`);
       return;
     }
+    // Where the plan stands, how sure its margins are, and what its constants are (LAW.md §8a).
+    const where = extrapolation(fit.domain, { params: p.params, tokens: p.tokens, precision: p.precision, post: p.post, loss: p.loss, trainLoss: p.trainLoss, deltaPTQ: p.deltaPTQ }, settings.extrapolationThreshold);
+    const u = planUncertainty(fit.source === 'workspace' ? fit.result : undefined, p);
+    const margin = (i: number): string => {
+      const m = u.alternatives[i];
+      if (!m.marginInterval) return '';
+      return `; 95% interval ${formatSigned(m.marginInterval[0], 5)} to ${formatSigned(m.marginInterval[1], 5)}${m.distinguishable === false ? ', indistinguishable' : ''}`;
+    };
     const detail = [
       `N* = ${count(p.params)} parameters, D* = ${tokens(p.tokens)} tokens (${(p.tokens / p.params).toFixed(1)} per parameter), train in ${p.format ? formatLabel(p.format) : `${bits(p.precision.w)} bits`} → loss ${loss(p.loss)}`,
+      u.interval.prediction ? `95% prediction interval for a run ${loss(u.interval.prediction[0])}–${loss(u.interval.prediction[1])}` : '',
+      where.extrapolated ? `⚠ This plan is an ${where.summary}` : `${where.summary.charAt(0).toUpperCase()}${where.summary.slice(1)}`,
       `Formats chosen among: ${p.formats.map(formatLabel).join(', ')}`,
       p.continuous ? `Continuous optimum, not a format: ${bits(p.continuous.bits)} bits (loss ${loss(p.continuous.loss)})` : '',
       '',
       'The same compute spent the usual ways:',
-      ...p.alternatives.map((a) => `• ${a.label}: N ${count(a.params)}, D ${tokens(a.tokens)} → ${loss(a.loss)} (${formatSigned(a.margin, 4)})`),
+      ...p.alternatives.map((a, i) => `• ${a.label}: N ${count(a.params)}, D ${tokens(a.tokens)} → ${loss(a.loss)} (${formatSigned(a.margin, 4)}${margin(i)})`),
+      ...u.notes.map((n) => `${n.charAt(0).toUpperCase()}${n.slice(1)}.`),
       '',
       `Constants: ${fit.label}; cost model ${settings.cost.label}.`,
+      ...provenance(fit.domain, { precision: p.precision, post: p.post, plan: true }, fit.constants).notes,
     ].filter((l, i, all) => l !== '' || all[i - 1] !== '');
     log().info(`recommend ${flops(compute)}: ${detail.join(' | ')}`);
     await vscode.window.showInformationMessage(`Compute-optimal plan for ${flops(compute)} FLOPs`, { modal: true, detail: detail.join('\n') });

@@ -259,6 +259,20 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     assert.match(await view.locator('#plan-notes').innerText(), /loss level: fitted on the runs/);
     await view.locator('section#plan').screenshot({ path: path.join(RESULTS, 'dashboard-plan-domain.png') });
     await runCommand(page, 'View: Close All Editors');
+
+    // The palette's Recommend says the same of its plan.
+    await runCommand(page, 'Precision Planner: Recommend for a Compute Budget');
+    const budget = page.locator('.quick-input-widget input');
+    await page.locator('.quick-input-widget', { hasText: 'Training compute in FLOPs' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await budget.fill('1e21');
+    await page.keyboard.press('Enter');
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'Compute-optimal plan' });
+    await dialog.first().waitFor({ state: 'visible', timeout: 30_000 });
+    const shown = await dialog.first().innerText();
+    assert.match(shown, /This plan is an extrapolation: N ×[\d,]+ beyond the largest run/);
+    assert.match(shown, /95% prediction interval for a run/);
+    await page.keyboard.press('Escape');
+    await dialog.first().waitFor({ state: 'detached', timeout: 30_000 });
   });
 
   it('Train a Run starts a training task and the new run appears in the Runs view', async () => {
