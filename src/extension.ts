@@ -10,7 +10,7 @@ import { FitModel } from './extension/fitModel';
 import { log } from './extension/log';
 import { RunsModel } from './extension/runsModel';
 import { RunsView } from './extension/runsView';
-import { onSettingsChanged } from './extension/settings';
+import { onSettingsChanged, settingsProblemsReporter } from './extension/settings';
 import { createStatusBar } from './extension/statusBar';
 import { registerTrainingCommands } from './extension/trainingCommands';
 import { registerTrainingTasks } from './extension/trainingTasks';
@@ -18,6 +18,7 @@ import { registerTrainingTasks } from './extension/trainingTasks';
 export function activate(context: vscode.ExtensionContext): void {
   const started = Date.now();
   const runs = new RunsModel();
+  const reportSettingsProblems = settingsProblemsReporter();
   const fit = new FitModel(context.workspaceState, context.extensionPath);
   const assistant = new ConfigAssistant(fit);
   const dashboard = new Dashboard(context, runs, fit);
@@ -38,11 +39,15 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerHoverProvider(CONFIG_SELECTOR, assistant),
     vscode.languages.registerCodeLensProvider(CONFIG_SELECTOR, assistant),
     onSettingsChanged(() => runs.scheduleRescan()),
+    onSettingsChanged(reportSettingsProblems),
     ...registerCommands(context, runs, fit),
     ...registerTrainingTasks(),
     ...registerTrainingCommands(),
   );
-  setTimeout(() => void runs.rescan(), 0);
+  setTimeout(() => {
+    void runs.rescan();
+    reportSettingsProblems();
+  }, 0);
   log().info(`activated in ${Date.now() - started} ms`);
 }
 

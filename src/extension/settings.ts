@@ -92,6 +92,24 @@ export function readSettings(): Settings {
   };
 }
 
+/**
+ * Says once what is wrong with the planning settings (a cost table or format list that does not
+ * parse): the hover and the dashboard then plan with the defaults, and the user should know.
+ * Called at activation and on every change of the settings; a problem already said is not repeated.
+ */
+export function settingsProblemsReporter(): () => void {
+  let said = '';
+  return () => {
+    const problems = readSettings().planErrors;
+    const key = problems.join('\n');
+    if (key === said) return;
+    said = key;
+    for (const problem of problems) void vscode.window.showWarningMessage(`Precision Planner: ${problem}.`, 'Open Settings').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'precisionPlanner');
+    });
+  };
+}
+
 export function onSettingsChanged(listener: () => void): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration('precisionPlanner')) listener();

@@ -3,7 +3,7 @@
 // the status bar, a notification and the fit report say why.
 
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -56,5 +56,13 @@ describe('Precision Planner on two runs of one size', { timeout: 240_000 }, () =
     // The fit report names the reason too.
     await runCommand(page, 'Precision Planner: Show Fit Report');
     await page.locator('.monaco-editor .view-line', { hasText: 'The latest fit was not used' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  });
+
+  it('says what is wrong with a cost table in the settings, once, and plans with the defaults', async () => {
+    mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'precisionPlanner.costModel': { bf16: 1, int4: 0 } }));
+    const toast = page.locator('.notification-toast', { hasText: 'precisionPlanner.costModel' });
+    await toast.first().waitFor({ state: 'visible', timeout: 60_000 });
+    assert.match(await toast.first().innerText(), /"int4": the relative speed must be a positive number \(got 0\); using bits-linear/);
   });
 });
