@@ -102,6 +102,18 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().click();
 }
 
+/**
+ * Waits for a state outside the page (a file on disk, a run's status) or one read from it: checks
+ * every `everyMs` until `check` holds or `timeoutMs` passes; returns whether it held.
+ */
+export async function pollUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; ; ) {
+    if (await check()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 export async function openFile(page: Page, name: string): Promise<void> {
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');

@@ -9,9 +9,18 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import { RESULTS, USER_SETTINGS, type VsCode, closeVsCode, openFile, openVsCode, runCommand } from './codeServer';
+import { RESULTS, USER_SETTINGS, type VsCode, closeVsCode, openFile, openVsCode, pollUntil, runCommand } from './codeServer';
 
 const ROOT = path.join(__dirname, '..', '..');
+
+/** The status a run.json gives, or undefined while it is not written (or is being replaced). */
+function runStatus(manifest: string): string | undefined {
+  try {
+    return JSON.parse(readFileSync(manifest, 'utf8')).status;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Waits until an element has faded in (hovers animate their opacity), for a screenshot a person would see. */
 async function settled(element: Locator): Promise<void> {
@@ -26,7 +35,7 @@ async function settled(element: Locator): Promise<void> {
     }
     return product;
   });
-  for (const deadline = Date.now() + 5_000; (await opacity()) < 0.999 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+  await pollUntil(async () => (await opacity()) >= 0.999, 5_000, 50);
 }
 
 /**
@@ -45,10 +54,7 @@ async function setBudget(page: Page, view: FrameLocator, value: string): Promise
   await box.press('Enter');
   await box.press('Tab');
   let after = before;
-  for (const deadline = Date.now() + 60_000; after === before && Date.now() < deadline; ) {
-    await page.waitForTimeout(200);
-    after = await first.innerText();
-  }
+  await pollUntil(async () => (after = await first.innerText()) !== before, 60_000);
   if (after === before) {
     const invalid = await compute.evaluate((e) => (e as unknown as { hasAttribute(n: string): boolean }).hasAttribute('invalid'));
     await page.screenshot({ path: path.join(RESULTS, 'replan-failure.png') });
@@ -165,8 +171,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     await save.fill(path.join(workspace, 'fit.png'));
     await page.keyboard.press('Enter');
     const png = path.join(workspace, 'fit.png');
-    for (const deadline = Date.now() + 30_000; !existsSync(png) && Date.now() < deadline; ) await page.waitForTimeout(200);
-    assert.ok(existsSync(png), 'the PNG was not written');
+    assert.ok(await pollUntil(() => existsSync(png), 30_000), 'the PNG was not written');
     const corner = await page.evaluate(async (b64) => {
       // Typed structurally: the tests compile without the DOM library.
       const g = globalThis as unknown as { Image: new () => { src: string; width: number; height: number; decode(): Promise<void> }; document: { createElement(tag: 'canvas'): { width: number; height: number; getContext(k: '2d'): { drawImage(i: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } } } };
@@ -287,16 +292,8 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     // The task's terminal opens; the run lands in runs/ and the Runs view lists it when done.
     await page.locator('.part.panel', { hasText: 'train 1x32' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     const manifest = path.join(workspace, 'runs', 'L1W32-D20k-w4a4kv4', 'run.json');
-    const deadline = Date.now() + 180_000;
-    while (Date.now() < deadline) {
-      try {
-        if (JSON.parse(readFileSync(manifest, 'utf8')).status === 'complete') break;
-      } catch {
-        // not written yet, or being replaced
-      }
-      await page.waitForTimeout(500);
-    }
-    assert.equal(JSON.parse(readFileSync(manifest, 'utf8')).status, 'complete');
+    await pollUntil(() => runStatus(manifest) === 'complete', 180_000, 500);
+    assert.equal(runStatus(manifest), 'complete');
     await page.screenshot({ path: path.join(RESULTS, 'training-task.png') });
     // The Runs view is still open from the first test (clicking its icon again would hide it).
     const rows = page.locator('.pane-body .monaco-list-row');
@@ -342,17 +339,8 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     // A task without problem matchers would now ask which errors to scan the output for.
     await page.locator('.part.panel', { hasText: 'train 1x32' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     const manifest = path.join(workspace, 'runs', 'L1W32-D20k-fp32', 'run.json');
-    const deadline = Date.now() + 180_000;
-    let status: string | undefined;
-    while (Date.now() < deadline && status !== 'complete') {
-      try {
-        status = JSON.parse(readFileSync(manifest, 'utf8')).status;
-      } catch {
-        // not written yet, or being replaced
-      }
-      if (status !== 'complete') await page.waitForTimeout(500);
-    }
-    assert.equal(status, 'complete');
+    await pollUntil(() => runStatus(manifest) === 'complete', 180_000, 500);
+    assert.equal(runStatus(manifest), 'complete');
     assert.equal(await page.locator('.quick-input-widget', { hasText: 'scan the task output' }).count(), 0, 'VS Code asked to scan the task output');
     assert.equal(await page.locator('.quick-input-widget:visible').count(), 0, 'a picker is still open');
   });
@@ -360,13 +348,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
   it('Export Report into the workspace leaves the runs as they were, and Show Fit Report closes without asking to save', async () => {
     // First the fit takes in every finished run on disk (the last trained run may still be on its way).
     const runsDir = path.join(workspace, 'runs');
-    const finished = readdirSync(runsDir).filter((d) => {
-      try {
-        return JSON.parse(readFileSync(path.join(runsDir, d, 'run.json'), 'utf8')).status === 'complete';
-      } catch {
-        return false;
-      }
-    }).length;
+    const finished = readdirSync(runsDir).filter((d) => runStatus(path.join(runsDir, d, 'run.json')) === 'complete').length;
     const status = page.locator('.statusbar-item', { hasText: /Precision: \d+ runs · R²/ }).first();
     const fittedOn = async (n: number) =>
       page.locator('.statusbar-item', { hasText: `Precision: ${n} runs · R²` }).first().waitFor({ state: 'visible', timeout: 120_000 }).catch(async (e) => {
