@@ -11,7 +11,7 @@ import { criticalTokens } from '../law/dcrit';
 import { type Precision, predict } from '../law/law';
 import { isLawError, plan } from '../law/plan';
 import type { FitResult } from '../fit/fit';
-import { type LossIntervals, differenceInterval, intervalBasis, lossInterval, lossIntervals, presetHeldText } from '../fit/interval';
+import { type LossIntervals, differenceInterval, intervalBasis, lossIntervals, presetHeldText } from '../fit/interval';
 import { excludesZero } from '../fit/planInterval';
 import { type Extrapolation, type Provenance, extrapolation, outsideLaw, provenance } from '../fit/domain';
 import type { TrainingConfig } from '../runs/configs';
@@ -133,7 +133,6 @@ export function predictConfig(config: TrainingConfig, ctx: PredictionContext): C
     const margin = ctx.fit ? differenceInterval(ctx.fit, { params: best.params, tokens: best.tokens, precision: best.precision }, { params, tokens, precision }) : null;
     if (margin) Object.assign(optimal, { marginInterval: margin, distinguishable: excludesZero(margin) });
   }
-  const interval = ctx.fit ? lossInterval(ctx.fit, { params, tokens, precision }) : undefined;
   const query = { params, tokens, precision, post: served ?? PTQ_BITS[2], vocabulary: config.vocabulary?.value, tokenizer: config.tokenizer?.value };
   // The end-of-training loss is checked against the law's limits here; PTQ losses line by line above.
   const where = extrapolation(domain, { ...query, post: undefined, loss: base.loss }, ctx.extrapolationThreshold);
@@ -151,10 +150,12 @@ export function predictConfig(config: TrainingConfig, ctx: PredictionContext): C
     extrapolation: where,
     provenance: provenance(domain, query, ctx.constants),
   };
-  if (interval) prediction.interval = interval;
   if (ctx.fit) {
     const basis = intervalBasis({ ...ctx.fit, constants: ctx.constants });
-    prediction.intervals = { ...lossIntervals({ ...ctx.fit, constants: ctx.constants }, { params, tokens, precision }), replicates: basis.replicates, presetHeld: presetHeldText(basis.presetHeld) };
+    const both = lossIntervals({ ...ctx.fit, constants: ctx.constants }, { params, tokens, precision });
+    prediction.intervals = { ...both, replicates: basis.replicates, presetHeld: presetHeldText(basis.presetHeld) };
+    // The confidence band alone, under its older name (one computation for both).
+    if (both.confidence) prediction.interval = both.confidence;
   }
   if (inference) prediction.inference = inference;
   if (optimal) prediction.optimal = optimal;

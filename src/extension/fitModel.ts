@@ -28,7 +28,7 @@ interface Stored {
   /** Which runs (and values) were last fitted: a rescan that changes it calls for a refit. */
   signature?: string;
   /** The last fit that was not used (the constants above were kept), and why. */
-  rejected?: { message: string; runs: number };
+  rejected?: { message: string };
   /**
    * The fit in use has PTQ features to evaluate the predictor on, and it has not been done:
    * the window closed (or the predictor was cancelled) after the law was adopted.
@@ -225,7 +225,7 @@ export class FitModel implements vscode.Disposable {
    */
   private async adopt(result: FitResult, runs: readonly Run[], predictor: boolean): Promise<void> {
     const signature = runsSignature(runs);
-    this.state = result.ok ? { result, source: 'workspace', signature, predictorPending: predictor } : { ...this.state, signature, rejected: { message: result.message, runs: result.data.runs } };
+    this.state = result.ok ? { result, source: 'workspace', signature, predictorPending: predictor } : { ...this.state, signature, rejected: { message: result.message } };
     await this.memento.update(STATE_KEY, this.state);
     this.changed.fire();
   }
