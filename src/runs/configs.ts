@@ -8,7 +8,7 @@ import { parse as parseToml } from 'smol-toml';
 import { LineCounter, isMap, isScalar, parseDocument } from 'yaml';
 import { type AliasField, type AliasTable, matchKeys } from './aliases';
 import { countParameters } from './architecture';
-import { parseConfigPrecision } from './configKeys';
+import { parseConfigPrecision } from './facts';
 import { parsePrecision } from './precision';
 import { parseQuantity } from './quantity';
 import type { PartPrecision, TrainingPrecision } from './run';

@@ -6,7 +6,10 @@
 // NaN") instead of the file failing with a syntax error.
 
 import { type Node, type ParseError, SyntaxKind, createScanner, findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
+import type { Diagnostic, Severity } from './diagnostics';
+import { type ConfigEntry, EntryCollector, MAX_DEPTH, MAX_SYNTAX_DIAGNOSTICS } from './entries';
 import { lineAt, lineStarts } from './text';
+import { diagnostic } from './validate';
 
 export interface JsonDoc {
   root: Node | undefined;
@@ -104,4 +107,106 @@ export function parseJsonDoc(text: string, options: JsonDocOptions = {}): JsonDo
 /** A scalar node's value (objects and arrays are not values here). */
 export function scalar(node: Node | undefined): unknown {
   return node && node.type !== 'object' && node.type !== 'array' ? node.value : undefined;
+}
+
+// --- configs as entries -----------------------------------------------------------------------
+
+export interface JsonConfig {
+  root?: Node;
+  starts: number[];
+  recovered: boolean;
+}
+
+/** Python's json writes NaN and ±Infinity bare; they become strings so the checks can name them. */
+const BARE_NON_FINITE = /^-?(?:NaN|Infinity)/;
+
+/** "CloseBraceExpected" → "close brace expected". */
+function jsonErrorText(error: ParseError): string {
+  if ((error.error as number) === NESTED_TOO_DEEP) return 'nested too deeply to read';
+  return printParseErrorCode(error.error)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+}
+
+const NESTED_TOO_DEEP = -1;
+
+/** jsonc-parser recurses per nesting level: thousands of "[" exhaust the stack. */
+function safeParseTree(text: string, errors: ParseError[]): Node | undefined {
+  try {
+    return parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  } catch {
+    errors.push({ error: NESTED_TOO_DEEP as never, offset: 0, length: 0 });
+    return undefined;
+  }
+}
+
+/**
+ * Parses strict JSON with positions. Bare NaN and Infinity (not JSON, but what Python writes) are
+ * read as the strings "NaN" and "Infinity"; quoting them keeps every line where it was.
+ */
+export function parseJsonWithLines(text: string, file: string, diagnostics: Diagnostic[], severity: Severity = 'warning'): JsonConfig {
+  let errors: ParseError[] = [];
+  let source = text;
+  let root = safeParseTree(source, errors);
+  const bare = errors.filter((e) => e.error === 1 /* InvalidSymbol */ && BARE_NON_FINITE.test(text.slice(e.offset, e.offset + 9)));
+  if (bare.length > 0) {
+    let out = '';
+    let at = 0;
+    for (const e of bare) {
+      if (e.offset < at) continue;
+      const word = BARE_NON_FINITE.exec(text.slice(e.offset))?.[0] ?? '';
+      out += `${text.slice(at, e.offset)}"${word}"`;
+      at = e.offset + word.length;
+    }
+    source = out + text.slice(at);
+    errors = [];
+    root = safeParseTree(source, errors);
+  }
+  const starts = lineStarts(source);
+  for (const e of errors.slice(0, MAX_SYNTAX_DIAGNOSTICS)) {
+    diagnostics.push(diagnostic(file, lineAt(starts, e.offset), undefined, `syntax error: ${jsonErrorText(e)}`, severity));
+  }
+  if (errors.length > MAX_SYNTAX_DIAGNOSTICS) {
+    diagnostics.push(diagnostic(file, undefined, undefined, `${errors.length - MAX_SYNTAX_DIAGNOSTICS} more syntax errors not listed`, severity));
+  }
+  return { root, starts, recovered: errors.length > 0 };
+}
+
+/**
+ * Entries of a JSON object, nested objects flattened. `skip` leaves out values that are not
+ * settings (W&B's media and histogram objects, its internal keys).
+ */
+export function jsonEntries(json: JsonConfig, file: string, skip: (key: string, node: Node) => boolean = () => false): ConfigEntry[] {
+  const collector = new EntryCollector();
+  const walk = (node: Node, prefix: string, depth: number): void => {
+    if (node.type !== 'object' || depth > MAX_DEPTH) return;
+    const seen = new Set<string>();
+    for (const property of node.children ?? []) {
+      const [keyNode, valueNode] = property.children ?? [];
+      if (!keyNode || typeof keyNode.value !== 'string' || !valueNode) continue;
+      const key: string = keyNode.value;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const full = prefix ? `${prefix}.${key}` : key;
+      if (skip(full, valueNode)) continue;
+      const line = lineAt(json.starts, keyNode.offset);
+      if (valueNode.type === 'object') walk(valueNode, full, depth + 1);
+      else if (valueNode.type === 'array') {
+        const items = valueNode.children ?? [];
+        if (items.every((i) => i.type !== 'object' && i.type !== 'array')) collector.add({ key: full, value: items.map((i) => i.value as unknown), file, line });
+      } else collector.add({ key: full, value: valueNode.value as unknown, file, line });
+    }
+  };
+  if (json.root) walk(json.root, '', 0);
+  return collector.entries;
+}
+
+/** The value of a JSON object's key, or undefined. */
+export function jsonChild(node: Node | undefined, key: string): Node | undefined {
+  if (!node || node.type !== 'object') return undefined;
+  for (const property of node.children ?? []) {
+    const [keyNode, valueNode] = property.children ?? [];
+    if (keyNode?.value === key) return valueNode;
+  }
+  return undefined;
 }

@@ -26,18 +26,29 @@ export function lineAt(starts: readonly number[], offset: number): number {
 /** How many leading bytes are inspected; a NUL there means the file is not UTF-8 text. */
 export const BINARY_SNIFF_BYTES = 1024;
 
-export type BinaryVerdict = 'text' | 'binary' | 'utf16';
+export type BinaryVerdict = 'text' | 'binary' | 'utf16' | 'lfs-pointer';
+
+/** Every Git LFS pointer file starts with this line (git-lfs spec v1). */
+const LFS_POINTER_HEAD = 'version https://git-lfs.github.com/spec/';
 
 /** UTF-16 is text, but not in a form the readers parse: it is told apart so the message can say how to fix it. */
 export function sniffBinary(head: Uint8Array): BinaryVerdict {
   if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) return 'utf16';
   const n = Math.min(head.length, BINARY_SNIFF_BYTES);
   for (let i = 0; i < n; i++) if (head[i] === 0) return 'binary';
+  // A repository cloned without `git lfs pull` holds a 130-byte pointer where the log should be.
+  if (head.length >= LFS_POINTER_HEAD.length && Buffer.from(head.subarray(0, LFS_POINTER_HEAD.length)).toString('latin1') === LFS_POINTER_HEAD) return 'lfs-pointer';
   return 'text';
 }
 
 export function binaryMessage(verdict: Exclude<BinaryVerdict, 'text'>, name: string): string {
+  if (verdict === 'lfs-pointer') return `${name} is a Git LFS pointer, not the file itself: run \`git lfs pull\` to fetch it`;
   return verdict === 'utf16'
     ? `${name} is UTF-16 encoded; save it as UTF-8 to have it read`
     : `${name} is not a text file (NUL bytes in its first ${BINARY_SNIFF_BYTES} bytes); not read`;
+}
+
+/** The diagnostic code for a file the sniff rejected. */
+export function verdictCode(verdict: Exclude<BinaryVerdict, 'text'>): 'binary' | 'lfs-pointer' {
+  return verdict === 'lfs-pointer' ? 'lfs-pointer' : 'binary';
 }

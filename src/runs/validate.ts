@@ -1,7 +1,7 @@
 // Value checks shared by the log readers. Each returns the clean value or the Diagnostic that
 // explains, naming the field, why the value cannot be used, so a reader can report and go on.
 
-import type { Diagnostic, Severity } from './diagnostics';
+import type { Diagnostic, DiagnosticCode, Severity } from './diagnostics';
 
 export function isDiagnostic(x: unknown): x is Diagnostic {
   return typeof x === 'object' && x !== null && 'severity' in x && 'message' in x && 'file' in x;
@@ -23,8 +23,10 @@ export function diagnostic(
   field: string | undefined,
   message: string,
   severity: Severity = 'error',
+  code?: DiagnosticCode,
 ): Diagnostic {
   const d: Diagnostic = { file, message, severity };
+  if (code !== undefined) d.code = code;
   if (line !== undefined) d.line = line;
   if (field !== undefined) d.field = field;
   return d;
@@ -49,8 +51,8 @@ function numberCheck(
 ): number | Diagnostic {
   if (typeof value === 'number' && Number.isFinite(value) && accept(value)) return value;
   // A bare NaN or Infinity (Python's json writes them) is said as what it is: "valLoss is NaN".
-  if (typeof value === 'number' && !Number.isFinite(value)) return diagnostic(file, line, field, `${field} is ${value}`, severity);
-  return diagnostic(file, line, field, `${field} must be ${wanted}, got ${describeValue(value)}${quotedNumberHint(value)}`, severity);
+  if (typeof value === 'number' && !Number.isFinite(value)) return diagnostic(file, line, field, `${field} is ${value}`, severity, 'bad-value');
+  return diagnostic(file, line, field, `${field} must be ${wanted}, got ${describeValue(value)}${quotedNumberHint(value)}`, severity, 'bad-value');
 }
 
 /** Counts, token totals and losses: finite and above zero. */
@@ -110,7 +112,7 @@ export function oneOf<T extends string>(
 ): T | Diagnostic {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   const list = allowed.map((a) => JSON.stringify(a)).join(', ');
-  return diagnostic(file, line, field, `${field} must be one of ${list}, got ${describeValue(value)}`, severity);
+  return diagnostic(file, line, field, `${field} must be one of ${list}, got ${describeValue(value)}`, severity, 'bad-value');
 }
 
 export function nonEmptyString(
@@ -121,5 +123,5 @@ export function nonEmptyString(
   severity: Severity = 'error',
 ): string | Diagnostic {
   if (typeof value === 'string' && value.trim() !== '') return value;
-  return diagnostic(file, line, field, `${field} must be a non-empty string, got ${describeValue(value)}`, severity);
+  return diagnostic(file, line, field, `${field} must be a non-empty string, got ${describeValue(value)}`, severity, 'bad-value');
 }

@@ -26,8 +26,8 @@ import { parsePrecision } from '../precision';
 import { type CurvePoint, type PartPrecision, type Run, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
 import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary } from '../text';
 import { describeValue, diagnostic, isDiagnostic, nonNegativeFinite, positiveFinite } from '../validate';
-import type { ReadContext, ReadResult, RunReader } from './index';
-import { DEFAULT_MAX_CURVE_POINTS, MAX_SPLITS, StrideDecimator, shareBudget, thin } from './metricsJsonl';
+import type { ReadContext, ReadResult, RunReader } from './types';
+import { DEFAULT_MAX_CURVE_POINTS, MAX_SPLITS, StrideDecimator, shareBudget, thin } from '../curves';
 
 export const HF_TRAINER_FORMAT = 'hf-trainer';
 export const TRAINER_STATE = 'trainer_state.json';

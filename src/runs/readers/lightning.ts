@@ -7,24 +7,16 @@ import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse';
 import { normaliseKey } from '../aliases';
-import {
-  type ConfigEntry,
-  applyFacts,
-  KeyedCurves,
-  type LocatedValue,
-  describeNumber,
-  findConfigFacts,
-  loadSmallText,
-  lossKeys,
-  numberOf,
-  sniffFile,
-  yamlEntries,
-} from '../configKeys';
+import { type ConfigEntry } from '../entries';
+import { applyFacts, describeNumber, findConfigFacts, numberOf } from '../facts';
+import { KeyedCurves, type LocatedValue, lossKeys } from '../curves';
+import { loadSmallText, sniffFile } from '../load';
+import { yamlEntries } from '../yamlDoc';
 import type { Diagnostic } from '../diagnostics';
 import { type Run, runId, withMissing } from '../run';
 import { binaryMessage } from '../text';
 import { diagnostic } from '../validate';
-import type { ReadContext, ReadResult, RunReader } from './index';
+import type { ReadContext, ReadResult, RunReader } from './types';
 import { MAX_LINE_DIAGNOSTICS } from './metricsJsonl';
 
 export const LIGHTNING_FORMAT = 'lightning';

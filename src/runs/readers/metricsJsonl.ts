@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import type { Diagnostic, Severity } from '../diagnostics';
 import { forEachLine } from '../lines';
+import { DEFAULT_MAX_CURVE_POINTS, MAX_SPLITS, StrideDecimator, shareBudget, thin } from '../curves';
 import type { CurvePoint } from '../run';
 import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary } from '../text';
 import { describeValue, diagnostic, isDiagnostic, nonNegativeFinite, positiveFinite } from '../validate';
@@ -18,9 +19,6 @@ export function isValidationSplit(split: string): boolean {
   return VALIDATION_SPLITS.includes(split.toLowerCase());
 }
 
-export const DEFAULT_MAX_CURVE_POINTS = 4000;
-/** Beyond this many distinct splits, further ones are dropped so memory stays bounded. */
-export const MAX_SPLITS = 16;
 /** Per-line problems reported individually; a broken file gets a count for the rest. */
 export const MAX_LINE_DIAGNOSTICS = 20;
 
@@ -44,71 +42,6 @@ export interface MetricsResult {
   /** Lines read, including blank and skipped ones. */
   lines: number;
   diagnostics: Diagnostic[];
-}
-
-/**
- * Keeps every stride-th item, doubling the stride whenever the kept list fills, so any stream
- * is thinned to at most `max` evenly spaced items (the first and the last included) in O(max) memory.
- */
-export class StrideDecimator<T> {
-  private kept: T[] = [];
-  private stride = 1;
-  private seen = 0;
-  private last: T | undefined;
-  private readonly max: number;
-
-  constructor(max: number) {
-    this.max = Math.max(2, Math.floor(max));
-  }
-
-  push(item: T): void {
-    if (this.seen % this.stride === 0) {
-      this.kept.push(item);
-      // Filling to max (not max + 1) leaves room for the last item in result().
-      if (this.kept.length >= this.max) {
-        this.kept = this.kept.filter((_, i) => i % 2 === 0);
-        this.stride *= 2;
-      }
-    }
-    this.last = item;
-    this.seen++;
-  }
-
-  get count(): number {
-    return this.seen;
-  }
-
-  result(): T[] {
-    const out = this.kept.slice();
-    if (this.last !== undefined && out[out.length - 1] !== this.last) out.push(this.last);
-    return out;
-  }
-}
-
-/** Evenly spaced subset of at most `max` items, first and last kept. */
-export function thin<T>(items: readonly T[], max: number): T[] {
-  if (items.length <= max) return items.slice();
-  if (max <= 0) return [];
-  if (max === 1) return [items[items.length - 1]];
-  const out: T[] = [];
-  for (let i = 0; i < max; i++) out.push(items[Math.round((i * (items.length - 1)) / (max - 1))]);
-  return out;
-}
-
-/**
- * Shares `budget` among groups of the given sizes: small groups (a few hundred validation
- * points) are kept whole, the large ones (per-step training loss) share what remains.
- */
-export function shareBudget(sizes: readonly number[], budget: number): number[] {
-  const shares = sizes.map(() => 0);
-  const order = sizes.map((_, i) => i).sort((a, b) => sizes[a] - sizes[b]);
-  let left = budget;
-  order.forEach((index, k) => {
-    const fair = Math.floor(left / (order.length - k));
-    shares[index] = Math.min(sizes[index], fair);
-    left -= shares[index];
-  });
-  return shares;
 }
 
 const NOT_JSON = Symbol('not JSON');

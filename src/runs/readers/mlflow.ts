@@ -7,25 +7,17 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { normaliseKey } from '../aliases';
-import {
-  type ConfigEntry,
-  applyFacts,
-  KeyedCurves,
-  describeNumber,
-  findConfigFacts,
-  loadSmallText,
-  lossKeys,
-  lossNameFilter,
-  numberOf,
-  sniffFile,
-  yamlEntries,
-} from '../configKeys';
+import { type ConfigEntry } from '../entries';
+import { applyFacts, describeNumber, findConfigFacts, numberOf } from '../facts';
+import { KeyedCurves, lossKeys, lossNameFilter } from '../curves';
+import { loadSmallText, sniffFile } from '../load';
+import { yamlEntries } from '../yamlDoc';
 import type { Diagnostic, Severity } from '../diagnostics';
 import { forEachLine } from '../lines';
 import { type Run, runId, withMissing } from '../run';
 import { binaryMessage } from '../text';
 import { describeValue, diagnostic } from '../validate';
-import type { ReadContext, ReadResult, RunReader } from './index';
+import type { ReadContext, ReadResult, RunReader } from './types';
 
 export const MLFLOW_FORMAT = 'mlflow';
 export const META_FILE = 'meta.yaml';

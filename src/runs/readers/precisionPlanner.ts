@@ -20,7 +20,7 @@ import {
   oneOf,
   positiveFinite,
 } from '../validate';
-import type { ReadResult } from './index';
+import type { ReadResult } from './types';
 import { METRICS_FILE_NAME, readMetricsJsonl } from './metricsJsonl';
 
 export const PRECISION_PLANNER_FORMAT = 'precision-planner';

@@ -32,7 +32,7 @@ import { formatCount, parseQuantity } from '../quantity';
 import { type PartPrecision, type PtqEval, type Run, type RunField, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
 import { binaryMessage, sniffBinary } from '../text';
 import { describeValue } from '../validate';
-import type { ReadContext, ReadResult, RunReader } from './index';
+import type { ReadContext, ReadResult, RunReader } from './types';
 import { parseJsonLine } from './metricsJsonl';
 
 export const SWEEP_TABLE_FORMAT = 'sweep-table';

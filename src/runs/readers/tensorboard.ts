@@ -10,18 +10,12 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type AliasTable, normaliseKey } from '../aliases';
-import {
-  type ConfigEntry,
-  applyFacts,
-  TRAIN_LOSS_NAMES,
-  findConfigFacts,
-  jsonEntries,
-  loadSmallText,
-  lossNameFilter,
-  parseJsonWithLines,
-  splitOf,
-  yamlEntries,
-} from '../configKeys';
+import { type ConfigEntry } from '../entries';
+import { applyFacts, findConfigFacts } from '../facts';
+import { TRAIN_LOSS_NAMES, lossNameFilter, splitOf } from '../curves';
+import { jsonEntries, parseJsonWithLines } from '../jsonDoc';
+import { loadSmallText } from '../load';
+import { yamlEntries } from '../yamlDoc';
 import type { Diagnostic, Severity } from '../diagnostics';
 import type { CurvePoint, Run } from '../run';
 import { runId, withMissing } from '../run';
@@ -38,8 +32,8 @@ import {
 } from '../tensorboardProto';
 import { type HeadCheck, HEADER_BYTES, type TfRecordItem, checkHead, readTfRecordBatches } from '../tfrecord';
 import { describeValue, diagnostic } from '../validate';
-import type { ReadContext, ReadResult, RunReader } from './index';
-import { DEFAULT_MAX_CURVE_POINTS, StrideDecimator, shareBudget, thin } from './metricsJsonl';
+import type { ReadContext, ReadResult, RunReader } from './types';
+import { DEFAULT_MAX_CURVE_POINTS, StrideDecimator, shareBudget, thin } from '../curves';
 
 export const TENSORBOARD_FORMAT = 'tensorboard';
 const EVENT_FILE = /^events\.out\.tfevents\./;

@@ -7,31 +7,18 @@
 import * as path from 'node:path';
 import type { Node as JsonNode } from 'jsonc-parser';
 import { normaliseKey } from '../aliases';
-import {
-  type ConfigEntry,
-  applyFacts,
-  KeyedCurves,
-  type LocatedValue,
-  countOf,
-  describeNumber,
-  findConfigFacts,
-  findName,
-  jsonChild,
-  jsonEntries,
-  loadSmallText,
-  lossKeys,
-  lossNameFilter,
-  numberOf,
-  parseJsonWithLines,
-  sniffFile,
-  yamlEntries,
-} from '../configKeys';
+import { type ConfigEntry } from '../entries';
+import { applyFacts, countOf, describeNumber, findConfigFacts, findName, numberOf } from '../facts';
+import { KeyedCurves, type LocatedValue, lossKeys, lossNameFilter } from '../curves';
+import { jsonChild, jsonEntries, parseJsonWithLines } from '../jsonDoc';
+import { loadSmallText, sniffFile } from '../load';
+import { yamlEntries } from '../yamlDoc';
 import type { Diagnostic } from '../diagnostics';
 import { forEachLine } from '../lines';
 import { type Run, runId, withMissing } from '../run';
 import { binaryMessage, lineAt } from '../text';
 import { diagnostic } from '../validate';
-import type { ReadContext, ReadResult, RunReader } from './index';
+import type { ReadContext, ReadResult, RunReader } from './types';
 import { MAX_LINE_DIAGNOSTICS } from './metricsJsonl';
 
 export const WANDB_FORMAT = 'wandb';

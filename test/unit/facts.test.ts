@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_ALIASES, extendAliases } from '../../src/runs/aliases';
-import {
-  type ConfigEntry,
-  EntryIndex,
-  KeyedCurves,
-  describeSource,
-  findConfigFacts,
-  findName,
-  jsonEntries,
-  lossKeys,
-  numberOf,
-  parseConfigPrecision,
-  parseJsonWithLines,
-  splitOf,
-  yamlEntries,
-} from '../../src/runs/configKeys';
+import { type ConfigEntry } from '../../src/runs/entries';
+import { EntryIndex, describeSource, findConfigFacts, findName, numberOf, parseConfigPrecision } from '../../src/runs/facts';
+import { KeyedCurves, lossKeys, splitOf } from '../../src/runs/curves';
+import { jsonEntries, parseJsonWithLines } from '../../src/runs/jsonDoc';
+import { yamlEntries } from '../../src/runs/yamlDoc';
 import type { Diagnostic } from '../../src/runs/diagnostics';
 import { PRECISION_NAMES } from '../../src/runs/precision';
 
