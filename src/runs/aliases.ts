@@ -26,7 +26,8 @@ export const DEFAULT_ALIASES: AliasTable = Object.freeze({
   name: ['name', 'run', 'run_name', 'run_id', 'id', 'experiment'],
   params: ['params', 'n_params', 'num_params', 'nparams', 'non_embedding_params', 'n_non_embedding_params', 'model_params', 'model_size', 'num_scaling_params', 'parameters', 'N'],
   tokens: ['tokens', 'train_tokens', 'n_tokens', 'num_tokens', 'tokens_seen', 'num_input_tokens_seen', 'training_tokens', 'data_tokens', 'tokens_trained', 'D'],
-  precision: ['precision', 'train_precision', 'training_precision', 'dtype', 'torch_dtype', 'quant'],
+  // dtype last: nanoGPT trains in it, but in a Hugging Face model config it is only the saved dtype (torch_dtype is never read).
+  precision: ['precision', 'train_precision', 'training_precision', 'quant', 'dtype'],
   weightBits: ['weight_bits', 'w_bits', 'wbits', 'bits_w', 'weights_bits', 'P_w', 'pw'],
   actBits: ['act_bits', 'a_bits', 'abits', 'activation_bits', 'activations_bits', 'bits_a', 'P_a', 'pa'],
   kvBits: ['kv_bits', 'kvbits', 'kv_cache_bits', 'bits_kv', 'P_kv', 'pkv'],
@@ -35,7 +36,8 @@ export const DEFAULT_ALIASES: AliasTable = Object.freeze({
   postLoss: ['ptq_loss', 'post_loss', 'quantized_loss', 'post_ptq_loss', 'loss_after_ptq'],
   steps: ['steps', 'max_steps', 'train_steps', 'global_step', 'num_steps', 'max_iters', 'iters'],
   batchSize: ['batch_size', 'global_batch_size', 'train_batch_size', 'total_batch_size'],
-  seqLen: ['seq_len', 'seq_length', 'sequence_length', 'block_size', 'context_length', 'max_seq_length', 'n_ctx', 'max_position_embeddings'],
+  // The length trained on; a model's maximum (max_position_embeddings, n_ctx, n_positions) is not it.
+  seqLen: ['seq_len', 'seq_length', 'sequence_length', 'block_size', 'context_length', 'max_seq_length', 'max_seq_len', 'cutoff_len', 'train_seq_len'],
   status: ['status', 'state'],
 });
 

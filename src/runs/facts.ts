@@ -5,10 +5,11 @@
 
 import * as path from 'node:path';
 import { type AliasField, type AliasTable, normaliseKey } from './aliases';
-import type { Diagnostic, Severity } from './diagnostics';
-import type { ConfigEntry } from './entries';
+import { countParameters } from './architecture';
+import type { Diagnostic, DiagnosticCode, Severity } from './diagnostics';
+import { type ConfigEntry, setKey } from './entries';
 import { PRECISION_NAMES, parsePrecision, parseTrainingPrecision, precisionFromBits } from './precision';
-import { parseQuantity } from './quantity';
+import { nameUnit, parseQuantity } from './quantity';
 import type { PartPrecision, PtqEval, Run, SourceRef, TrainingPrecision } from './run';
 import { describeValue, diagnostic } from './validate';
 
@@ -18,6 +19,8 @@ export type { ConfigEntry } from './entries';
 export interface Found<T> {
   value: T;
   source: SourceRef;
+  /** A value worked out rather than read: how, and every entry it came from. */
+  derived?: { how: string; from: SourceRef[] };
 }
 
 /** The three factors of D when it is computed rather than read. */
@@ -31,6 +34,11 @@ export interface ConfigFacts {
   params?: Found<number>;
   tokens?: Found<number> & { product?: TokenProduct };
   precision?: Found<TrainingPrecision>;
+  /** The precision the model will be served in (post_bits, inference_bits, …). */
+  inference?: Found<PartPrecision>;
+  /** Vocabulary size and tokenizer, where stated: losses compare only between like tokenizers. */
+  vocabulary?: Found<number>;
+  tokenizer?: Found<string>;
   ptq: PtqEval[];
   diagnostics: Diagnostic[];
 }
@@ -55,7 +63,11 @@ export class EntryIndex {
   constructor(readonly entries: readonly ConfigEntry[]) {
     for (const entry of entries) {
       push(this.byFull, normaliseKey(entry.key), entry);
-      if (depthOf(entry.key) > 0) push(this.byLeaf, normaliseKey(leafOf(entry.key)), entry);
+      const leaf = leafOf(entry.key);
+      if (depthOf(entry.key) > 0) push(this.byLeaf, normaliseKey(leaf), entry);
+      // "params_M" is found as "params" (scaledCount applies the unit); never a one-letter base.
+      const unit = nameUnit(leaf);
+      if (unit && normaliseKey(unit.base).length > 1) push(this.byLeaf, normaliseKey(unit.base), entry);
     }
   }
 
@@ -166,6 +178,10 @@ const FLAG_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['fp16', 'fp16'],
 ];
 const MIXED_PRECISION_KEYS = ['mixed_precision'];
+/** Keys that name a dtype rather than a training precision: used only when nothing else says. */
+const DTYPE_KEYS = ['dtype', 'torch_dtype'];
+const VOCABULARY_KEYS = ['vocab_size', 'n_vocab', 'vocabSize', 'padded_vocab_size', 'vocabulary_size'];
+const TOKENIZER_KEYS = ['tokenizer', 'tokenizer_type', 'tokenizer_name', 'tokenizer_name_or_path', 'tokenizer_path'];
 const PTQ_METHOD_KEYS = ['ptq_method', 'quant_method', 'quantization_method'];
 const PTQ_GROUP_KEYS = ['ptq_group_size', 'quant_group_size', 'group_size'];
 
@@ -186,75 +202,100 @@ function aliasList(aliases: AliasTable, field: AliasField, count = 4): string {
   return names.slice(0, count).join(', ') + (names.length > count ? ', …' : '');
 }
 
+/** Architecture fields by the names Hugging Face configs and nanoGPT use, read by their last key segment. */
+const ARCHITECTURE_KEYS = [
+  'model_type', 'n_layer', 'n_embd', 'n_head', 'n_inner', 'n_positions', 'vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads',
+  'num_key_value_heads', 'intermediate_size', 'head_dim', 'tie_word_embeddings', 'attention_bias', 'mlp_bias', 'max_position_embeddings',
+  'd_model', 'n_layers', 'n_heads',
+];
+/** nanoGPT's default vocabulary (GPT-2's 50257 padded to a multiple of 64); only the embeddings depend on it, never N. */
+const NANOGPT_VOCAB = 50304;
+
+// Batch sizes come in two kinds. Per-device (micro-)batches are multiplied by the devices and the
+// gradient accumulation steps to give the sequences per optimizer step; global batches already are.
+const GLOBAL_BATCH_KEYS = ['global_batch_size', 'total_batch_size', 'effective_batch_size', 'total_train_batch_size'];
+const PER_DEVICE_BATCH_KEYS = ['per_device_train_batch_size', 'micro_batch_size', 'train_micro_batch_size_per_gpu', 'per_gpu_train_batch_size', 'device_batch_size'];
+/** Tokens per optimizer step, when a config states it (nanoGPT prints "tokens per iteration"). */
+const TOKENS_PER_STEP_KEYS = ['tokens_per_iteration', 'tokens_per_iter', 'tokens_per_step', 'tokens_per_batch', 'global_batch_tokens', 'batch_size_tokens'];
+const ACCUMULATION_KEYS = ['gradient_accumulation_steps', 'grad_accum_steps', 'accumulate_grad_batches', 'grad_accum', 'gradient_accumulation'];
+/** Processes over all nodes (each with its own micro-batch), or devices per node and nodes. */
+const WORLD_SIZE_KEYS = ['world_size', 'num_processes', 'n_procs', 'total_gpus'];
+const DEVICES_KEYS = ['devices', 'num_devices', 'gpus', 'num_gpus', 'n_gpus', 'nproc_per_node', 'gpus_per_node'];
+const NODES_KEYS = ['num_nodes', 'nnodes', 'nodes'];
+
+/** Below this a "parameter count" is a model size in other units, or not a model. */
+export const MIN_PLAUSIBLE_PARAMS = 1e3;
+/** A model trained on fewer tokens than N/1000 has not been trained; such a D is a misreading. */
+export const MIN_TOKENS_PER_PARAM = 1e-3;
+
 /**
  * N, D, training precision and PTQ results among config entries, each with its source. Values
  * that are present but unusable are reported as warnings and skipped; absent fields get one
  * diagnostic each saying what would provide them.
+ *
+ * N: an explicit count (a unit in the key's name scales a bare number: params_M), else the
+ * architecture (n_layer/n_embd, hidden_size/num_hidden_layers, …). D: an explicit count, else
+ * steps × sequences per step × the trained sequence length, where sequences per step are a
+ * global batch, or a per-device batch × devices × gradient accumulation. Precision: a
+ * precision key, else HF's bf16/fp16 flags, else Accelerate's mixed_precision; torch_dtype is
+ * the dtype a model is saved in and says nothing about training.
  */
 export function findConfigFacts(entries: readonly ConfigEntry[], aliases: AliasTable, options: FactsOptions): ConfigFacts {
   const index = new EntryIndex(entries);
   const diagnostics: Diagnostic[] = [];
   const facts: ConfigFacts = { ptq: [], diagnostics };
-  const warn = (entry: ConfigEntry, message: string, severity: Severity = 'warning'): void => {
-    diagnostics.push(diagnostic(entry.file, entry.line, entry.key, message, severity));
+  const warn = (entry: ConfigEntry, message: string, severity: Severity = 'warning', code: DiagnosticCode = 'bad-value'): void => {
+    diagnostics.push(diagnostic(entry.file, entry.line, entry.key, message, severity, code));
   };
 
   // N and D: the first candidate with a usable count.
   const firstCount = (field: 'params' | 'tokens'): Found<number> | undefined => {
     for (const entry of index.find(aliases[field])) {
-      const value = countOf(entry.value);
+      const value = scaledCount(entry);
       if (value !== undefined) return { value, source: sourceOf(entry) };
       if (entry.value === null || typeof entry.value === 'boolean') continue;
       warn(entry, `${entry.key} is ${describeValue(entry.value)}, not a usable ${field === 'params' ? 'parameter count' : 'token count'}; ignored`);
     }
     return undefined;
   };
-  facts.params = firstCount('params');
-  const tokens = firstCount('tokens');
-
-  // The factors of D: unset values (-1, null, 0) are common defaults and not worth a word.
-  const factor = (field: 'steps' | 'batchSize' | 'seqLen'): Found<number> | undefined => {
-    for (const entry of index.find(aliases[field])) {
-      const value = countOf(entry.value);
-      if (value !== undefined) return { value, source: sourceOf(entry) };
-    }
-    return undefined;
-  };
-  const steps = factor('steps');
-  const batchSize = factor('batchSize');
-  const seqLen = factor('seqLen');
-  if (tokens) facts.tokens = tokens;
-  else if (steps && batchSize && seqLen) {
-    const value = steps.value * batchSize.value * seqLen.value;
-    if (Number.isFinite(value) && value > 0) {
-      facts.tokens = { value, source: { ...steps.source, field: `${steps.source.field} × ${batchSize.source.field} × ${seqLen.source.field}` }, product: { steps, batchSize, seqLen } };
-      const factors = [steps, batchSize, seqLen];
-      diagnostics.push(
-        diagnostic(
-          steps.source.file,
-          steps.source.line,
-          'tokens',
-          `tokens (D) not given; computed as ${factors.map((f) => f.source.field).join(' × ')} = ${factors.map((f) => f.value).join(' × ')} = ${value} (from ${factors.map((f) => describeSource(f.source)).join(', ')}), taking the batch size as sequences per optimizer step over all devices`,
-          'info',
-        ),
-      );
-    }
+  let params = firstCount('params');
+  if (params && params.value < MIN_PLAUSIBLE_PARAMS) {
+    const entry = index.find([params.source.field as string])[0];
+    if (entry) warn(entry, `${entry.key} is ${params.value}, too few for a parameter count (a size in millions or billions?); give the unit in the value (124M) or the key (params_M); not used`, 'warning', 'implausible');
+    params = undefined;
   }
+  params ??= architectureParams(index, diagnostics);
+  if (params) facts.params = params;
+
+  const tokens = firstCount('tokens') ?? tokenProduct(index, aliases, diagnostics);
+  if (tokens && params && tokens.value < params.value * MIN_TOKENS_PER_PARAM) {
+    diagnostics.push(
+      diagnostic(tokens.source.file, tokens.source.line, tokens.source.field, `D = ${formatPlain(tokens.value)} tokens is below N/1000 for N = ${formatPlain(params.value)}: not a finished training run, or a misread count; not used`, 'warning', 'implausible'),
+    );
+  } else if (tokens) facts.tokens = tokens;
 
   const precision = findPrecision(index, aliases, warn, diagnostics);
   if (precision.found) facts.precision = precision.found;
   facts.ptq = findPtq(index, aliases, warn);
+  const inference = findPart(index, aliases.postBits);
+  if (inference) facts.inference = inference;
+  const vocabulary = index.find(VOCABULARY_KEYS).find((e) => typeof e.value === 'number' && Number.isSafeInteger(e.value) && e.value > 0);
+  if (vocabulary) facts.vocabulary = { value: vocabulary.value as number, source: sourceOf(vocabulary) };
+  const tokenizer = index.find(TOKENIZER_KEYS).find((e) => typeof e.value === 'string' && e.value.trim() !== '');
+  if (tokenizer) facts.tokenizer = { value: (tokenizer.value as string).trim(), source: sourceOf(tokenizer) };
 
   if (!facts.params) {
-    diagnostics.push(diagnostic(options.file, undefined, 'params', `${FIELD_WORDS.params} not found in ${options.where}; log it as ${aliasList(aliases, 'params')} or add your key to the params aliases`, 'warning'));
+    diagnostics.push(
+      diagnostic(options.file, undefined, 'params', `${FIELD_WORDS.params} not found in ${options.where}, nor architecture fields to count it from; log it as ${aliasList(aliases, 'params')} or add your key to the params aliases`, 'warning', 'missing-field'),
+    );
   }
-  if (!facts.tokens) {
+  if (!facts.tokens && !tokens) {
     const have = [
-      ['steps', steps],
-      ['batch size', batchSize],
-      ['sequence length', seqLen],
+      ['steps', index.find(aliases.steps).some((e) => countOf(e.value) !== undefined)],
+      ['batch size', index.find([...aliases.batchSize, ...GLOBAL_BATCH_KEYS, ...PER_DEVICE_BATCH_KEYS, ...TOKENS_PER_STEP_KEYS]).some((e) => countOf(e.value) !== undefined)],
+      ['sequence length', index.find(aliases.seqLen).some((e) => countOf(e.value) !== undefined)],
     ]
-      .filter(([, f]) => f)
+      .filter(([, found]) => found)
       .map(([name]) => name);
     const partial = have.length > 0 ? ` (found ${have.join(' and ')}, but not all three)` : '';
     diagnostics.push(
@@ -264,6 +305,7 @@ export function findConfigFacts(entries: readonly ConfigEntry[], aliases: AliasT
         'tokens',
         `${FIELD_WORDS.tokens} not found in ${options.where}, nor steps, batch size and sequence length to compute it from${partial}; log it as ${aliasList(aliases, 'tokens')} or add your key to the tokens aliases`,
         'warning',
+        'missing-field',
       ),
     );
   }
@@ -276,10 +318,126 @@ export function findConfigFacts(entries: readonly ConfigEntry[], aliases: AliasT
         'precision',
         `training precision not found in ${options.where}; log it as ${aliasList(aliases, 'precision')} (bf16, 16-mixed, int8, w4a8kv4, …) or as weight, activation and kv bits`,
         'warning',
+        'missing-field',
       ),
     );
   }
   return facts;
+}
+
+const formatPlain = (x: number): string => (Math.abs(x) >= 1e6 ? x.toExponential(2) : String(x));
+
+/** A count, scaled by a unit in its key's name when the value is a bare number ("params_M: 124"). */
+function scaledCount(entry: ConfigEntry): number | undefined {
+  const value = countOf(entry.value);
+  if (value === undefined) return undefined;
+  const bare = typeof entry.value === 'number' || (typeof entry.value === 'string' && /^\s*[\d.,_]+(?:e[+-]?\d+)?\s*$/i.test(entry.value));
+  const scale = bare ? nameUnit(leafOf(entry.key))?.scale : undefined;
+  return scale !== undefined ? value * scale : value;
+}
+
+/** N from architecture fields, when the entries name a model family (or nanoGPT's GPT-2 block). */
+function architectureParams(index: EntryIndex, diagnostics: Diagnostic[]): Found<number> | undefined {
+  const fields: Record<string, unknown> = {};
+  const used: ConfigEntry[] = [];
+  for (const key of ARCHITECTURE_KEYS) {
+    const entry = index.find([key])[0];
+    if (!entry || entry.value === null) continue;
+    setKey(fields, key, entry.value);
+    used.push(entry);
+  }
+  // nanoGPT: n_layer, n_head, n_embd (d_model/n_layers/n_heads in other repos) with a GPT-2 block.
+  if (fields.model_type === undefined && (fields.n_embd ?? fields.d_model) !== undefined && (fields.n_layer ?? fields.n_layers) !== undefined) {
+    fields.model_type = 'gpt2';
+    fields.n_embd ??= fields.d_model;
+    fields.n_layer ??= fields.n_layers;
+    fields.n_head ??= fields.n_heads;
+    fields.vocab_size ??= NANOGPT_VOCAB;
+  }
+  if (typeof fields.model_type !== 'string' || used.length < 2) return undefined;
+  const r = countParameters(fields);
+  const first = used.find((e) => e.key.endsWith('model_type')) ?? used[0];
+  if (!r.ok) {
+    // A model type without the dimensions (a tokenizer config, a PEFT config) is not worth a word.
+    if (used.length > 2) diagnostics.push(diagnostic(first.file, first.line, r.field, `N not counted from the architecture: ${r.message}`, 'info', 'unsupported'));
+    return undefined;
+  }
+  const fieldsUsed = used.map((e) => leafOf(e.key)).join(', ');
+  diagnostics.push(diagnostic(first.file, first.line, 'params', `N counted from the architecture (${r.count.family}: ${r.count.formula}) = ${r.count.params}`, 'info', 'derived'));
+  return { value: r.count.params, source: { ...sourceOf(first), field: `architecture (${fieldsUsed})` }, derived: { how: `from the architecture (${r.count.family}: ${r.count.formula})`, from: used.map(sourceOf) } };
+}
+
+const firstFound = (index: EntryIndex, keys: readonly string[], accept: (e: ConfigEntry) => number | undefined): Found<number> | undefined => {
+  for (const entry of index.find(keys)) {
+    const value = accept(entry);
+    if (value !== undefined) return { value, source: sourceOf(entry) };
+  }
+  return undefined;
+};
+
+/** Devices given as a count, a list of device ids, or "0,1,2"; "auto" and -1 say nothing. */
+function deviceCount(entry: ConfigEntry): number | undefined {
+  if (Array.isArray(entry.value)) return entry.value.length > 0 ? entry.value.length : undefined;
+  if (typeof entry.value === 'string' && /^\s*\d+(\s*,\s*\d+)+\s*,?\s*$/.test(entry.value)) return entry.value.split(',').filter((s) => s.trim() !== '').length;
+  const n = countOf(entry.value);
+  return n !== undefined && Number.isInteger(n) ? n : undefined;
+}
+
+/** Processes taking part in one optimizer step, with where that was read; undefined when no file says. */
+function worldSize(index: EntryIndex): Found<number> | undefined {
+  const world = firstFound(index, WORLD_SIZE_KEYS, deviceCount);
+  if (world) return world;
+  const devices = firstFound(index, DEVICES_KEYS, deviceCount);
+  const nodes = firstFound(index, NODES_KEYS, deviceCount);
+  if (devices && nodes && nodes.value > 1) return { value: devices.value * nodes.value, source: { ...devices.source, field: `${devices.source.field} × ${nodes.source.field}` } };
+  return devices;
+}
+
+/** D = steps × sequences per step × trained sequence length, said in a 'derived' diagnostic. */
+function tokenProduct(index: EntryIndex, aliases: AliasTable, diagnostics: Diagnostic[]): (Found<number> & { product?: TokenProduct }) | undefined {
+  const count = (e: ConfigEntry): number | undefined => countOf(e.value);
+  const steps = firstFound(index, aliases.steps, count);
+  if (!steps) return undefined;
+  const perStep = firstFound(index, TOKENS_PER_STEP_KEYS, count);
+  const seqLen = firstFound(index, aliases.seqLen, count);
+  let factors: Array<Found<number>>;
+  let batch: Found<number>;
+  const notes: string[] = [];
+  if (perStep) {
+    factors = [steps, perStep];
+    batch = perStep;
+  } else {
+    if (!seqLen) return undefined;
+    const global = firstFound(index, GLOBAL_BATCH_KEYS, count);
+    const perDevice = global ? undefined : firstFound(index, [...PER_DEVICE_BATCH_KEYS, ...aliases.batchSize.filter((k) => !GLOBAL_BATCH_KEYS.includes(k))], count);
+    if (!global && !perDevice) return undefined;
+    factors = [steps, (global ?? perDevice) as Found<number>];
+    batch = factors[1];
+    if (perDevice) {
+      const accumulation = firstFound(index, ACCUMULATION_KEYS, count);
+      const world = worldSize(index);
+      if (accumulation && accumulation.value !== 1) factors.push(accumulation);
+      if (world && world.value !== 1) factors.push(world);
+      if (!world) notes.push('no file gives the number of devices, so one device is assumed (D scales with it)');
+    }
+    factors.push(seqLen);
+  }
+  const value = factors.reduce((a, f) => a * f.value, 1);
+  if (!Number.isFinite(value) || value <= 0) return undefined;
+  const fields = factors.map((f) => f.source.field).join(' × ');
+  diagnostics.push(
+    diagnostic(
+      steps.source.file,
+      steps.source.line,
+      'tokens',
+      `tokens (D) not given; computed as ${fields} = ${factors.map((f) => f.value).join(' × ')} = ${value} (from ${factors.map((f) => describeSource(f.source)).join(', ')})${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`,
+      'info',
+      'derived',
+    ),
+  );
+  const result: Found<number> & { product?: TokenProduct } = { value, source: { ...steps.source, field: fields }, derived: { how: fields, from: factors.map((f) => f.source) } };
+  if (seqLen) result.product = { steps, batchSize: batch, seqLen };
+  return result;
 }
 
 /** "hparams.yaml line 4"; a file that holds just the one value (an MLflow param) by its folder and name: "params/max_steps". */
@@ -293,16 +451,19 @@ type Warn = (entry: ConfigEntry, message: string, severity?: Severity) => void;
 
 function findPrecision(index: EntryIndex, aliases: AliasTable, warn: Warn, diagnostics: Diagnostic[]): { found?: Found<TrainingPrecision>; partial?: boolean } {
   let base: Found<TrainingPrecision> | undefined;
-  for (const entry of index.find(aliases.precision)) {
-    // false/null ("quant: false", "dtype: null") say nothing about the precision.
-    if (entry.value === null || typeof entry.value === 'boolean' || Array.isArray(entry.value)) continue;
-    const value = parseConfigPrecision(entry.value);
-    if (value) {
-      base = { value, source: sourceOf(entry) };
-      break;
+  const named = (keys: readonly string[]): Found<TrainingPrecision> | undefined => {
+    for (const entry of index.find(keys)) {
+      // false/null ("quant: false", "dtype: null") say nothing about the precision.
+      if (entry.value === null || typeof entry.value === 'boolean' || Array.isArray(entry.value)) continue;
+      const value = parseConfigPrecision(entry.value);
+      if (value) return { value, source: sourceOf(entry) };
+      warn(entry, `${entry.key} is ${describeValue(entry.value)}, not a precision this reader knows (bf16, fp16, fp32, int8, w4a8, 16-mixed, bf16-mixed, …); ignored`);
     }
-    warn(entry, `${entry.key} is ${describeValue(entry.value)}, not a precision this reader knows (bf16, fp16, fp32, int8, w4a8, 16-mixed, bf16-mixed, …); ignored`);
-  }
+    return undefined;
+  };
+  // A precision key first; a bare dtype last, because in HF model configs it is the saved dtype
+  // (transformers renamed torch_dtype to dtype) while nanoGPT's dtype is what it trains in.
+  base = named(aliases.precision.filter((k) => !DTYPE_KEYS.includes(k)));
   if (!base) {
     for (const [key, name] of FLAG_KEYS) {
       const entry = index.find([key]).find((e) => isTrue(e.value));
@@ -322,6 +483,15 @@ function findPrecision(index: EntryIndex, aliases: AliasTable, warn: Warn, diagn
       }
     }
   }
+  if (!base) {
+    // TrainingArguments always carry both flags: both false is full-precision training.
+    const flags = FLAG_KEYS.map(([key]) => index.find([key]).find((e) => typeof e.value === 'boolean' || e.value === 0 || e.value === 1));
+    if (flags.every((e) => e !== undefined && !isTrue(e.value))) {
+      const [bf16] = flags as ConfigEntry[];
+      base = { value: parseTrainingPrecision('fp32') as TrainingPrecision, source: { ...sourceOf(bf16), field: FLAG_KEYS.map(([key]) => `${key}: false`).join(', ') } };
+    }
+  }
+  base ??= named(aliases.precision.filter((k) => DTYPE_KEYS.includes(k)));
 
   // Explicit bits override the matching part of a named precision.
   const part = (field: 'weightBits' | 'actBits' | 'kvBits'): Found<PartPrecision> | undefined => {
@@ -357,6 +527,16 @@ function findPrecision(index: EntryIndex, aliases: AliasTable, warn: Warn, diagn
     ),
   );
   return { partial: true };
+}
+
+/** The first entry naming one part's precision (bits or a format name). */
+function findPart(index: EntryIndex, keys: readonly string[]): Found<PartPrecision> | undefined {
+  for (const entry of index.find(keys)) {
+    if (entry.value === null || typeof entry.value === 'boolean') continue;
+    const value = partOf(entry.value);
+    if (value) return { value, source: sourceOf(entry) };
+  }
+  return undefined;
 }
 
 function findPtq(index: EntryIndex, aliases: AliasTable, warn: Warn): PtqEval[] {

@@ -164,10 +164,10 @@ export function parseJsonWithLines(text: string, file: string, diagnostics: Diag
   }
   const starts = lineStarts(source);
   for (const e of errors.slice(0, MAX_SYNTAX_DIAGNOSTICS)) {
-    diagnostics.push(diagnostic(file, lineAt(starts, e.offset), undefined, `syntax error: ${jsonErrorText(e)}`, severity));
+    diagnostics.push(diagnostic(file, lineAt(starts, e.offset), undefined, `syntax error: ${jsonErrorText(e)}`, severity, 'syntax'));
   }
   if (errors.length > MAX_SYNTAX_DIAGNOSTICS) {
-    diagnostics.push(diagnostic(file, undefined, undefined, `${errors.length - MAX_SYNTAX_DIAGNOSTICS} more syntax errors not listed`, severity));
+    diagnostics.push(diagnostic(file, undefined, undefined, `${errors.length - MAX_SYNTAX_DIAGNOSTICS} more syntax errors not listed`, severity, 'syntax'));
   }
   return { root, starts, recovered: errors.length > 0 };
 }

@@ -19,26 +19,33 @@ export function parseQuantity(text: string): number | undefined {
 // "n_params_billions", "non_embedding_params_1e6". Matched as whole words at the end or in
 // brackets, so "num_layers" or "mb_size" are not read as scales.
 const NAME_SCALES: ReadonlyArray<readonly [RegExp, number]> = [
-  [/(?:^|[\s_(\[/-])(?:in\s+)?(?:thousands?|k)\)?\]?$/i, 1e3],
-  [/(?:^|[\s_(\[/-])(?:in\s+)?(?:millions?|mio|mn|m)\)?\]?$/i, 1e6],
-  [/(?:^|[\s_(\[/-])(?:in\s+)?(?:billions?|bn|b|g)\)?\]?$/i, 1e9],
-  [/(?:^|[\s_(\[/-])(?:in\s+)?(?:trillions?|tn|t)\)?\]?$/i, 1e12],
-  [/(?:^|[\s_(\[/-])(?:in\s+)?1e\+?(\d{1,2})\)?\]?$/i, NaN],
+  [/(?:^|[\s_([/-])(?:in\s+)?(?:thousands?|k)\)?\]?$/i, 1e3],
+  [/(?:^|[\s_([/-])(?:in\s+)?(?:millions?|mio|mn|m)\)?\]?$/i, 1e6],
+  [/(?:^|[\s_([/-])(?:in\s+)?(?:billions?|bn|b|g)\)?\]?$/i, 1e9],
+  [/(?:^|[\s_([/-])(?:in\s+)?(?:trillions?|tn|t)\)?\]?$/i, 1e12],
+  [/(?:^|[\s_([/-])(?:in\s+)?1e\+?(\d{1,2})\)?\]?$/i, NaN],
 ];
 
 /**
  * The scale a key or column name puts on its numbers ("params_M" → 1e6, "tokens (B)" → 1e9,
- * "size in Million" → 1e6), or undefined when the name carries none. The value's own suffix
- * ("124M") wins over the name's; this is for bare numbers under a scaled name.
+ * "size in Million" → 1e6) and the name without it, or undefined when the name carries none.
+ * The value's own suffix ("124M") wins over the name's; this is for bare numbers under a
+ * scaled name, and only for counts (a "top_k" is not in thousands).
  */
-export function nameScale(name: string): number | undefined {
+export function nameUnit(name: string): { base: string; scale: number } | undefined {
   const trimmed = name.trim();
   for (const [pattern, scale] of NAME_SCALES) {
     const m = pattern.exec(trimmed);
     if (!m) continue;
-    return Number.isNaN(scale) ? 10 ** Number(m[1]) : scale;
+    const base = trimmed.slice(0, m.index).replace(/[\s_([/-]+$/, '');
+    if (base === '') return undefined;
+    return { base, scale: Number.isNaN(scale) ? 10 ** Number(m[1]) : scale };
   }
   return undefined;
+}
+
+export function nameScale(name: string): number | undefined {
+  return nameUnit(name)?.scale;
 }
 
 /** A memory size in bytes: 4GB, 512MiB, 2e9 (bytes). */

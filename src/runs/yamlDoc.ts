@@ -43,15 +43,15 @@ export function yamlEntries(text: string, file: string, diagnostics: Diagnostic[
     // Duplicate keys are reported here, the first one read, as JSON configs are.
     doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: true, logLevel: 'error' });
   } catch (e) {
-    diagnostics.push(diagnostic(file, undefined, undefined, `cannot parse ${path.basename(file)}: ${(e as Error).message}`, severity));
+    diagnostics.push(diagnostic(file, undefined, undefined, `cannot parse ${path.basename(file)}: ${(e as Error).message}`, severity, 'syntax'));
     return result;
   }
   const lineOf = (offset: number | undefined): number | undefined => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
   for (const error of doc.errors.slice(0, MAX_SYNTAX_DIAGNOSTICS)) {
-    diagnostics.push(diagnostic(file, error.linePos?.[0]?.line ?? lineOf(error.pos[0]), undefined, `syntax error: ${yamlErrorText(error.message)}`, severity));
+    diagnostics.push(diagnostic(file, error.linePos?.[0]?.line ?? lineOf(error.pos[0]), undefined, `syntax error: ${yamlErrorText(error.message)}`, severity, 'syntax'));
   }
   if (doc.errors.length > MAX_SYNTAX_DIAGNOSTICS) {
-    diagnostics.push(diagnostic(file, undefined, undefined, `${doc.errors.length - MAX_SYNTAX_DIAGNOSTICS} more syntax errors not listed`, severity));
+    diagnostics.push(diagnostic(file, undefined, undefined, `${doc.errors.length - MAX_SYNTAX_DIAGNOSTICS} more syntax errors not listed`, severity, 'syntax'));
   }
   result.recovered = doc.errors.length > 0;
   const collector = new EntryCollector();
@@ -87,7 +87,7 @@ export function yamlEntries(text: string, file: string, diagnostics: Diagnostic[
       const line = lineOf(keyNode.range?.[0]);
       const full = prefix ? `${prefix}.${key}` : key;
       if (seen.has(key)) {
-        diagnostics.push(diagnostic(file, line, full, `duplicate key "${key}"; only the first is read`, 'warning'));
+        diagnostics.push(diagnostic(file, line, full, `duplicate key "${key}"; only the first is read`, 'warning', 'duplicate'));
         continue;
       }
       seen.add(key);
@@ -112,7 +112,7 @@ export function yamlEntries(text: string, file: string, diagnostics: Diagnostic[
   const contents = resolve(doc.contents);
   result.isMapping = isMap(contents);
   walk(contents, '', 0, options.unwrapValue === true);
-  if (collector.truncated) diagnostics.push(diagnostic(file, undefined, undefined, `more than ${MAX_ENTRIES} values; the rest are not read`, 'warning'));
+  if (collector.truncated) diagnostics.push(diagnostic(file, undefined, undefined, `more than ${MAX_ENTRIES} values; the rest are not read`, 'warning', 'truncated'));
   result.entries = collector.entries;
   return result;
 }

@@ -12,7 +12,7 @@ import { PRECISION_NAMES } from '../../src/runs/precision';
 const FILE = '/runs/hparams.yaml';
 const entry = (key: string, value: unknown, line?: number): ConfigEntry => ({ key, value, file: FILE, line });
 const facts = (entries: ConfigEntry[], aliases = DEFAULT_ALIASES) => findConfigFacts(entries, aliases, { file: FILE, where: 'hparams.yaml' });
-const brief = (d: Diagnostic) => [d.line, d.field, d.severity];
+const brief = (d: Diagnostic) => [d.line, d.field, d.severity, d.code];
 
 describe('yamlEntries', () => {
   it('flattens nested mappings with the line of every key', () => {
@@ -60,7 +60,7 @@ describe('yamlEntries', () => {
       parsed.entries.map((e) => e.value),
       [10],
     );
-    assert.deepEqual(diagnostics.map(brief), [[2, 'n_params', 'warning']]);
+    assert.deepEqual(diagnostics.map(brief), [[2, 'n_params', 'warning', 'duplicate']]);
   });
 
   it('YAML .nan, Python tags and anchors', () => {
@@ -111,7 +111,7 @@ describe('parseJsonWithLines and jsonEntries', () => {
   it('syntax errors on their lines', () => {
     const diagnostics: Diagnostic[] = [];
     const json = parseJsonWithLines('{\n  "a": 1,\n  "b": 2', FILE, diagnostics, 'error');
-    assert.deepEqual(diagnostics.map(brief), [[3, undefined, 'error']]);
+    assert.deepEqual(diagnostics.map(brief), [[3, undefined, 'error', 'syntax']]);
     assert.equal(diagnostics[0].message, 'syntax error: close brace expected');
     assert.equal(json.recovered, true);
     assert.deepEqual(
@@ -185,31 +185,31 @@ describe('findConfigFacts', () => {
     assert.equal(result.tokens?.value, 5000 * 12 * 1024);
     assert.equal(result.tokens?.source.field, 'max_iters × data.batch_size × model.block_size');
     assert.equal(result.tokens?.product?.seqLen.source.line, 4);
-    assert.deepEqual(result.diagnostics.map(brief), [[2, 'tokens', 'info']]);
-    assert.match(result.diagnostics[0].message, /computed as max_iters × data\.batch_size × model\.block_size = 5000 × 12 × 1024 = 61440000 \(from hparams\.yaml line 2, hparams\.yaml line 3, hparams\.yaml line 4\)/);
+    assert.deepEqual(result.diagnostics.map(brief), [[2, 'tokens', 'info', 'derived']]);
+    assert.match(result.diagnostics[0].message, /computed as max_iters × data\.batch_size × model\.block_size = 5000 × 12 × 1024 = 61440000 \(from hparams\.yaml line 2, hparams\.yaml line 3, hparams\.yaml line 4\); no file gives the number of devices, so one device is assumed/);
   });
 
   it('missing fields: one diagnostic each, saying what would provide them', () => {
     const result = facts([entry('batch_size', 32, 1), entry('lr', 0.1, 2)]);
     assert.deepEqual(result.diagnostics.map(brief), [
-      [undefined, 'params', 'warning'],
-      [undefined, 'tokens', 'warning'],
-      [undefined, 'precision', 'warning'],
+      [undefined, 'params', 'warning', 'missing-field'],
+      [undefined, 'tokens', 'warning', 'missing-field'],
+      [undefined, 'precision', 'warning', 'missing-field'],
     ]);
-    assert.match(result.diagnostics[0].message, /^params \(N, the non-embedding parameter count\) not found in hparams\.yaml; log it as params, n_params/);
+    assert.match(result.diagnostics[0].message, /^params \(N, the non-embedding parameter count\) not found in hparams\.yaml, nor architecture fields to count it from; log it as params, n_params/);
     assert.match(result.diagnostics[1].message, /\(found batch size, but not all three\)/);
     assert.match(result.diagnostics[2].message, /weight, activation and kv bits/);
   });
 
   it('unusable values are named and the next candidate is taken', () => {
-    const result = facts([entry('n_params', 'lots', 1), entry('model.num_params', 4e6, 2), entry('tokens', -5, 3), entry('precision', 'auto', 4), entry('torch_dtype', 'bfloat16', 5)]);
+    const result = facts([entry('n_params', 'lots', 1), entry('model.num_params', 4e6, 2), entry('tokens', -5, 3), entry('precision', 'auto', 4), entry('dtype', 'bfloat16', 5)]);
     assert.equal(result.params?.value, 4e6);
-    assert.equal(result.precision?.source.field, 'torch_dtype');
+    assert.equal(result.precision?.source.field, 'dtype');
     assert.deepEqual(result.diagnostics.map(brief), [
-      [1, 'n_params', 'warning'],
-      [3, 'tokens', 'warning'],
-      [4, 'precision', 'warning'],
-      [undefined, 'tokens', 'warning'],
+      [1, 'n_params', 'warning', 'bad-value'],
+      [3, 'tokens', 'warning', 'bad-value'],
+      [4, 'precision', 'warning', 'bad-value'],
+      [undefined, 'tokens', 'warning', 'missing-field'],
     ]);
     assert.match(result.diagnostics[0].message, /n_params is the string "lots", not a usable parameter count; ignored/);
     assert.match(result.diagnostics[2].message, /precision is the string "auto", not a precision this reader knows/);
@@ -225,7 +225,7 @@ describe('findConfigFacts', () => {
 
     const partial = facts([entry('params', 1e6), entry('tokens', 1e8), entry('weight_bits', 4, 7)]);
     assert.equal(partial.precision, undefined);
-    assert.deepEqual(partial.diagnostics.map(brief), [[7, 'weight_bits', 'warning']], 'one message, not a second "not found"');
+    assert.deepEqual(partial.diagnostics.map(brief), [[7, 'weight_bits', 'warning', undefined]], 'one message, not a second "not found"');
     assert.match(partial.diagnostics[0].message, /no activation bits and no precision key/);
   });
 
@@ -259,7 +259,62 @@ describe('findConfigFacts', () => {
 
   it("the user's aliases come first", () => {
     const aliases = extendAliases({ params: ['nonemb'] });
-    assert.equal(facts([entry('n_params', 1), entry('cfg.nonemb', 2)], aliases).params?.value, 2);
+    assert.equal(facts([entry('n_params', 1e6), entry('cfg.nonemb', 2e6)], aliases).params?.value, 2e6);
+  });
+
+  it('N from architecture fields when no count is given, nested or flat, with every field it used', () => {
+    // The fields of a GPT-2 small config.json as HF's WandbCallback writes them into config.yaml.
+    const gpt2 = facts([entry('model_type', 'gpt2', 1), entry('n_layer', 12, 2), entry('n_embd', 768, 3), entry('n_head', 12, 4), entry('n_inner', null, 5), entry('vocab_size', 50257, 6), entry('n_positions', 1024, 7)]);
+    assert.equal(gpt2.params?.value, 85_056_000);
+    assert.match(gpt2.params?.source.field ?? '', /^architecture \(model_type, n_layer, n_embd/);
+    assert.ok(gpt2.diagnostics.some((d) => d.code === 'derived' && d.field === 'params'));
+    // nanoGPT's Python config: n_layer, n_head, n_embd only.
+    assert.equal(facts([entry('n_layer', 6), entry('n_head', 6), entry('n_embd', 384)]).params?.value, 6 * (12 * 384 ** 2 + 13 * 384) + 2 * 384);
+    const llama = facts([entry('model_config.model_type', 'llama'), entry('model_config.hidden_size', 2048), entry('model_config.num_hidden_layers', 16), entry('model_config.num_attention_heads', 32), entry('model_config.num_key_value_heads', 8), entry('model_config.intermediate_size', 8192)]);
+    assert.equal(llama.params?.value, 16 * (2 * 2048 * 2048 + 2 * 2048 * 512 + 3 * 2048 * 8192 + 2 * 2048) + 2048);
+    // An explicit count wins over the architecture.
+    assert.equal(facts([entry('n_params', 5e6), entry('model_type', 'gpt2'), entry('n_layer', 12), entry('n_embd', 768)]).params?.value, 5e6);
+  });
+
+  it("D: a per-device batch × accumulation × devices × the trained length; a global batch as it is; the model's maximum length is not the trained one", () => {
+    // HF TrainingArguments through W&B: per-device batch 8, accumulation 4, 2 processes, block_size 512.
+    const hf = facts([entry('max_steps', 1000), entry('per_device_train_batch_size', 8), entry('gradient_accumulation_steps', 4), entry('world_size', 2), entry('block_size', 512), entry('max_position_embeddings', 2048)]);
+    assert.equal(hf.tokens?.value, 1000 * 8 * 4 * 2 * 512);
+    assert.equal(hf.tokens?.source.field, 'max_steps × per_device_train_batch_size × gradient_accumulation_steps × world_size × block_size');
+    // Lightning: devices as a list of ids, times nodes.
+    assert.equal(facts([entry('trainer.max_steps', 100), entry('data.batch_size', 16), entry('trainer.devices', [0, 1]), entry('trainer.num_nodes', 2), entry('seq_len', 256)]).tokens?.value, 100 * 16 * 4 * 256);
+    assert.equal(facts([entry('trainer.max_steps', 100), entry('data.batch_size', 16), entry('trainer.devices', 'auto'), entry('seq_len', 256)]).tokens?.value, 100 * 16 * 256);
+    // A global batch is not multiplied again.
+    assert.equal(facts([entry('train_iters', 10), entry('steps', 10), entry('global_batch_size', 512), entry('micro_batch_size', 4), entry('world_size', 8), entry('seq_length', 2048)]).tokens?.value, 10 * 512 * 2048);
+    // Only the model's maximum: no D.
+    const max = facts([entry('max_steps', 1000), entry('per_device_train_batch_size', 8), entry('max_position_embeddings', 2048), entry('n_ctx', 1024)]);
+    assert.equal(max.tokens, undefined);
+    assert.ok(max.diagnostics.some((d) => d.code === 'missing-field' && d.field === 'tokens' && /found steps and batch size, but not all three/.test(d.message)));
+    // Tokens per step as stated.
+    assert.equal(facts([entry('iters', 5000), entry('tokens_per_iteration', 491520)]).tokens?.value, 5000 * 491520);
+  });
+
+  it('units in key names scale bare numbers; implausible N and D are said and not used', () => {
+    assert.equal(facts([entry('params_M', 124)]).params?.value, 124e6);
+    assert.equal(facts([entry('tokens (B)', 26)]).tokens?.value, 26e9);
+    assert.equal(facts([entry('params_M', '124M')]).params?.value, 124e6, "the value's own unit wins");
+    const small = facts([entry('model_size', 50, 3)]);
+    assert.equal(small.params, undefined);
+    assert.deepEqual(small.diagnostics.filter((d) => d.code === 'implausible').map(brief), [[3, 'model_size', 'warning', 'implausible']]);
+    const untrained = facts([entry('params', 1e9), entry('tokens', 1e5, 4)]);
+    assert.equal(untrained.tokens, undefined);
+    assert.ok(untrained.diagnostics.some((d) => d.code === 'implausible' && d.line === 4));
+  });
+
+  it("precision: HF's flags over a dtype; torch_dtype never; both flags false is fp32", () => {
+    const hf = facts([entry('torch_dtype', 'float32', 1), entry('dtype', 'float32', 2), entry('bf16', true, 3), entry('fp16', false, 4)]);
+    assert.deepEqual(hf.precision?.value.w, PRECISION_NAMES.bf16);
+    assert.equal(hf.precision?.source.line, 3);
+    assert.equal(facts([entry('torch_dtype', 'bfloat16')]).precision, undefined);
+    const full = facts([entry('bf16', false, 1), entry('fp16', false, 2), entry('torch_dtype', 'bfloat16', 3)]);
+    assert.deepEqual(full.precision?.value.w, PRECISION_NAMES.fp32);
+    assert.equal(full.precision?.source.field, 'bf16: false, fp16: false');
+    assert.deepEqual(facts([entry('dtype', 'bfloat16')]).precision?.value.w, PRECISION_NAMES.bf16, "nanoGPT's dtype");
   });
 });
 
