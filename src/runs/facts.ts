@@ -190,6 +190,12 @@ export interface FactsOptions {
   file: string;
   /** What was searched, for those diagnostics ("hparams.yaml and metrics.csv"). */
   where: string;
+  /**
+   * The precision of parts a config leaves out when it gives the bits of others (a config the
+   * user is editing trains the rest in the framework's 16-bit default); without it such a
+   * precision is incomplete, as a run's must not be guessed.
+   */
+  unstatedParts?: PartPrecision;
 }
 
 const FIELD_WORDS: Partial<Record<AliasField, string>> = {
@@ -274,7 +280,7 @@ export function findConfigFacts(entries: readonly ConfigEntry[], aliases: AliasT
     );
   } else if (tokens) facts.tokens = tokens;
 
-  const precision = findPrecision(index, aliases, warn, diagnostics);
+  const precision = findPrecision(index, aliases, warn, diagnostics, options.unstatedParts);
   if (precision.found) facts.precision = precision.found;
   facts.ptq = findPtq(index, aliases, warn);
   const inference = findPart(index, aliases.postBits);
@@ -449,7 +455,7 @@ export function describeSource(source: SourceRef): string {
 
 type Warn = (entry: ConfigEntry, message: string, severity?: Severity) => void;
 
-function findPrecision(index: EntryIndex, aliases: AliasTable, warn: Warn, diagnostics: Diagnostic[]): { found?: Found<TrainingPrecision>; partial?: boolean } {
+function findPrecision(index: EntryIndex, aliases: AliasTable, warn: Warn, diagnostics: Diagnostic[], unstated?: PartPrecision): { found?: Found<TrainingPrecision>; partial?: boolean } {
   let base: Found<TrainingPrecision> | undefined;
   const named = (keys: readonly string[]): Found<TrainingPrecision> | undefined => {
     for (const entry of index.find(keys)) {
@@ -515,6 +521,7 @@ function findPrecision(index: EntryIndex, aliases: AliasTable, warn: Warn, diagn
   }
   // Without a named precision the KV cache follows the activations, as in parseTrainingPrecision.
   if (w && a) return { found: { value: { w: w.value, a: a.value, kv: (kv ?? a).value }, source: { ...w.source, field: fields } } };
+  if (unstated) return { found: { value: { w: w?.value ?? unstated, a: a?.value ?? unstated, kv: kv?.value ?? a?.value ?? unstated }, source: { ...parts[0].source, field: fields } } };
   const first = parts[0];
   const lacking = [!w && 'weight', !a && 'activation'].filter(Boolean).join(' and ');
   diagnostics.push(

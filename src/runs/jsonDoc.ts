@@ -131,9 +131,9 @@ function jsonErrorText(error: ParseError): string {
 const NESTED_TOO_DEEP = -1;
 
 /** jsonc-parser recurses per nesting level: thousands of "[" exhaust the stack. */
-function safeParseTree(text: string, errors: ParseError[]): Node | undefined {
+function safeParseTree(text: string, errors: ParseError[], lenient = false): Node | undefined {
   try {
-    return parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+    return parseTree(text, errors, { disallowComments: !lenient, allowTrailingComma: lenient });
   } catch {
     errors.push({ error: NESTED_TOO_DEEP as never, offset: 0, length: 0 });
     return undefined;
@@ -144,10 +144,10 @@ function safeParseTree(text: string, errors: ParseError[]): Node | undefined {
  * Parses strict JSON with positions. Bare NaN and Infinity (not JSON, but what Python writes) are
  * read as the strings "NaN" and "Infinity"; quoting them keeps every line where it was.
  */
-export function parseJsonWithLines(text: string, file: string, diagnostics: Diagnostic[], severity: Severity = 'warning'): JsonConfig {
+export function parseJsonWithLines(text: string, file: string, diagnostics: Diagnostic[], severity: Severity = 'warning', options: { jsonc?: boolean } = {}): JsonConfig {
   let errors: ParseError[] = [];
   let source = text;
-  let root = safeParseTree(source, errors);
+  let root = safeParseTree(source, errors, options.jsonc);
   const bare = errors.filter((e) => e.error === 1 /* InvalidSymbol */ && BARE_NON_FINITE.test(text.slice(e.offset, e.offset + 9)));
   if (bare.length > 0) {
     let out = '';
@@ -160,7 +160,7 @@ export function parseJsonWithLines(text: string, file: string, diagnostics: Diag
     }
     source = out + text.slice(at);
     errors = [];
-    root = safeParseTree(source, errors);
+    root = safeParseTree(source, errors, options.jsonc);
   }
   const starts = lineStarts(source);
   for (const e of errors.slice(0, MAX_SYNTAX_DIAGNOSTICS)) {

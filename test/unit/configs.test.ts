@@ -18,7 +18,7 @@ describe('training configs', () => {
     assert.equal(c.params?.value, 85_056_000);
     assert.deepEqual(c.params?.lines, [7, 8, 9]);
     assert.equal(c.tokens?.value, 20_000 * 12 * 1024 * 40);
-    assert.match(c.tokens?.how ?? '', /max_iters x batch_size x block_size x gradient_accumulation_steps/);
+    assert.equal(c.tokens?.how, 'max_iters × batch_size × gradient_accumulation_steps × block_size');
     assert.equal(c.precision?.value.w.bits, 16);
     assert.equal(c.inference?.value.bits, 4);
     assert.deepEqual(c.missing, []);
