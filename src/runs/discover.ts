@@ -67,8 +67,8 @@ export class ScanCache {
   }
 
   async lookup(file: string, reader: string): Promise<ReadResult | undefined> {
-    const entry = this.entries.get(file);
-    if (!entry || entry.reader !== reader) return undefined;
+    const entry = this.entries.get(cacheKey(file, reader));
+    if (!entry) return undefined;
     for (const [input, stamp] of entry.inputs) {
       const now = await stampOf(input);
       if (!sameStamp(now, stamp)) return undefined;
@@ -77,14 +77,17 @@ export class ScanCache {
   }
 
   store(file: string, reader: string, inputs: Array<[string, Stamp | null]>, result: ReadResult): void {
-    this.entries.set(file, { reader, inputs, result });
+    this.entries.set(cacheKey(file, reader), { reader, inputs, result });
   }
 
   /** Forgets files no longer found, so a long-lived cache does not grow with deleted runs. */
   retain(files: ReadonlySet<string>): void {
-    for (const key of this.entries.keys()) if (!files.has(key)) this.entries.delete(key);
+    for (const key of this.entries.keys()) if (!files.has(key.slice(key.indexOf('\0') + 1))) this.entries.delete(key);
   }
 }
+
+// One entry per reader tried: a .json a sweep table declined stays declined without a reread.
+const cacheKey = (file: string, reader: string): string => `${reader}\0${file}`;
 
 async function stampOf(file: string): Promise<Stamp | null> {
   try {
@@ -106,7 +109,8 @@ function inputsOf(file: string, result: ReadResult): string[] {
 
 interface Found {
   file: string;
-  reader: RunReader;
+  /** Every reader whose name pattern matches, in registry order: the first that claims the content reads it. */
+  readers: RunReader[];
   root: string;
   /** Named on the command line or by the caller: a file no reader wants is worth a word. */
   explicit: boolean;
@@ -138,8 +142,8 @@ async function walk(
     if (options.excluded(rel)) continue;
     if (entry.isDirectory()) subdirs.push(full);
     else if (entry.isFile() && options.included(rel)) {
-      const reader = options.readers.find((r) => r.matches(entry.name, full));
-      if (reader) out.push({ file: full, reader, root, explicit: false });
+      const matching = options.readers.filter((r) => r.matches(entry.name, full));
+      if (matching.length > 0) out.push({ file: full, readers: matching, root, explicit: false });
     }
   }
   for (const sub of subdirs) await walk(sub, root, out, options, diagnostics);
@@ -164,9 +168,9 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
     } else if (stat.isDirectory()) {
       await walk(absolute, absolute, found, { readers, included, excluded: (rel) => excluded(rel), signal: options.signal }, diagnostics);
     } else {
-      const reader = readers.find((r) => r.matches(path.basename(absolute), absolute));
+      const matching = readers.filter((r) => r.matches(path.basename(absolute), absolute));
       // A run file named directly: ids relative to the folder above its run folder, as a scan of that folder would give.
-      if (reader) found.push({ file: absolute, reader, root: path.dirname(path.dirname(absolute)), explicit: true });
+      if (matching.length > 0) found.push({ file: absolute, readers: matching, root: path.dirname(path.dirname(absolute)), explicit: true });
       else diagnostics.push(unknownFile(absolute, readers));
     }
   }
@@ -181,17 +185,24 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
     while (next < found.length && !options.signal?.aborted) {
       const item = found[next++];
       seen.add(item.file);
-      let result = await options.cache?.lookup(item.file, item.reader.id);
-      const fromCache = result !== undefined;
-      if (!result) {
-        const before = await Promise.all([item.file, path.dirname(item.file)].map(stampOf));
-        result = await readSafely(item);
-        if (options.cache) {
-          // Stamps of the entry file and folder from before the read: a write during the read invalidates the entry.
-          const inputs = inputsOf(item.file, result);
-          const stamps = await Promise.all(inputs.map(async (f, i): Promise<[string, Stamp | null]> => [f, i < 2 ? before[i] : await stampOf(f)]));
-          options.cache.store(item.file, item.reader.id, stamps, result);
+      // A file whose name several formats share (a .json, a .log) goes to each in turn until one claims its content.
+      let result: ReadResult = { runs: [], diagnostics: [], notMine: true };
+      let fromCache = false;
+      for (const reader of item.readers) {
+        const hit = await options.cache?.lookup(item.file, reader.id);
+        fromCache = hit !== undefined;
+        if (hit) result = hit;
+        else {
+          const before = await Promise.all([item.file, path.dirname(item.file)].map(stampOf));
+          result = await readSafely(item.file, reader, item.root);
+          if (options.cache) {
+            // Stamps of the entry file and folder from before the read: a write during the read invalidates the entry.
+            const inputs = inputsOf(item.file, result);
+            const stamps = await Promise.all(inputs.map(async (f, i): Promise<[string, Stamp | null]> => [f, i < 2 ? before[i] : await stampOf(f)]));
+            options.cache.store(item.file, reader.id, stamps, result);
+          }
         }
+        if (!result.notMine) break;
       }
       if (result.notMine) {
         if (item.explicit) diagnostics.push(unknownFile(item.file, readers));
@@ -210,12 +221,12 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
   return { runs, diagnostics, files: runFiles, cached };
 
-  async function readSafely(item: Found): Promise<ReadResult> {
+  async function readSafely(file: string, reader: RunReader, root: string): Promise<ReadResult> {
     try {
-      return await item.reader.read(item.file, { root: item.root, aliases });
+      return await reader.read(file, { root, aliases });
     } catch (error) {
       // Readers report problems as data; reaching here is a reader bug, kept to this one file.
-      return { runs: [], diagnostics: [{ file: item.file, message: `the ${item.reader.label} reader failed: ${(error as Error).message}`, severity: 'error' }] };
+      return { runs: [], diagnostics: [{ file, message: `the ${reader.label} reader failed: ${(error as Error).message}`, severity: 'error' }] };
     }
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ScanCache, scan } from '../../src/runs/discover';
+import type { RunReader } from '../../src/runs/readers';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'precision-planner');
 
@@ -95,5 +96,28 @@ describe('discovery', () => {
     const seen: Array<[number, number]> = [];
     const r = await scan([path.join(ws, 'sweep')], { onProgress: (done, total) => seen.push([done, total]) });
     assert.deepEqual(seen.at(-1), [r.files, r.files]);
+  });
+
+  it('a file several readers match goes to each in turn until one claims its content; each answer is cached', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'precision-fallthrough-'));
+    writeFileSync(path.join(dir, 'a.json'), '{"kind": "record"}');
+    const calls: string[] = [];
+    const reader = (id: string, claims: boolean): RunReader => ({
+      id,
+      label: id,
+      matches: (name) => name.endsWith('.json'),
+      read: async (file) => {
+        calls.push(id);
+        return claims ? { runs: [{ id, name: id, format: id, file, ptq: [], sources: {}, missing: ['params'] }], diagnostics: [] } : { runs: [], diagnostics: [], notMine: true };
+      },
+    });
+    const readers = [reader('first', false), reader('second', true), reader('third', true)];
+    const cache = new ScanCache();
+    const r = await scan([dir], { readers, cache });
+    assert.deepEqual(r.runs.map((x) => x.format), ['second']);
+    assert.deepEqual(calls, ['first', 'second']);
+    const again = await scan([dir], { readers, cache });
+    assert.deepEqual([again.runs.map((x) => x.format), again.cached, calls.length], [['second'], 1, 2]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
