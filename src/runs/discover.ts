@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { type AliasTable, DEFAULT_ALIASES } from './aliases';
+import { joinDuplicates } from './dedupe';
 import type { Diagnostic } from './diagnostics';
 import { READERS, type ReadResult, type RunReader } from './readers';
 import type { Run } from './run';
@@ -218,8 +219,10 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
   options.cache?.retain(seen);
   runs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const joined = joinDuplicates(runs);
+  diagnostics.push(...joined.diagnostics);
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
-  return { runs, diagnostics, files: runFiles, cached };
+  return { runs: joined.runs, diagnostics, files: runFiles, cached };
 
   async function readSafely(file: string, reader: RunReader, root: string): Promise<ReadResult> {
     try {

@@ -1,0 +1,98 @@
+// One training is one run, whichever files describe it. A training logged through two loggers
+// (HF's trainer_state.json and its W&B or TensorBoard callback, Lightning's CSV and TensorBoard
+// loggers) is read by two readers; fitted twice it would count double. Two runs are the same
+// training when their files sit in one run folder tree and they end on the same validation
+// loss (the same float, printed by two writers) at the same step. The one with the most fields
+// is kept; fields only the other has are taken from it, with their sources.
+
+import * as path from 'node:path';
+import type { Diagnostic } from './diagnostics';
+import { type Run, REQUIRED_FIELDS, withMissing } from './run';
+
+/** Two writers print one float32 loss with different digits (3.2871 vs 3.287104845046997). */
+const SAME_LOSS = 1e-5;
+/** How far apart in the folder tree two files of one training may be (output_dir/runs/<date>/events…). */
+const MAX_LEVELS_APART = 3;
+
+export interface JoinResult {
+  runs: Run[];
+  diagnostics: Diagnostic[];
+}
+
+const lastStep = (run: Run): number | undefined => (run.curve && run.curve.length > 0 ? run.curve[run.curve.length - 1].step : undefined);
+
+/** Is one folder inside the other, at most a few levels down? */
+function nearInTree(a: string, b: string): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  const rel = path.relative(short, long);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return false;
+  return rel === '' || rel.split(path.sep).length <= MAX_LEVELS_APART;
+}
+
+function sameTraining(a: Run, b: Run): boolean {
+  if (a.format === b.format || a.file === b.file) return false;
+  if (a.finalLoss === undefined || b.finalLoss === undefined) return false;
+  if (Math.abs(a.finalLoss - b.finalLoss) > SAME_LOSS * Math.max(a.finalLoss, b.finalLoss)) return false;
+  const [sa, sb] = [lastStep(a), lastStep(b)];
+  if (sa !== undefined && sb !== undefined && sa !== sb) return false;
+  return nearInTree(path.dirname(a.file), path.dirname(b.file));
+}
+
+const present = (run: Run): number => REQUIRED_FIELDS.filter((f) => run[f] !== undefined).length;
+
+/** The kept run with the fields only `other` had filled in, each with its source. */
+function fillFrom(kept: Run, other: Run): Run {
+  const merged: Run = { ...kept, sources: { ...kept.sources } };
+  for (const field of REQUIRED_FIELDS) {
+    if (merged[field] !== undefined || other[field] === undefined) continue;
+    (merged as unknown as Record<string, unknown>)[field] = other[field];
+    if (other.sources[field]) merged.sources[field] = other.sources[field];
+  }
+  if (!merged.curve?.length && other.curve?.length) merged.curve = other.curve;
+  if (merged.ptq.length === 0 && other.ptq.length > 0) merged.ptq = other.ptq;
+  merged.meta = { ...merged.meta, alsoReadFrom: [...((kept.meta?.alsoReadFrom as string[] | undefined) ?? []), other.file] };
+  const { missing: _missing, ...rest } = merged;
+  return withMissing(rest, merged.reasons);
+}
+
+/**
+ * Runs with duplicates joined, and an info diagnostic for each join naming both files. Runs
+ * without a final loss are never joined: nothing then says two files are one training.
+ */
+export function joinDuplicates(runs: readonly Run[]): JoinResult {
+  const diagnostics: Diagnostic[] = [];
+  // Sorted by final loss, the partners of a run are its neighbours within the tolerance.
+  const withLoss = runs.filter((r) => r.finalLoss !== undefined).sort((a, b) => (a.finalLoss as number) - (b.finalLoss as number));
+  const partnersOf = new Map<Run, Run[]>();
+  for (let i = 0; i < withLoss.length; i++) {
+    const a = withLoss[i];
+    for (let j = i + 1; j < withLoss.length; j++) {
+      const b = withLoss[j];
+      if ((b.finalLoss as number) - (a.finalLoss as number) > SAME_LOSS * (b.finalLoss as number)) break;
+      if (!sameTraining(a, b)) continue;
+      partnersOf.set(a, [...(partnersOf.get(a) ?? []), b]);
+      partnersOf.set(b, [...(partnersOf.get(b) ?? []), a]);
+    }
+  }
+  const out: Run[] = [];
+  const joined = new Set<Run>();
+  for (const run of runs) {
+    if (joined.has(run)) continue;
+    joined.add(run);
+    let kept = run;
+    for (const other of partnersOf.get(run) ?? []) {
+      if (joined.has(other)) continue;
+      joined.add(other);
+      const [winner, loser] = present(other) > present(kept) ? [other, kept] : [kept, other];
+      kept = fillFrom(winner, loser);
+      diagnostics.push({
+        file: winner.file,
+        message: `${path.basename(loser.file)} (${loser.format}) describes the same training as ${path.basename(winner.file)} (${winner.format}): the same final loss ${winner.finalLoss} in one run folder; read as one run`,
+        severity: 'info',
+        code: 'grouped',
+      });
+    }
+    out.push(kept);
+  }
+  return { runs: out, diagnostics };
+}
