@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { type AliasTable, DEFAULT_ALIASES } from './aliases';
+import { type PrecisionDefaults, type ReadRun, applyDefaultPrecision } from './defaults';
 import type { Diagnostic } from './diagnostics';
 import { READERS, type ReadResult, type RunReader } from './readers';
 import type { Run } from './run';
@@ -29,6 +30,8 @@ export interface ScanOptions {
   /** Globs for files and folders never entered; DEFAULT_EXCLUDE when absent. */
   exclude?: readonly string[];
   aliases?: AliasTable;
+  /** Training precision for runs whose files give none, by glob (defaults.ts); per scanned folder when a function. */
+  defaultPrecision?: PrecisionDefaults | ((root: string) => PrecisionDefaults | undefined);
   /** Files read at once. */
   concurrency?: number;
   /** Reused across scans: unchanged files are not read again. */
@@ -171,7 +174,7 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
     }
   }
 
-  const runs: Run[] = [];
+  const readRuns: ReadRun[] = [];
   let next = 0;
   let read = 0;
   let cached = 0;
@@ -198,7 +201,7 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
       } else {
         runFiles++;
         if (fromCache) cached++;
-        runs.push(...result.runs);
+        readRuns.push(...result.runs.map((run) => ({ run, root: item.root })));
         diagnostics.push(...result.diagnostics);
       }
       options.onProgress?.(++read, found.length);
@@ -206,6 +209,8 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
   options.cache?.retain(seen);
+  const { runs, diagnostics: defaulted } = applyDefaultPrecision(readRuns, options.defaultPrecision);
+  diagnostics.push(...defaulted);
   runs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
   return { runs, diagnostics, files: runFiles, cached };
