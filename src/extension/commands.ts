@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatLabel } from '../law/formats';
 import { isLawError, plan } from '../law/plan';
+import { RUN_FILES_LOOKED_FOR } from '../runs/readers';
 import { isComplete } from '../runs/run';
+import { summarizeRuns, summaryText } from '../runs/summary';
 import { formatSigned, parseQuantity } from '../runs/quantity';
 import { FitCancelled, type FitModel } from './fitModel';
 import { extrapolation, provenance } from '../fit/domain';
@@ -17,6 +19,7 @@ import { log } from './log';
 import { reportMarkdown, runsCsv } from './report';
 import type { RunsModel } from './runsModel';
 import { fitOptions, readSettings } from './settings';
+import { EXTENSION_HINTS } from './statusText';
 
 const VIEW_ACTIONS = ['Show Dashboard', 'Show Fit Report'] as const;
 
@@ -36,7 +39,9 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
       const scanned = await runs.rescan();
       const complete = scanned.runs.filter(isComplete);
       if (complete.length === 0) {
-        void vscode.window.showWarningMessage(`Precision Planner: no complete runs in the workspace to fit (${scanned.runs.length} found, each missing N, D, precision or a final loss). See the Runs view.`);
+        // What the runs lack, grouped ("245 lack a training precision (set …)"), not one line per run.
+        const why = scanned.runs.length === 0 ? `no runs found in the workspace (looked for ${RUN_FILES_LOOKED_FOR})` : `nothing to fit: ${summaryText(summarizeRuns(scanned.runs), EXTENSION_HINTS)}`;
+        void vscode.window.showWarningMessage(`Precision Planner: ${why}. See the Runs view.`);
         return;
       }
       const settings = readSettings();

@@ -6,11 +6,16 @@ import { CONSTANT_NAMES, PAPER_CONSTANTS } from '../law/constants';
 import type { FitResult } from '../fit/fit';
 import { heldOff } from '../fit/stages';
 import type { Run } from '../runs/run';
+import { lackTexts, summarizeRuns } from '../runs/summary';
+import { EXTENSION_HINTS } from './statusText';
 
 export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[], constantsLabel: string, ptq?: PtqReport, rejected?: string): string {
   const lines = ['# Precision Planner report', '', `Constants in use: ${constantsLabel}.`, ''];
   if (rejected) lines.push(`The latest fit was not used: ${rejected}.`, '');
   lines.push(`Runs found: ${runs.length} (${runs.filter((r) => r.missing.length === 0).length} complete).`, '');
+  // What the others lack, grouped: a line per missing field, not per run.
+  const lacking = lackTexts(summarizeRuns(runs), EXTENSION_HINTS);
+  if (lacking.length > 0) lines.push('Not fitted:', '', ...lacking.map((l) => `- ${l}`), '');
   if (!fit) return [...lines, 'No fit yet: run "Precision Planner: Fit Scaling Law".', ''].join('\n');
   lines.push(`Fit: ${fit.message}`, '', '| stage | status | solver | gradient norm | at bound | points | detail |', '|---|---|---|---|---|---|---|');
   for (const s of fit.stages) {

@@ -3,10 +3,11 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Diagnostic as RunDiagnostic } from '../runs/diagnostics';
+import { type Diagnostic as RunDiagnostic, formatDiagnostic } from '../runs/diagnostics';
 import { ScanCache, type ScanResult, scan } from '../runs/discover';
+import { groupDiagnostics } from '../runs/summary';
 import { log } from './log';
-import { readSettings } from './settings';
+import { defaultPrecisionSettings, readSettings } from './settings';
 
 const DEBOUNCE_MS = 750;
 /**
@@ -73,8 +74,15 @@ export class RunsModel implements vscode.Disposable {
   private async scanOnce(): Promise<ScanResult> {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
     const settings = readSettings();
+    const defaults = defaultPrecisionSettings().byRoot;
     const started = Date.now();
-    const result = await scan(folders, { cache: this.cache, include: settings.include, exclude: settings.exclude, aliases: settings.aliases });
+    const result = await scan(folders, {
+      cache: this.cache,
+      include: settings.include,
+      exclude: settings.exclude,
+      aliases: settings.aliases,
+      defaultPrecision: (root) => defaults.get(path.resolve(root)),
+    });
     const message = `scan: ${result.runs.length} runs in ${result.files} files (${result.cached} read from the cache), ${result.diagnostics.length} problems, ${Date.now() - started} ms`;
     if (result.cached < result.files || result.runs.length !== this.current?.runs.length) log().info(message);
     else log().debug(message);
@@ -89,14 +97,24 @@ export class RunsModel implements vscode.Disposable {
     return result;
   }
 
+  /**
+   * One Problem per file and kind (code, field, severity), at its first line, with how many more
+   * there are: a sweep table with a NaN in 300 rows is one Problem, not 300. Every one is in the
+   * output channel.
+   */
   private publish(diagnostics: readonly RunDiagnostic[]): void {
+    if (diagnostics.length > 0) log().info(`${diagnostics.length} problems reading the runs:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
     const byFile = new Map<string, vscode.Diagnostic[]>();
-    for (const d of diagnostics) {
-      const line = Math.max(0, (d.line ?? 1) - 1);
-      const item = new vscode.Diagnostic(new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER), d.field ? `${d.field}: ${d.message}` : d.message, SEVERITY[d.severity]);
-      item.source = 'Precision Planner';
-      // Folders (a directory that cannot be read) have no document to mark.
+    for (const group of groupDiagnostics(diagnostics, { by: 'file' })) {
+      const d = group.diagnostics[0];
+      // Folders (a directory that cannot be read, a default given to a folder's runs) have no document to mark.
       if (path.extname(d.file) === '' && !path.basename(d.file).includes('events.out')) continue;
+      const line = Math.max(0, (d.line ?? 1) - 1);
+      const more = group.diagnostics.length - 1;
+      const text = `${d.field ? `${d.field}: ${d.message}` : d.message}${more > 0 ? ` (and ${more} more like it in this file; all in the Precision Planner output)` : ''}`;
+      const item = new vscode.Diagnostic(new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER), text, SEVERITY[d.severity]);
+      item.source = 'Precision Planner';
+      if (d.code !== undefined) item.code = d.code;
       byFile.set(d.file, [...(byFile.get(d.file) ?? []), item]);
     }
     this.problems.clear();

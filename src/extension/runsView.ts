@@ -1,14 +1,25 @@
-// The Runs view: runs grouped by model size, each with D, precision, loss and PTQ results;
-// incomplete runs with a warning and the reason. Clicking a run opens the file it came from.
+// The Runs view: complete runs grouped by model size, each with D, precision, loss and PTQ
+// results; the incomplete ones apart, under one "Incomplete" node grouped by what they lack
+// ("lack a training precision · 245 runs"), each with a warning and the reason. Clicking a run
+// opens the file it came from.
 
 import * as vscode from 'vscode';
 import { lawPtqEntries } from '../fit/points';
 import { formatLabel } from '../ptq/samples';
+import { DEFAULT_PRECISION_SETTING } from '../runs/defaults';
 import { FIELD_LABELS, type Run, incompleteText } from '../runs/run';
+import { LACK_LABELS, type LackGroup, lackText, summarizeRuns } from '../runs/summary';
 import { count, loss, tokens } from './format';
 import type { RunsModel } from './runsModel';
+import { EXTENSION_HINTS } from './statusText';
 
-type Item = { kind: 'size'; params: number | undefined; runs: Run[] } | { kind: 'run'; run: Run };
+type Item =
+  | { kind: 'size'; params: number | undefined; runs: Run[] }
+  | { kind: 'incomplete'; groups: LackGroup[]; runs: number; expanded: boolean }
+  | { kind: 'lack'; group: LackGroup }
+  | { kind: 'run'; run: Run };
+
+const runsCount = (n: number): string => `${n} run${n === 1 ? '' : 's'}`;
 
 const precisionLabel = (run: Run): string => {
   const p = run.precision;
@@ -28,20 +39,43 @@ export class RunsView implements vscode.TreeDataProvider<Item> {
     const runs = this.model.current?.runs ?? [];
     if (!item) {
       const groups = new Map<number | undefined, Run[]>();
-      for (const run of runs) groups.set(run.params, [...(groups.get(run.params) ?? []), run]);
-      return [...groups.entries()].sort((a, b) => (a[0] ?? Infinity) - (b[0] ?? Infinity)).map(([params, group]) => ({ kind: 'size', params, runs: group }));
+      const incomplete: Run[] = [];
+      for (const run of runs) {
+        if (run.missing.length > 0) incomplete.push(run);
+        else groups.set(run.params, [...(groups.get(run.params) ?? []), run]);
+      }
+      const sizes = [...groups.entries()].sort((a, b) => (a[0] ?? Infinity) - (b[0] ?? Infinity)).map(([params, group]): Item => ({ kind: 'size', params, runs: group }));
+      if (incomplete.length === 0) return sizes;
+      // Apart from the sizes, so 245 runs without a precision are one line, not a warning in every size.
+      return [...sizes, { kind: 'incomplete', groups: summarizeRuns(incomplete).lacking, runs: incomplete.length, expanded: sizes.length === 0 }];
     }
     if (item.kind === 'size') {
       return [...item.runs].sort((a, b) => (a.tokens ?? 0) - (b.tokens ?? 0) || precisionLabel(a).localeCompare(precisionLabel(b))).map((run) => ({ kind: 'run', run }));
     }
+    if (item.kind === 'incomplete') return item.groups.map((group) => ({ kind: 'lack', group }));
+    if (item.kind === 'lack') return [...item.group.runs].sort((a, b) => a.name.localeCompare(b.name)).map((run) => ({ kind: 'run', run }));
     return [];
   }
 
   getTreeItem(item: Item): vscode.TreeItem {
     if (item.kind === 'size') {
       const t = new vscode.TreeItem(item.params !== undefined ? `N = ${count(item.params)}` : "N unknown", vscode.TreeItemCollapsibleState.Collapsed);
-      t.description = `${item.runs.length} run${item.runs.length === 1 ? '' : 's'}`;
+      t.description = runsCount(item.runs.length);
       t.iconPath = new vscode.ThemeIcon('symbol-numeric');
+      return t;
+    }
+    if (item.kind === 'incomplete') {
+      const t = new vscode.TreeItem('Incomplete', item.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+      t.description = `${runsCount(item.runs)}, not fitted`;
+      t.tooltip = `Runs the fit leaves out, by what they lack (a run lacking two fields is under both):\n${item.groups.map((g) => `• ${lackText(g, EXTENSION_HINTS)}`).join('\n')}`;
+      t.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+      return t;
+    }
+    if (item.kind === 'lack') {
+      const t = new vscode.TreeItem(`lack ${LACK_LABELS[item.group.field]}`, vscode.TreeItemCollapsibleState.Collapsed);
+      t.description = runsCount(item.group.runs.length);
+      t.tooltip = lackText(item.group, EXTENSION_HINTS);
+      t.iconPath = new vscode.ThemeIcon('circle-slash');
       return t;
     }
     const { run } = item;
@@ -64,6 +98,7 @@ export class RunsView implements vscode.TreeDataProvider<Item> {
         ...(incomplete
           ? ['Incomplete, so not fitted:', '', ...run.missing.map((field) => `- ${FIELD_LABELS[field]}: ${run.reasons?.[field] ?? 'not in its files'}`)]
           : [run.unfinished ? 'The run did not finish.' : 'Complete.']),
+        ...(run.sources.precision?.field === DEFAULT_PRECISION_SETTING ? ['', `Training precision ${precisionLabel(run)} from \`${DEFAULT_PRECISION_SETTING}\` (${run.sources.precision.file}): its files do not say it.`] : []),
         ...(run.ptq.length > 0
           ? ['', '| after PTQ | loss | SQNR |', '|---|---|---|', ...run.ptq.map((q) => `| ${formatLabel(q)}${q.method === 'rtn' ? '' : ` ${q.method}`} | ${loss(q.loss)} | ${q.sqnrDb !== undefined ? `${q.sqnrDb.toFixed(1)} dB` : '—'} |`)]
           : []),

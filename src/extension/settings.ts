@@ -1,7 +1,9 @@
 // Every setting is read here, under the "precisionPlanner" section of contributes.configuration.
 
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type AliasTable, extendAliases } from '../runs/aliases';
+import { DEFAULT_PRECISION_SETTING, type PrecisionDefaults, parseDefaultPrecisionSetting } from '../runs/defaults';
 import { DEFAULT_EXCLUDE } from '../runs/discover';
 import { DEFAULT_EXTRAPOLATION_THRESHOLD } from '../fit/domain';
 import type { CostModel } from '../law/cost';
@@ -93,14 +95,41 @@ export function readSettings(): Settings {
 }
 
 /**
+ * precisionPlanner.runs.defaultPrecision of each workspace folder (the setting can differ per
+ * folder), keyed by the folder's path as the scan resolves it, with the settings file it came
+ * from (the source every value it supplies records); and what is wrong with it, naming the setting.
+ */
+export function defaultPrecisionSettings(folders: readonly vscode.WorkspaceFolder[] = vscode.workspace.workspaceFolders ?? []): { byRoot: Map<string, PrecisionDefaults>; errors: string[] } {
+  const byRoot = new Map<string, PrecisionDefaults>();
+  const errors = new Set<string>();
+  for (const folder of folders) {
+    if (folder.uri.scheme !== 'file') continue;
+    const i = vscode.workspace.getConfiguration('precisionPlanner', folder.uri).inspect<unknown>('runs.defaultPrecision');
+    const folderSettings = path.join(folder.uri.fsPath, '.vscode', 'settings.json');
+    const workspaceFile = vscode.workspace.workspaceFile?.scheme === 'file' ? vscode.workspace.workspaceFile.fsPath : folderSettings;
+    const [value, file] =
+      i?.workspaceFolderValue !== undefined
+        ? [i.workspaceFolderValue, folderSettings]
+        : i?.workspaceValue !== undefined
+          ? [i.workspaceValue, workspaceFile]
+          : [i?.globalValue, 'user settings.json'];
+    const parsed = parseDefaultPrecisionSetting(value, file, DEFAULT_PRECISION_SETTING);
+    for (const e of parsed.errors) errors.add(e);
+    if (parsed.defaults) byRoot.set(path.resolve(folder.uri.fsPath), parsed.defaults);
+  }
+  return { byRoot, errors: [...errors] };
+}
+
+/**
  * Says once what is wrong with the planning settings (a cost table or format list that does not
- * parse): the hover and the dashboard then plan with the defaults, and the user should know.
+ * parse): the hover and the dashboard then plan with the defaults, and the user should know; and
+ * with the default precision of runs (a name not in the vocabulary: those runs stay incomplete).
  * Called at activation and on every change of the settings; a problem already said is not repeated.
  */
 export function settingsProblemsReporter(): () => void {
   let said = '';
   return () => {
-    const problems = readSettings().planErrors;
+    const problems = [...readSettings().planErrors, ...defaultPrecisionSettings().errors];
     const key = problems.join('\n');
     if (key === said) return;
     said = key;

@@ -2,7 +2,12 @@
 // of the runs found are complete and that predictions use the paper constants.
 
 import type { FitResult } from '../fit/fit';
-import { type Run, incompleteText, isComplete } from '../runs/run';
+import { DEFAULT_PRECISION_SETTING } from '../runs/defaults';
+import { type Run, isComplete } from '../runs/run';
+import { type LackHints, lackText, summarizeRuns } from '../runs/summary';
+
+/** What to do about a field the files lack, in VS Code. */
+export const EXTENSION_HINTS: LackHints = { precision: `set ${DEFAULT_PRECISION_SETTING}, or add a precision column` };
 
 export interface StatusInput {
   /** Runs found by the last scan; undefined before the first one ends. */
@@ -13,12 +18,10 @@ export interface StatusInput {
   rejected?: string;
 }
 
-/** Incomplete runs by why ("2 cancelled, 1 loss is NaN"), so a lower count than expected is explained. */
+/** Incomplete runs by what they lack ("2 lack a final validation loss: cancelled"), so a lower count than expected is explained. */
 function incompleteSummary(runs: readonly Run[]): string {
-  const why = new Map<string, number>();
-  for (const r of runs) if (r.missing.length > 0) why.set(incompleteText(r), (why.get(incompleteText(r)) ?? 0) + 1);
-  const reasons = [...why.entries()].sort((a, b) => b[1] - a[1]);
-  return reasons.length > 0 ? ` Not fitted: ${reasons.slice(0, 3).map(([text, k]) => `${k} ${text}`).join(', ')}${reasons.length > 3 ? ', …' : ''}.` : '';
+  const lacks = summarizeRuns(runs).lacking.map((group) => lackText(group, EXTENSION_HINTS));
+  return lacks.length > 0 ? ` Not fitted: ${lacks.slice(0, 3).join('; ')}${lacks.length > 3 ? '; …' : ''}.` : '';
 }
 
 export function statusText(input: StatusInput): { text: string; tooltip: string } {

@@ -40,8 +40,21 @@ function sameTraining(a: Run, b: Run): boolean {
 
 const present = (run: Run): number => REQUIRED_FIELDS.filter((f) => run[f] !== undefined).length;
 
-/** The kept run with the fields only `other` had filled in, each with its source. */
+// A rescan of unchanged files returns the same run objects (the scan cache), and the extension
+// takes "same objects" for "nothing changed": a join of the same two runs returns the same result.
+const memo = new WeakMap<Run, WeakMap<Run, Run>>();
+
 function fillFrom(kept: Run, other: Run): Run {
+  const known = memo.get(kept)?.get(other);
+  if (known) return known;
+  const merged = fill(kept, other);
+  if (!memo.has(kept)) memo.set(kept, new WeakMap());
+  memo.get(kept)?.set(other, merged);
+  return merged;
+}
+
+/** The kept run with the fields only `other` had filled in, each with its source. */
+function fill(kept: Run, other: Run): Run {
   const merged: Run = { ...kept, sources: { ...kept.sources } };
   for (const field of REQUIRED_FIELDS) {
     if (merged[field] !== undefined || other[field] === undefined) continue;

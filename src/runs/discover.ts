@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { type AliasTable, DEFAULT_ALIASES } from './aliases';
 import { joinDuplicates } from './dedupe';
+import { type PrecisionDefaults, type ReadRun, applyDefaultPrecision } from './defaults';
 import type { Diagnostic } from './diagnostics';
 import { READERS, type ReadResult, type RunReader } from './readers';
 import type { Run } from './run';
@@ -30,6 +31,8 @@ export interface ScanOptions {
   /** Globs for files and folders never entered; DEFAULT_EXCLUDE when absent. */
   exclude?: readonly string[];
   aliases?: AliasTable;
+  /** Training precision for runs whose files give none, by glob (defaults.ts); per scanned folder when a function. */
+  defaultPrecision?: PrecisionDefaults | ((root: string) => PrecisionDefaults | undefined);
   /** Files read at once. */
   concurrency?: number;
   /** Reused across scans: unchanged files are not read again. */
@@ -176,7 +179,7 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
     }
   }
 
-  const runs: Run[] = [];
+  const readRuns: ReadRun[] = [];
   let next = 0;
   let read = 0;
   let cached = 0;
@@ -210,7 +213,7 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
       } else {
         runFiles++;
         if (fromCache) cached++;
-        runs.push(...result.runs);
+        readRuns.push(...result.runs.map((run) => ({ run, root: item.root })));
         diagnostics.push(...result.diagnostics);
       }
       options.onProgress?.(++read, found.length);
@@ -218,11 +221,18 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
   options.cache?.retain(seen);
-  runs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const joined = joinDuplicates(runs);
+  readRuns.sort((a, b) => (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
+  // Join first: a default must not stand in for a precision another file of the same training gives.
+  const joined = joinDuplicates(readRuns.map((r) => r.run));
   diagnostics.push(...joined.diagnostics);
+  const rootOf = new Map(readRuns.map((r) => [r.run.file, r.root]));
+  const { runs, diagnostics: defaulted } = applyDefaultPrecision(
+    joined.runs.map((run) => ({ run, root: rootOf.get(run.file) ?? '' })),
+    options.defaultPrecision,
+  );
+  diagnostics.push(...defaulted);
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
-  return { runs: joined.runs, diagnostics, files: runFiles, cached };
+  return { runs, diagnostics, files: runFiles, cached };
 
   async function readSafely(file: string, reader: RunReader, root: string): Promise<ReadResult> {
     try {

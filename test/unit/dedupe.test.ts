@@ -23,6 +23,7 @@ describe('joinDuplicates', () => {
     assert.deepEqual(joined.missing, ['tokens']);
     assert.deepEqual(joined.meta?.alsoReadFrom, [tb.file]);
     assert.deepEqual(r.diagnostics.map((d) => [d.code, d.severity, d.file]), [['grouped', 'info', hf.file]]);
+    assert.equal(joinDuplicates([hf, tb, other]).runs[0], joined, 'the same runs join to the same object, so a rescan changes nothing');
   });
 
   it('not joined: a different loss, a different last step, the same format, folders far apart, no loss at all', () => {

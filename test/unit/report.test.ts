@@ -68,3 +68,14 @@ describe('fit report and dashboard: constants held off', () => {
     assert.equal(rows.get('gammaW')?.heldOff, undefined);
   });
 });
+
+describe('the fit report on incomplete runs', () => {
+  it('says what the runs lack, a line per field, not per run', () => {
+    const base = { format: 'sweep-table', file: '/ws/t.csv', ptq: [], sources: {}, params: 1e6, tokens: 2e7, finalLoss: 3 };
+    const runs = Array.from({ length: 40 }, (_, i) => ({ ...base, id: `t.csv#${i + 2}`, name: `row ${i + 2}`, missing: ['precision' as const] }));
+    const md = reportMarkdown(undefined, runs, 'paper');
+    assert.match(md, /Runs found: 40 \(0 complete\)\./);
+    assert.match(md, /^- 40 lack a training precision \(set precisionPlanner\.runs\.defaultPrecision, or add a precision column\)$/m);
+    assert.equal((md.match(/^- /gm) ?? []).length, 1);
+  });
+});

@@ -23,9 +23,12 @@ describe('status bar text', () => {
     assert.equal(statusText({}).text, 'Precision: … · paper constants');
   });
 
-  it('says in the tooltip why runs are not complete, most common first', () => {
+  it('says in the tooltip why runs are not complete, by what they lack, most common first', () => {
     const runs = [run('a', ['finalLoss']), run('b', ['finalLoss']), run('c', ['params'])];
-    assert.match(statusText({ runs }).tooltip, /Not fitted: 2 missing final validation loss, 1 missing N \(parameters\)\./);
+    assert.match(statusText({ runs }).tooltip, /Not fitted: 2 lack a final validation loss; 1 lacks N \(parameters\)\./);
+    // Runs without a precision: what to set in VS Code.
+    const noPrecision = [run('d', ['precision']), run('e', ['precision'])];
+    assert.match(statusText({ runs: noPrecision }).tooltip, /Not fitted: 2 lack a training precision \(set precisionPlanner\.runs\.defaultPrecision, or add a precision column\)\./);
   });
 
   it('says when a fit was not used, and why in the tooltip', () => {

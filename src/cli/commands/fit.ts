@@ -4,23 +4,27 @@ import { type FitResult, fit } from '../../fit/fit';
 import type { Metrics } from '../../fit/metrics';
 import type { CoverageSet } from '../../fit/coverage';
 import { heldOff } from '../../fit/stages';
-import { type Diagnostic, formatDiagnostic } from '../../runs/diagnostics';
-import { scan } from '../../runs/discover';
+import { type ScanResult, scan } from '../../runs/discover';
 import { RUN_FILES_LOOKED_FOR } from '../../runs/readers';
 import { type Io, fmt, integer, parse } from '../args';
 import { CliError } from '../errors';
 import { formatCount } from '../../runs/quantity';
 import { table } from '../table';
 import { parseVariant } from '../../fit/variants';
+import { summarizeRuns, summaryText } from '../../runs/summary';
+import { CLI_HINTS, precisionDefaults, problemLines, runsLines, summaryJson } from '../summary';
 
 export const FIT_USAGE = `precision-planner fit PATH... [--out FILE] [--variant NAME] [--loss huber|squares] [--untied] [--offsets fit|zero]
-                      [--bootstrap N] [--seed S] [--no-joint] [--no-held-out] [--allow-negative gammaN,gammaD] [--json]
-  Reads the runs under PATH (folders are searched), fits the unified law in stages and prints
-  each stage's solver status, gradient norm and constants at a bound, the constants with 95%
-  bootstrap intervals (or why there is none: not identifiable, failed bootstrap), R^2, RMSE and
-  the error on the held-out largest model, the run-to-run scale and how often the 95% intervals
-  cover the losses: in sample, on the held-out largest size, and in a rollout (fit the k
-  smallest sizes, predict the next).
+                      [--bootstrap N] [--seed S] [--no-joint] [--no-held-out] [--allow-negative gammaN,gammaD]
+                      [--precision [GLOB=]NAME]... [--verbose] [--json]
+  Reads the runs under PATH (folders are searched; --precision, as in scan, gives the training
+  precision of runs whose files give none), says what the runs left out lack and the problems
+  reading them by folder and kind (--verbose lists each run and problem), fits the unified law
+  in stages and prints each stage's solver status, gradient norm and constants at a bound, the
+  constants with 95% bootstrap intervals (or why there is none: not identifiable, failed
+  bootstrap), R^2, RMSE and the error on the held-out largest model, the run-to-run scale and how
+  often the 95% intervals cover the losses: in sample, on the held-out largest size, and in a
+  rollout (fit the k smallest sizes, predict the next).
   Variants: the default fit (tied exponents, fitted offsets, joint refinement, Huber) and each
   variant one choice away (untied, zero-offsets, no-joint, squares) are refitted on the smaller
   sizes and scored by their error on the sizes they did not see; the best is used and the table
@@ -90,10 +94,13 @@ export function variantLines(result: Pick<FitResult, 'variants'>): string[] {
 const metricLine = (label: string, m: Metrics | null): string =>
   m ? `${label.padEnd(22)} R^2 ${fmt(m.r2, 3)}  RMSE ${fmt(m.rmse, 3)}  mean |error| ${fmt(m.mape * 100, 3)}%  (${m.n} points)` : `${label.padEnd(22)} no points`;
 
-function render(result: FitResult, diagnostics: Diagnostic[]): string {
+function render(result: FitResult, scanned: ScanResult, roots: readonly string[], verbose: boolean): string {
   const lines: string[] = [result.message, ''];
-  const problems = diagnostics.length > 0 ? ['', `${diagnostics.length} problem(s) reading the runs:`, ...diagnostics.map(formatDiagnostic)] : [];
-  const skippedRuns = result.data.skippedRuns.map((s) => `left out: ${s.runId}: ${s.reason}`);
+  const problems = scanned.diagnostics.length > 0 ? ['', ...problemLines(scanned.diagnostics, roots, verbose)] : [];
+  // What the runs left out lack, grouped; each run with --verbose.
+  const lacking = runsLines(summarizeRuns(scanned.runs));
+  const each = verbose ? result.data.skippedRuns.map((s) => `left out: ${s.runId}: ${s.reason}`) : [];
+  const skippedRuns = lacking.length > 0 || each.length > 0 ? ['', ...lacking, ...each] : [];
   lines.push(
     table(
       ['stage', 'status', 'solver', '|gradient|', 'points', 'objective', 'at bound', 'constants / reason'],
@@ -166,6 +173,8 @@ export async function fitCommand(argv: string[], io: Io): Promise<number> {
       variant: { type: 'string' },
       'no-held-out': { type: 'boolean' },
       'allow-negative': { type: 'string' },
+      precision: { type: 'string', multiple: true },
+      verbose: { type: 'boolean' },
     },
     true,
   );
@@ -184,9 +193,10 @@ export async function fitCommand(argv: string[], io: Io): Promise<number> {
   for (const name of allowNegative) {
     if (!(SIGN_CONSTANTS as readonly string[]).includes(name)) throw new CliError(`--allow-negative: "${name}" is not ${SIGN_CONSTANTS.join(' or ')}`, 2);
   }
-  const scanned = await scan(positionals);
+  const defaultPrecision = precisionDefaults(values.precision);
+  const scanned = await scan(positionals, defaultPrecision ? { defaultPrecision } : {});
   if (scanned.runs.length === 0) {
-    for (const d of scanned.diagnostics) io.err(formatDiagnostic(d));
+    for (const line of problemLines(scanned.diagnostics, positionals, values.verbose === true)) io.err(line);
     throw new CliError(`no runs found under ${positionals.join(', ')} (looked for ${RUN_FILES_LOOKED_FOR}); "precision-planner scan ${positionals.join(' ')}" lists the files found and the problems reading them`);
   }
   const result = fit(scanned.runs, {
@@ -213,8 +223,10 @@ export async function fitCommand(argv: string[], io: Io): Promise<number> {
       throw new CliError(`--out ${values.out}: ${(error as Error).message}`);
     }
   }
-  if (values.json) io.out(JSON.stringify({ ...result, diagnostics: scanned.diagnostics }, null, 2));
-  else io.out(render(result, scanned.diagnostics));
-  if (!result.ok) throw new CliError(result.message);
+  const summary = summarizeRuns(scanned.runs);
+  if (values.json) io.out(JSON.stringify({ ...result, diagnostics: scanned.diagnostics, summary: summaryJson(summary) }, null, 2));
+  else io.out(render(result, scanned, positionals, values.verbose === true));
+  // Nothing complete: what the runs lack is the reason, said in one grouped line.
+  if (!result.ok) throw new CliError(summary.complete === 0 ? `${summaryText(summary, CLI_HINTS)}; ${result.message}` : result.message);
   return 0;
 }

@@ -1,4 +1,3 @@
-import { formatDiagnostic } from '../../runs/diagnostics';
 import { scan } from '../../runs/discover';
 import { RUN_FILES_LOOKED_FOR } from '../../runs/readers';
 import { type Run, type TrainingPrecision, incompleteText } from '../../runs/run';
@@ -6,11 +5,16 @@ import { lawPtqEntries } from '../../fit/points';
 import { type Io, parse } from '../args';
 import { CliError } from '../errors';
 import { formatCount } from '../../runs/quantity';
+import { summarizeRuns } from '../../runs/summary';
+import { precisionDefaults, problemLines, runsLines, summaryJson } from '../summary';
 import { type Cell, table } from '../table';
 
-export const SCAN_USAGE = `precision-planner scan PATH... [--include GLOB]... [--exclude GLOB]... [--json]
-  Lists the runs found under PATH (every supported log format) and every problem reading them,
-  with file, line and field. --include/--exclude take globs relative to each PATH.`;
+export const SCAN_USAGE = `precision-planner scan PATH... [--include GLOB]... [--exclude GLOB]... [--precision [GLOB=]NAME]... [--verbose] [--json]
+  Lists the runs found under PATH (every supported log format), what the incomplete ones lack,
+  and the problems reading them by folder and kind, each with an example naming file, line and
+  field (--verbose lists every one). --include/--exclude take globs relative to each PATH.
+  --precision gives the training precision (bf16, fp32, int8, w4a8kv4, ...) of runs whose files
+  give none: all of them, or those under GLOB (relative to each PATH; the last match wins).`;
 
 const precisionLabel = (p: TrainingPrecision | undefined): string =>
   p ? (p.w.bits === p.a.bits && p.a.bits === p.kv.bits ? (p.w.name ?? `${p.w.bits}-bit`) : `w${p.w.bits}a${p.a.bits}kv${p.kv.bits}`) : '?';
@@ -50,24 +54,31 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
       help: { type: 'boolean', short: 'h' },
       include: { type: 'string', multiple: true },
       exclude: { type: 'string', multiple: true },
+      precision: { type: 'string', multiple: true },
+      verbose: { type: 'boolean' },
     },
     true,
   );
   if (values.help) return io.out(SCAN_USAGE), 0;
   if (positionals.length === 0) throw new CliError('give at least one PATH to scan (a folder or a run file)', 2);
+  const defaultPrecision = precisionDefaults(values.precision);
   const result = await scan(positionals, {
     include: values.include,
     exclude: values.exclude,
+    ...(defaultPrecision ? { defaultPrecision } : {}),
     onProgress: io.progress && ((done, total) => io.progress?.(`reading runs: ${done}/${total}`)),
   });
   io.progress?.('');
+  const summary = summarizeRuns(result.runs);
   if (values.json) {
-    io.out(JSON.stringify({ runs: result.runs, diagnostics: result.diagnostics, files: result.files }, null, 2));
+    io.out(JSON.stringify({ runs: result.runs, diagnostics: result.diagnostics, files: result.files, summary: summaryJson(summary) }, null, 2));
   } else {
-    const complete = result.runs.filter((r) => r.missing.length === 0).length;
-    const lines = [`${result.runs.length} run(s) in ${result.files} file(s), ${complete} complete; ${result.diagnostics.length} problem(s)`];
+    const lines = [`${result.runs.length} run(s) in ${result.files} file(s), ${summary.complete} complete; ${result.diagnostics.length} problem(s)`];
     if (result.runs.length > 0) lines.push('', table(['run', 'format', 'N', 'D', 'training', 'loss', 'PTQ', 'status'], result.runs.map(row)));
-    if (result.diagnostics.length > 0) lines.push('', ...result.diagnostics.map(formatDiagnostic));
+    const lacking = runsLines(summary);
+    if (lacking.length > 0) lines.push('', ...lacking);
+    const problems = problemLines(result.diagnostics, positionals, values.verbose === true, 'problem(s)');
+    if (problems.length > 0) lines.push('', ...problems);
     io.out(lines.join('\n'));
   }
   if (result.runs.length === 0) throw new CliError(`no runs found under ${positionals.join(', ')} (looked for ${RUN_FILES_LOOKED_FOR})`);
