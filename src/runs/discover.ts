@@ -134,7 +134,7 @@ async function walk(
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch (error) {
-    diagnostics.push({ file: dir, message: `cannot read folder: ${(error as Error).message}`, severity: 'warning' });
+    diagnostics.push({ file: dir, message: `cannot read folder: ${(error as Error).message}`, severity: 'warning', code: 'unreadable' });
     return;
   }
   if (entries.some((e) => e.name === OUTPUT_MARKER && e.isFile())) return;
@@ -168,7 +168,7 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
     const absolute = path.resolve(given);
     const stat = await fs.stat(absolute).catch(() => undefined);
     if (!stat) {
-      diagnostics.push({ file: absolute, message: 'no such file or folder', severity: 'error' });
+      diagnostics.push({ file: absolute, message: 'no such file or folder', severity: 'error', code: 'not-found' });
     } else if (stat.isDirectory()) {
       await walk(absolute, absolute, found, { readers, included, excluded: (rel) => excluded(rel), signal: options.signal }, diagnostics);
     } else {
@@ -239,11 +239,11 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
       return await reader.read(file, { root, aliases });
     } catch (error) {
       // Readers report problems as data; reaching here is a reader bug, kept to this one file.
-      return { runs: [], diagnostics: [{ file, message: `the ${reader.label} reader failed: ${(error as Error).message}`, severity: 'error' }] };
+      return { runs: [], diagnostics: [{ file, message: `the ${reader.label} reader failed: ${(error as Error).message}`, severity: 'error', code: 'unsupported' }] };
     }
   }
 }
 
 function unknownFile(file: string, readers: readonly RunReader[]): Diagnostic {
-  return { file, message: `not a run file of any known format (${readers.map((r) => r.label).join(', ')})`, severity: 'warning' };
+  return { file, message: `not a run file of any known format (${readers.map((r) => r.label).join(', ')})`, severity: 'warning', code: 'unsupported' };
 }

@@ -272,7 +272,7 @@ describe('readPrecisionPlannerRun: fixtures', () => {
     const file = path.join(tmp, 'nowhere', 'run.json');
     const { runs, diagnostics } = await readPrecisionPlannerRun(file);
     assert.deepEqual(runs, []);
-    assert.deepEqual(diagnostics, [{ file, message: 'run.json not found', severity: 'error' }]);
+    assert.deepEqual(diagnostics, [{ file, message: 'run.json not found', severity: 'error', code: 'not-found' }]);
   });
 });
 

@@ -7,7 +7,7 @@ import type { Diagnostic, Severity } from '../diagnostics';
 import { forEachLine } from '../lines';
 import { DEFAULT_MAX_CURVE_POINTS, MAX_SPLITS, StrideDecimator, shareBudget, thin } from '../curves';
 import type { CurvePoint } from '../run';
-import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary } from '../text';
+import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary, verdictCode } from '../text';
 import { describeValue, diagnostic, isDiagnostic, nonNegativeFinite, positiveFinite } from '../validate';
 
 export const METRICS_FILE_NAME = 'metrics.jsonl';
@@ -74,9 +74,9 @@ type LineOutcome = { point: CurvePoint } | { problem: Diagnostic } | { skip: tru
 export function parseMetricsLine(text: string, file: string, line: number): LineOutcome {
   if (text.trim() === '') return { skip: true };
   const value = parseJsonLine(text);
-  if (value === NOT_JSON) return { problem: diagnostic(file, line, undefined, 'not valid JSON; line skipped', 'warning') };
+  if (value === NOT_JSON) return { problem: diagnostic(file, line, undefined, 'not valid JSON; line skipped', 'warning', 'syntax') };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { problem: diagnostic(file, line, undefined, `expected a JSON object, got ${describeValue(value)}; line skipped`, 'warning') };
+    return { problem: diagnostic(file, line, undefined, `expected a JSON object, got ${describeValue(value)}; line skipped`, 'warning', 'syntax') };
   }
   const record = value as Record<string, unknown>;
   if (!('loss' in record)) return { skip: true };
@@ -86,7 +86,7 @@ export function parseMetricsLine(text: string, file: string, line: number): Line
   if (isDiagnostic(step)) return { problem: { ...step, message: `${step.message}; line skipped` } };
   const split = record.split ?? 'train';
   if (typeof split !== 'string' || split === '') {
-    return { problem: diagnostic(file, line, 'split', `split must be a non-empty string, got ${describeValue(split)}; line skipped`, 'warning') };
+    return { problem: diagnostic(file, line, 'split', `split must be a non-empty string, got ${describeValue(split)}; line skipped`, 'warning', 'bad-value') };
   }
   const point: CurvePoint = { step, split, loss };
   if (record.tokens !== undefined) {
@@ -158,12 +158,12 @@ export async function readMetricsJsonl(file: string, options: MetricsOptions = {
   const empty = (d: Diagnostic): MetricsResult => ({ curve: [], lines: 0, diagnostics: [d] });
   try {
     const stat = await fs.stat(file);
-    if (!stat.isFile()) return empty(diagnostic(file, undefined, undefined, `${METRICS_FILE_NAME} is not a regular file; not read`, 'warning'));
+    if (!stat.isFile()) return empty(diagnostic(file, undefined, undefined, `${METRICS_FILE_NAME} is not a regular file; not read`, 'warning', 'unreadable'));
     const verdict = await sniff(file);
-    if (verdict !== 'text') return empty(diagnostic(file, undefined, undefined, binaryMessage(verdict, METRICS_FILE_NAME), 'warning'));
+    if (verdict !== 'text') return empty(diagnostic(file, undefined, undefined, binaryMessage(verdict, METRICS_FILE_NAME), 'warning', verdictCode(verdict)));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return empty(diagnostic(file, undefined, undefined, `cannot read ${METRICS_FILE_NAME}: ${(e as Error).message}`, 'warning'));
+    return empty(diagnostic(file, undefined, undefined, `cannot read ${METRICS_FILE_NAME}: ${(e as Error).message}`, 'warning', 'unreadable'));
   }
 
   const collector = new CurveCollector(maxPoints);
@@ -194,24 +194,24 @@ export async function readMetricsJsonl(file: string, options: MetricsOptions = {
     });
     endsWithNewline = scanned.endsWithNewline;
   } catch (e) {
-    diagnostics.push(diagnostic(file, lineNo || undefined, undefined, `reading stopped: ${(e as Error).message}`, 'warning'));
+    diagnostics.push(diagnostic(file, lineNo || undefined, undefined, `reading stopped: ${(e as Error).message}`, 'warning', 'unreadable'));
   }
   if (pending) {
     const outcome = handle(pending.text, pending.line);
     if ('problem' in outcome) {
       const cut = !endsWithNewline && outcome.problem.field === undefined;
       const severity: Severity = options.unfinished ? 'info' : 'warning';
-      report(cut ? diagnostic(file, pending.line, undefined, 'truncated last line (crashed or still-running run?); line skipped', severity) : outcome.problem);
+      report(cut ? diagnostic(file, pending.line, undefined, 'truncated last line (crashed or still-running run?); line skipped', severity, 'truncated') : outcome.problem);
     }
   }
 
   if (lineProblems > MAX_LINE_DIAGNOSTICS) {
     const more = lineProblems - MAX_LINE_DIAGNOSTICS;
-    diagnostics.push(diagnostic(file, undefined, undefined, `${more} more problem line${more === 1 ? '' : 's'} not listed`, 'warning'));
+    diagnostics.push(diagnostic(file, undefined, undefined, `${more} more problem line${more === 1 ? '' : 's'} not listed`, 'warning', 'truncated'));
   }
   if (collector.droppedSplits.size > 0) {
     const names = [...collector.droppedSplits].slice(0, 5).map((s) => JSON.stringify(s)).join(', ');
-    diagnostics.push(diagnostic(file, undefined, 'split', `more than ${MAX_SPLITS} splits; points of ${names}${collector.droppedSplits.size > 5 ? ', …' : ''} left out of the curve`, 'warning'));
+    diagnostics.push(diagnostic(file, undefined, 'split', `more than ${MAX_SPLITS} splits; points of ${names}${collector.droppedSplits.size > 5 ? ', …' : ''} left out of the curve`, 'warning', 'truncated'));
   }
   const result: MetricsResult = { curve: collector.curve(), lines: lineNo, diagnostics };
   if (collector.lastValidation) result.lastValidation = collector.lastValidation;

@@ -2,13 +2,12 @@
 // and metrics.jsonl (loss curve). Hand-written manifests are common, so every value is checked
 // and every problem points at its line; nothing here throws on bad input.
 
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type Node, findNodeAtLocation } from 'jsonc-parser';
-import type { Diagnostic, Severity } from '../diagnostics';
+import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics';
 import { type NumberType, type PartPrecision, type ProbePoint, type PtqEval, type Run, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
 import { parseJsonDoc } from '../jsonDoc';
-import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary } from '../text';
+import { loadSmallText } from '../load';
 import {
   bitsInRange,
   describeValue,
@@ -78,13 +77,13 @@ export function nodeValue(node: Node): unknown {
   return object;
 }
 
-const report = (doc: Doc, line: number | undefined, field: string | undefined, message: string, severity: Severity = 'error'): void => {
-  doc.diagnostics.push(diagnostic(doc.file, line, field, message, severity));
+const report = (doc: Doc, line: number | undefined, field: string | undefined, message: string, severity: Severity = 'error', code: DiagnosticCode = 'bad-value'): void => {
+  doc.diagnostics.push(diagnostic(doc.file, line, field, message, severity, code));
 };
 // Beside a syntax error an absent key is most likely the error's doing; saying so again per key
 // buries the one message that matters. The run's `missing` list still names them.
 const reportMissing = (doc: Doc, line: number, field: string, message: string, severity: Severity = 'error'): void => {
-  if (!doc.recovered) report(doc, line, field, message, severity);
+  if (!doc.recovered) report(doc, line, field, message, severity, 'missing-field');
 };
 
 type Check<T> = (value: unknown, file: string, line: number | undefined, field: string, severity?: Severity) => T | Diagnostic;
@@ -128,9 +127,9 @@ function checkKeys(doc: Doc, obj: Node, prefix: string, known?: readonly string[
     if (!keyNode || typeof keyNode.value !== 'string') continue;
     const key = keyNode.value;
     const field = prefix ? `${prefix}.${key}` : key;
-    if (seen.has(key)) report(doc, lineOf(doc, keyNode), field, `duplicate key "${key}"; only the first is read`, 'warning');
+    if (seen.has(key)) report(doc, lineOf(doc, keyNode), field, `duplicate key "${key}"; only the first is read`, 'warning', 'duplicate');
     else if (known && !known.includes(key)) {
-      report(doc, lineOf(doc, keyNode), field, `unknown key "${key}" in ${prefix}; expected ${known.join(', ')}`, 'warning');
+      report(doc, lineOf(doc, keyNode), field, `unknown key "${key}" in ${prefix}; expected ${known.join(', ')}`, 'warning', 'unsupported');
     }
     seen.add(key);
   }
@@ -139,32 +138,15 @@ function checkKeys(doc: Doc, obj: Node, prefix: string, known?: readonly string[
 // --- loading and parsing -------------------------------------------------------------------
 
 async function loadText(file: string, diagnostics: Diagnostic[]): Promise<string | undefined> {
-  const name = path.basename(file);
-  const fail = (message: string): undefined => {
-    diagnostics.push(diagnostic(file, undefined, undefined, message, 'error'));
-    return undefined;
-  };
-  let buffer: Buffer;
-  try {
-    const stat = await fs.stat(file);
-    if (!stat.isFile()) return fail(`${name} is not a regular file`);
-    if (stat.size > MAX_MANIFEST_BYTES) return fail(`${name} is ${(stat.size / 2 ** 20).toFixed(1)} MiB, too large for a run manifest; not read`);
-    buffer = await fs.readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? `${name} not found` : `cannot read ${name}: ${(e as Error).message}`);
-  }
-  const verdict = sniffBinary(buffer.subarray(0, BINARY_SNIFF_BYTES));
-  if (verdict !== 'text') return fail(binaryMessage(verdict, name));
-  const text = buffer.toString('utf8');
-  // A BOM is not JSON; blanking it (rather than cutting it) keeps every offset, hence every line, right.
-  return text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
+  const loaded = await loadSmallText(file, diagnostics, { maxBytes: MAX_MANIFEST_BYTES, severity: 'error' });
+  if (loaded.absent) diagnostics.push(diagnostic(file, undefined, undefined, `${path.basename(file)} not found`, 'error', 'not-found'));
+  return loaded.text;
 }
 
 function parseManifest(text: string, file: string, diagnostics: Diagnostic[]): Doc | undefined {
   const name = path.basename(file);
   if (text.trim() === '') {
-    diagnostics.push(diagnostic(file, 1, undefined, `${name} is empty`, 'error'));
+    diagnostics.push(diagnostic(file, 1, undefined, `${name} is empty`, 'error', 'syntax'));
     return undefined;
   }
   // Strict JSON: other tools (Python's json, JSON.parse) read these files too. Bare NaN and
@@ -172,14 +154,14 @@ function parseManifest(text: string, file: string, diagnostics: Diagnostic[]): D
   const json = parseJsonDoc(text, { strict: true });
   const { root, errors } = json;
   for (const e of errors.slice(0, MAX_SYNTAX_DIAGNOSTICS)) {
-    diagnostics.push(diagnostic(file, e.line, undefined, e.message, 'error'));
+    diagnostics.push(diagnostic(file, e.line, undefined, e.message, 'error', 'syntax'));
   }
   if (errors.length > MAX_SYNTAX_DIAGNOSTICS) {
-    diagnostics.push(diagnostic(file, undefined, undefined, `${errors.length - MAX_SYNTAX_DIAGNOSTICS} more syntax errors not listed`, 'error'));
+    diagnostics.push(diagnostic(file, undefined, undefined, `${errors.length - MAX_SYNTAX_DIAGNOSTICS} more syntax errors not listed`, 'error', 'syntax'));
   }
   if (!root || root.type !== 'object') {
     const line = root ? json.lineOf(root) : undefined;
-    diagnostics.push(diagnostic(file, line, undefined, `${name} must hold one JSON object, found ${root ? `a JSON ${root.type}` : 'none'}`, 'error'));
+    diagnostics.push(diagnostic(file, line, undefined, `${name} must hold one JSON object, found ${root ? `a JSON ${root.type}` : 'none'}`, 'error', 'syntax'));
     return undefined;
   }
   return { file, root, lineOf: json.lineOf, diagnostics, recovered: errors.length > 0 };
@@ -199,7 +181,7 @@ function readSchemaVersion(doc: Doc): void {
   const message = newer
     ? `schemaVersion ${value} is newer than this reader (${SCHEMA_VERSION}); fields it does not know are ignored`
     : `schemaVersion must be ${SCHEMA_VERSION}, got ${describeValue(value)}; read as version ${SCHEMA_VERSION}`;
-  report(doc, lineOf(doc, node), 'schemaVersion', message, 'warning');
+  report(doc, lineOf(doc, node), 'schemaVersion', message, 'warning', newer ? 'unsupported' : 'bad-value');
 }
 
 interface StatusRead {
@@ -230,7 +212,7 @@ function readStatus(doc: Doc): StatusRead {
     return { status: typeof value === 'string' ? value : describeValue(value), unfinished: true, said: `status ${typeof value === 'string' ? JSON.stringify(value) : describeValue(value)}` };
   }
   if (status === 'complete') return { status, unfinished: false };
-  report(doc, line, 'status', `status is "${status}": the run did not finish, so its losses are not end-of-training losses`, 'info');
+  report(doc, line, 'status', `status is "${status}": the run did not finish, so its losses are not end-of-training losses`, 'info', 'unfinished');
   const error = status === 'failed' ? errorText(doc) : undefined;
   return { status, unfinished: true, said: error ? `${status}: ${error}` : status };
 }
@@ -291,7 +273,7 @@ function readPrecision(doc: Doc): { value?: TrainingPrecision; line?: number } {
 function groupSizeCheck(value: unknown, file: string, line: number | undefined, field: string): number | null | Diagnostic {
   if (value === null) return null;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 1) return value;
-  return diagnostic(file, line, field, `${field} must be a positive integer, or null for per-channel scales, got ${describeValue(value)}`, 'error');
+  return diagnostic(file, line, field, `${field} must be a positive integer, or null for per-channel scales, got ${describeValue(value)}`, 'error', 'bad-value');
 }
 
 function readPtqEntry(doc: Doc, node: Node, field: string): PtqEval | undefined {
@@ -331,7 +313,7 @@ function readPtqEntry(doc: Doc, node: Node, field: string): PtqEval | undefined 
 }
 
 const nullableFinite: Check<number | null> = (value, file, line, field, severity) =>
-  value === null || (typeof value === 'number' && Number.isFinite(value)) ? value : diagnostic(file, line, field, `${field} must be a number (or null), got ${describeValue(value)}`, severity);
+  value === null || (typeof value === 'number' && Number.isFinite(value)) ? value : diagnostic(file, line, field, `${field} must be a number (or null), got ${describeValue(value)}`, severity, 'bad-value');
 
 function readProbePoint(doc: Doc, node: Node, field: string): ProbePoint | undefined {
   if (node.type !== 'object') {
@@ -369,12 +351,12 @@ function readPtq(doc: Doc): PtqEval[] {
 const objectCheck: Check<Record<string, unknown>> = (value, file, line, field, severity) =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
-    : diagnostic(file, line, field, `${field} must be an object, got ${describeValue(value)}`, severity);
+    : diagnostic(file, line, field, `${field} must be an object, got ${describeValue(value)}`, severity, 'bad-value');
 
 const dateCheck: Check<string> = (value, file, line, field, severity) =>
   typeof value === 'string' && !Number.isNaN(Date.parse(value))
     ? value
-    : diagnostic(file, line, field, `${field} must be an ISO 8601 date, got ${describeValue(value)}`, severity);
+    : diagnostic(file, line, field, `${field} must be an ISO 8601 date, got ${describeValue(value)}`, severity, 'bad-value');
 
 /** Optional keys with a meaning: shown to the user, never needed by the fit, so problems are warnings. */
 const OPTIONAL_KEYS: readonly (readonly [string, Check<unknown>])[] = [
@@ -465,6 +447,7 @@ export async function readPrecisionPlannerRun(runJsonPath: string, options: Read
         'valLoss',
         `valLoss is missing; using the last validation loss in ${METRICS_FILE_NAME} (line ${last.line}, split "${last.point.split}"): ${last.point.loss}${caveat}`,
         'info',
+        'derived',
       );
     } else if (!unfinished) {
       reportMissing(doc, rootLine, 'valLoss', `valLoss is missing (required when status is "complete") and ${METRICS_FILE_NAME} has no validation loss to take it from`);
