@@ -24,8 +24,8 @@ export type AliasTable = Readonly<Record<AliasField, readonly string[]>>;
 
 export const DEFAULT_ALIASES: AliasTable = Object.freeze({
   name: ['name', 'run', 'run_name', 'run_id', 'id', 'experiment'],
-  params: ['params', 'n_params', 'num_params', 'nparams', 'non_embedding_params', 'n_non_embedding_params', 'model_params', 'model_size', 'num_scaling_params', 'parameters', 'N'],
-  tokens: ['tokens', 'train_tokens', 'n_tokens', 'num_tokens', 'tokens_seen', 'num_input_tokens_seen', 'training_tokens', 'data_tokens', 'tokens_trained', 'D'],
+  params: ['params', 'n_params', 'num_params', 'nparams', 'non_embedding_params', 'n_non_embedding_params', 'model_params', 'model_size', 'num_scaling_params', 'parameters', 'parameter_count', 'N'],
+  tokens: ['tokens', 'train_tokens', 'n_tokens', 'num_tokens', 'tokens_seen', 'num_input_tokens_seen', 'training_tokens', 'data_tokens', 'tokens_trained', 'total_tokens', 'D'],
   precision: ['precision', 'train_precision', 'training_precision', 'dtype', 'torch_dtype', 'quant'],
   weightBits: ['weight_bits', 'w_bits', 'wbits', 'bits_w', 'weights_bits', 'P_w', 'pw'],
   actBits: ['act_bits', 'a_bits', 'abits', 'activation_bits', 'activations_bits', 'bits_a', 'P_a', 'pa'],
