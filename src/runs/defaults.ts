@@ -158,10 +158,9 @@ export interface Defaulted {
 }
 
 /**
- * Gives the default precision to the runs whose files give none. A run with a precision is never
- * touched, nor one whose reader said why its precision is missing (the file said something about
- * it — two that disagree, say — which a default must not hide). `defaults` may differ per scanned
- * folder (a multi-root workspace's folder settings).
+ * Gives the default precision to the runs whose files give none, whatever the reason they give
+ * none (a table without the column, a pickled training_args.bin). A run with a precision is never
+ * touched. `defaults` may differ per scanned folder (a multi-root workspace's folder settings).
  */
 export function applyDefaultPrecision(
   read: readonly ReadRun[],
@@ -170,7 +169,7 @@ export function applyDefaultPrecision(
   if (defaults === undefined) return { runs: read.map((r) => r.run), diagnostics: [] };
   const given = new Map<string, { root: string; rule: PrecisionRule; source: PrecisionDefaults['source']; files: string[]; runs: number }>();
   const runs = read.map(({ run, root }) => {
-    if (run.precision !== undefined || run.reasons?.precision !== undefined) return run;
+    if (run.precision !== undefined) return run;
     const forRoot = typeof defaults === 'function' ? defaults(root) : defaults;
     if (!forRoot) return run;
     const rel = toPosix(path.relative(root, run.file));

@@ -196,6 +196,8 @@ export interface FactsOptions {
    * precision is incomplete, as a run's must not be guessed.
    */
   unstatedParts?: PartPrecision;
+  /** False where the caller checks plausibility itself (a table row, checked like its column). */
+  checkPlausible?: boolean;
 }
 
 const FIELD_WORDS: Partial<Record<AliasField, string>> = {
@@ -265,7 +267,8 @@ export function findConfigFacts(entries: readonly ConfigEntry[], aliases: AliasT
     return undefined;
   };
   let params = firstCount('params');
-  if (params && params.value < MIN_PLAUSIBLE_PARAMS) {
+  const plausible = options.checkPlausible !== false;
+  if (plausible && params && params.value < MIN_PLAUSIBLE_PARAMS) {
     const entry = index.find([params.source.field as string])[0];
     if (entry) warn(entry, `${entry.key} is ${params.value}, too few for a parameter count (a size in millions or billions?); give the unit in the value (124M) or the key (params_M); not used`, 'warning', 'implausible');
     params = undefined;
@@ -274,7 +277,7 @@ export function findConfigFacts(entries: readonly ConfigEntry[], aliases: AliasT
   if (params) facts.params = params;
 
   const tokens = firstCount('tokens') ?? tokenProduct(index, aliases, diagnostics);
-  if (tokens && params && tokens.value < params.value * MIN_TOKENS_PER_PARAM) {
+  if (plausible && tokens && params && tokens.value < params.value * MIN_TOKENS_PER_PARAM) {
     diagnostics.push(
       diagnostic(tokens.source.file, tokens.source.line, tokens.source.field, `D = ${formatPlain(tokens.value)} tokens is below N/1000 for N = ${formatPlain(params.value)}: not a finished training run, or a misread count; not used`, 'warning', 'implausible'),
     );

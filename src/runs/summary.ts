@@ -91,14 +91,15 @@ export function lackText(group: LackGroup, hints: LackHints = {}): string {
   const head = `${n} ${n === 1 ? 'lacks' : 'lack'} ${LACK_LABELS[group.field]}`;
   const given = group.reasons.filter((r) => r.reason !== undefined);
   const silent = group.reasons.find((r) => r.reason === undefined);
-  const hint = silent && hints[group.field] ? ` (${hints[group.field]})` : '';
+  // What to do is said once, after why: the readers' reasons are facts about the files.
+  const hint = hints[group.field] ? ` (${hints[group.field]})` : '';
   if (given.length === 0) return `${head}${hint}`;
-  if (given.length === 1 && !silent) return `${head}: ${given[0].reason}`;
+  if (given.length === 1 && !silent) return `${head}: ${given[0].reason}${hint}`;
   const shown = given.slice(0, REASONS_SHOWN).map((r) => `${r.runs.length} ${r.reason}`);
   const others = given.slice(REASONS_SHOWN).reduce((k, r) => k + r.runs.length, 0);
   if (others > 0) shown.push(`${others} for other reasons`);
-  if (silent) shown.push(`${silent.runs.length} not in their files${hint}`);
-  return `${head}: ${shown.join(', ')}`;
+  if (silent) shown.push(`${silent.runs.length} not in their files`);
+  return `${head}: ${shown.join(', ')}${hint}`;
 }
 
 /** How many runs were read and how many are complete: "346 runs read, 0 complete". */

@@ -28,9 +28,9 @@ describe('cli: runs lacking a training precision', () => {
   it('fit: says how many runs were read and what they lack, grouped, and fails', async () => {
     const r = await cli('fit', many, '--bootstrap', '0');
     assert.equal(r.code, 1);
-    assert.match(r.err, /^precision-planner fit: 360 runs read, 0 complete: 360 lack a training precision \(add --precision bf16 or a precision column\); nothing could be fitted/);
+    assert.match(r.err, /^precision-planner fit: 360 runs read, 0 complete: 360 lack a training precision: the table has no training precision column \(add --precision bf16 or a precision column\); nothing could be fitted/);
     assert.ok(r.out.split('\n').includes('360 runs read, 0 complete:'), r.out);
-    assert.ok(r.out.split('\n').includes('  360 lack a training precision (add --precision bf16 or a precision column)'), r.out);
+    assert.ok(r.out.split('\n').includes('  360 lack a training precision: the table has no training precision column (add --precision bf16 or a precision column)'), r.out);
     assert.doesNotMatch(r.out, /left out:/, 'not a line per run');
     // The 30 problems of one kind are one group: a count, the folder, one example.
     assert.match(r.out, /30 problem\(s\) reading the runs, 1 kind\(s\) by folder \(--verbose lists each\):/);
@@ -92,7 +92,7 @@ describe('cli: runs lacking a training precision', () => {
   it('scan: the incomplete runs grouped by what they lack, problems by folder and kind', async () => {
     const r = await cli('scan', many);
     assert.equal(r.code, 0, r.err);
-    assert.ok(r.out.split('\n').includes('  360 lack a training precision (add --precision bf16 or a precision column)'), r.out);
+    assert.ok(r.out.split('\n').includes('  360 lack a training precision: the table has no training precision column (add --precision bf16 or a precision column)'), r.out);
     assert.equal((r.out.match(/results\.csv:1: warning/g) ?? []).length, 1);
     const verbose = await cli('scan', many, '--verbose');
     assert.equal((verbose.out.match(/results\.csv:1: warning/g) ?? []).length, 30);

@@ -112,11 +112,11 @@ describe('default precision: applied to the runs read', () => {
     assert.match(diagnostics.find((d) => d.file === ROOT && /bf16/.test(d.message))?.message ?? '', /49 runs/);
   });
 
-  it('not over a reason the reader gave for the precision (the file said something about it)', () => {
-    const conflicted = run('a.csv', undefined, { precision: 'bf16 in the config, fp16 in the arguments' });
-    const { runs, diagnostics } = applyDefaultPrecision([{ run: conflicted, root: ROOT }], setting('fp32'));
-    assert.equal(runs[0], conflicted);
-    assert.deepEqual(diagnostics, []);
+  it('whatever reason the reader gave for its absence (a table without the column): the reason goes with it', () => {
+    const told = run('a.csv', undefined, { precision: 'the table has no training precision column' });
+    const { runs, diagnostics } = applyDefaultPrecision([{ run: told, root: ROOT }], setting('fp32'));
+    assert.deepEqual([runs[0].missing, runs[0].reasons?.precision, runs[0].precision?.w.bits], [[], undefined, 32]);
+    assert.deepEqual(diagnostics.map((d) => d.code), ['default']);
   });
 
   it('keeps the reasons for the fields still missing', () => {

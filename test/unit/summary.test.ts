@@ -54,7 +54,7 @@ describe('what the runs lack, grouped', () => {
     assert.match(summaryText(s), /^2 runs read, all complete: 1 is complete but did not finish/);
   });
 
-  it('in words: one sentence, hints only where the files are silent, at most `max` groups', () => {
+  it('in words: one sentence, what to do after why, at most `max` groups', () => {
     const runs = [...Array.from({ length: 245 }, (_, i) => run(`p${i}`, ['precision'])), ...Array.from({ length: 80 }, (_, i) => run(`t${i}`, ['tokens']))];
     const hints = { precision: 'add --precision bf16 or a precision column' };
     assert.equal(summaryText(summarizeRuns(runs), hints), '325 runs read, 0 complete: 245 lack a training precision (add --precision bf16 or a precision column); 80 lack D (training tokens)');
@@ -62,7 +62,7 @@ describe('what the runs lack, grouped', () => {
     assert.equal(countText(summarizeRuns([run('a', ['params'])])), '1 run read, 0 complete');
     assert.equal(lackText(summarizeRuns([run('a', ['params'])]).lacking[0]), '1 lacks N (parameters)');
     const cancelled = summarizeRuns([run('a', ['finalLoss'], { finalLoss: 'cancelled' }), run('b', ['finalLoss'], { finalLoss: 'cancelled' })]);
-    assert.equal(lackText(cancelled.lacking[0], { finalLoss: 'never shown: a reason was given' }), '2 lack a final validation loss: cancelled');
+    assert.equal(lackText(cancelled.lacking[0], { finalLoss: 'rerun the evaluation' }), '2 lack a final validation loss: cancelled (rerun the evaluation)');
     const mixed = summarizeRuns([run('a', ['precision'], { precision: 'two precisions' }), run('b', ['precision'])]);
     assert.equal(lackText(mixed.lacking[0], hints), '2 lack a training precision: 1 two precisions, 1 not in their files (add --precision bf16 or a precision column)');
   });

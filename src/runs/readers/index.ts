@@ -29,4 +29,4 @@ export const READERS: readonly RunReader[] = [
  */
 export const RUN_FILES_LOOKED_FOR =
   'run.json manifests, Hugging Face trainer_state.json, TensorBoard event files (events.out.tfevents.*), W&B run folders (wandb-summary.json), ' +
-  'MLflow mlruns/ (meta.yaml), Lightning metrics.csv and CSV/JSONL sweep tables';
+  'MLflow mlruns/ (meta.yaml), Lightning metrics.csv and CSV/JSONL/JSON sweep tables (W&B CSV exports included)';
