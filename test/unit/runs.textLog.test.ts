@@ -214,6 +214,16 @@ describe('text-log reader: nanoGPT', () => {
     assert.equal(b.diagnostics.find((d) => d.field === 'params')?.code, 'implausible');
   });
 
+  it('a restart that prints its settings and stops before training is not made a run of its own', async () => {
+    const lines = ['tokens per iteration will be: 100', 'found vocab_size = 65 (inside data/x/meta.pkl)', 'number of parameters: 1.00M', 'step 10: train loss 3.0000, val loss 3.2000', 'Overriding: batch_size = 8', 'tokens per iteration will be: 80', ''];
+    const file = await temp('restart/train.log', lines.join('\n'));
+    const { runs, diagnostics } = await readTextLog(file, { root: tmp, aliases: DEFAULT_ALIASES });
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0].tokens, 1000);
+    const note = diagnostics.find((d) => d.code === 'unfinished');
+    assert.equal(note?.line, 5);
+  });
+
   it('torchrun --tee prefixes and CRLF line ends are read through', async () => {
     const lines = ['tokens per iteration will be: 100', 'number of parameters: 1.00M', 'Overriding: dtype = bfloat16', 'step 0: train loss 4.0000, val loss 4.0000', 'step 10: train loss 3.0000, val loss 3.2000'];
     const file = await temp('tee/train.log', lines.map((l) => `[default0]:${l}\r\n`).join(''));
@@ -303,6 +313,15 @@ describe('text-log reader: Megatron-LM', () => {
     assert.ok(diagnostics.some((d) => d.code === 'unfinished' && /exited at iteration 20/.test(d.message)));
   });
 
+  it('a requeued job appending to its log: the run loaded from its checkpoint goes on as the same run', async () => {
+    const block = [...args(base), ' > padded vocab (size: 1000) with 24 dummy tokens (new size: 1024)', ' > number of parameters on (tensor, pipeline) model parallel rank (0, 0): 300000'];
+    const file = await temp('requeue/slurm-77.out', [...block, iteration(10, 40, 5), iteration(20, 40, 4.5), ' validation loss at iteration 20 on validation set | lm loss value: 4.600000E+00 | lm loss PPL: 9.9E+01 | ', 'slurmstepd: error: *** JOB 77 ON gpu3 CANCELLED AT 2025-01-01T10:00:00 DUE TO PREEMPTION ***', ...block, '  successfully loaded checkpoint from /ckpt [ t 1/1, p 1/1 ] at iteration 20', iteration(30, 40, 4.2), iteration(40, 40, 4), ' validation loss at iteration 40 on validation set | lm loss value: 4.050000E+00 | lm loss PPL: 5.7E+01 | ', ''].join('\n'));
+    const { runs, diagnostics } = await readTextLog(file, { root: tmp, aliases: DEFAULT_ALIASES });
+    assert.equal(runs.length, 1);
+    assert.deepEqual([runs[0].tokens, runs[0].finalLoss, runs[0].unfinished, runs[0].meta?.resumedFromIteration], [40 * 16 * 128, 4.05, undefined, 20]);
+    assert.ok(!codes(diagnostics).includes('grouped') && !codes(diagnostics).includes('unfinished'));
+  });
+
   it('a mixture-of-experts model has no N; a NaN validation loss is no final loss', async () => {
     const file = await temp('moe/train.log', [...args({ ...base, num_experts: 8 }), ' > number of parameters on (tensor, pipeline) model parallel rank (0, 0): 300000', iteration(10, 10, 5), ' validation loss at iteration 10 on validation set | lm loss value: NAN | lm loss PPL: NAN | ', ''].join('\n'));
     const { runs, diagnostics } = await readTextLog(file, { root: tmp, aliases: DEFAULT_ALIASES });
@@ -355,7 +374,7 @@ describe('text-log reader: what it leaves alone', () => {
   it("only the head is looked at: a trainer's line deep in a generic .txt is not searched for, but a log name gets a longer look", async () => {
     const preamble = `${'Requirement already satisfied: numpy in ./venv/lib/python3.11/site-packages (1.26.4)\n'.repeat(4000)}`;
     const log = `${preamble}tokens per iteration will be: 100\nnumber of parameters: 1.00M\nstep 10: train loss 3.0000, val loss 3.1000\n`;
-    assert.ok(preamble.length > 256 * 1024);
+    assert.ok(preamble.length > 256 * 1024 && preamble.length < 4 * 1024 * 1024);
     assert.equal((await readTextLog(await temp('deep/corpus.txt', log), { root: tmp, aliases: DEFAULT_ALIASES })).notMine, true);
     const named = await readTextLog(await temp('deep/train.log', log), { root: tmp, aliases: DEFAULT_ALIASES });
     assert.equal(named.runs[0].finalLoss, 3.1);

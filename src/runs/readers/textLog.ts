@@ -28,8 +28,11 @@ export const TEXT_LOG_DIALECTS: readonly LogDialect[] = [nanoGptDialect, megatro
 const LOG_NAMES = /^(?:train(?:ing)?\.log|output\.log|out\.txt|log\.txt|stdout.*|slurm-[\w.-]+\.out|.*\.o\d+)$/i;
 const LOG_EXTENSIONS = /\.(?:log|out|txt)$/i;
 
-/** Bytes of the head searched for a trainer's line: enough for a config echo and a launcher's preamble. */
-const HEAD_BYTES = 256 * 1024;
+/**
+ * Bytes of a generic .txt/.log/.out searched for a trainer's line: enough for nanoGPT's config
+ * echo or Megatron's arguments block, and small enough that a folder of text shards costs little.
+ */
+const HEAD_BYTES = 64 * 1024;
 /** Files named like logs get a longer look: their preamble (pip, NCCL, module loads) can be long. */
 const LOG_NAME_HEAD_BYTES = 4 * 1024 * 1024;
 /** Runs read from one file; further restarts are read as part of the last. */
@@ -100,7 +103,7 @@ interface Segment {
 
 /** Feeds a file's lines to one dialect, starting a new run where the log starts one. */
 class LogDriver {
-  readonly finished: Array<{ segment: Segment; parts: RunParts; ending?: LogEnding }> = [];
+  readonly finished: Array<{ segment: Segment; parts: RunParts }> = [];
   readonly diagnostics: Diagnostic[] = [];
   private current: Segment;
   private pending: Array<[string, number]> | undefined;
@@ -112,7 +115,7 @@ class LogDriver {
     private readonly file: string,
     private readonly context: ReadContext,
   ) {
-    this.current = { run: dialect.create(file, 1), startLine: 1 };
+    this.current = { run: dialect.create(file), startLine: 1 };
   }
 
   line(raw: string, line: number): void {
@@ -150,7 +153,7 @@ class LogDriver {
   private startRun(): void {
     this.close();
     const startLine = this.pending?.[0][1] ?? 1;
-    this.current = { run: this.dialect.create(this.file, startLine), startLine };
+    this.current = { run: this.dialect.create(this.file), startLine };
     this.replay(this.current);
   }
 
@@ -158,7 +161,7 @@ class LogDriver {
     // An ending before the restart belongs to the run it ended.
     const ending = this.ending;
     this.ending = undefined;
-    this.finished.push({ segment: this.current, parts: this.current.run.finish({ aliases: this.context.aliases, ending }), ending });
+    this.finished.push({ segment: this.current, parts: this.current.run.finish({ aliases: this.context.aliases, ending }) });
   }
 
   end(): void {

@@ -105,10 +105,7 @@ class NanoGptRun implements DialectRun {
   /** The first non-finite training loss after the last finite evaluation: where a run diverged. */
   private diverged: Located<number> | undefined;
 
-  constructor(
-    private readonly file: string,
-    readonly startLine: number,
-  ) {}
+  constructor(private readonly file: string) {}
 
   feed(text: string, line: number): void {
     if (this.echo) {
@@ -405,5 +402,5 @@ export const nanoGptDialect: LogDialect = {
     if (text === SCRATCH || PRETRAINED.test(text) || isProgress(text)) return 'fresh';
     return undefined;
   },
-  create: (file, startLine) => new NanoGptRun(file, startLine),
+  create: (file) => new NanoGptRun(file),
 };

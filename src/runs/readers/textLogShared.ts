@@ -60,7 +60,7 @@ export interface LogDialect {
   startsRun(text: string): boolean;
   /** After such a restart: does this line say it resumes the run before it or starts another? */
   restartVerdict(text: string): RestartVerdict | undefined;
-  create(file: string, startLine: number): DialectRun;
+  create(file: string): DialectRun;
 }
 
 /** Lines longer than this are data (a tokenised batch, a path list), not log lines a dialect reads. */
