@@ -95,7 +95,8 @@ class NanoGptRun implements DialectRun {
   private readonly configFiles: string[] = [];
   private tokensPerIter: Located<number> | undefined;
   private tokensPerIterChanged: Located<number> | undefined;
-  private vocab: (Located<number> & { how: 'found' | 'default' | 'forced' }) | undefined;
+  /** The vocabulary the model was built with: meta.pkl's, GPT-2's padded default, or a checkpoint's forced 50257. */
+  private vocab: Located<number> | undefined;
   private init: (Located<string> & { kind: 'scratch' | 'resume' | 'pretrained' }) | undefined;
   private resumes = 0;
   private printedParams: Located<number> | undefined;
@@ -162,9 +163,9 @@ class NanoGptRun implements DialectRun {
 
   private model(text: string, line: number): void {
     let m: RegExpExecArray | null;
-    if ((m = FOUND_VOCAB.exec(text))) this.vocab = { value: Number(m[1]), line, how: 'found' };
-    else if ((m = DEFAULT_VOCAB.exec(text))) this.vocab = { value: Number(m[1]), line, how: 'default' };
-    else if ((m = FORCED_VOCAB.exec(text))) this.vocab = { value: Number(m[1]), line, how: 'forced' };
+    if ((m = FOUND_VOCAB.exec(text))) this.vocab = { value: Number(m[1]), line };
+    else if ((m = DEFAULT_VOCAB.exec(text))) this.vocab = { value: Number(m[1]), line };
+    else if ((m = FORCED_VOCAB.exec(text))) this.vocab = { value: Number(m[1]), line };
     // The first of these says how the run began; a later "Resuming" is the same run restarted.
     else if (text === SCRATCH) this.init ??= { value: 'scratch', line, kind: 'scratch' };
     else if ((m = RESUME.exec(text))) {
