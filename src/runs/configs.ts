@@ -11,8 +11,12 @@ import type { ConfigEntry } from './entries';
 import { type Found, findConfigFacts } from './facts';
 import { jsonEntries, parseJsonWithLines } from './jsonDoc';
 import { PRECISION_NAMES } from './precision';
+import { pythonAssignment } from './pythonConfig';
 import type { PartPrecision, TrainingPrecision } from './run';
 import { yamlEntries } from './yamlDoc';
+
+// The Python-assignment parser lives in pythonConfig.ts, shared with the training-log reader.
+export { pythonLiteral } from './pythonConfig';
 
 export type ConfigLanguage = 'yaml' | 'json' | 'toml' | 'python';
 
@@ -77,29 +81,11 @@ function tomlEntries(text: string, file: string): ConfigEntry[] {
   return out;
 }
 
-/** A Python literal as written on the right of `name = ...`: numbers, strings, booleans, None. */
-export function pythonLiteral(text: string): unknown {
-  const t = text.trim();
-  if (/^(True|False)$/.test(t)) return t === 'True';
-  if (t === 'None') return null;
-  const str = /^(?:[rRbBuU]{0,2})(['"])(.*)\1$/.exec(t);
-  if (str) return str[2];
-  if (/^[-+]?(\d[\d_]*)(\.\d[\d_]*)?([eE][-+]?\d+)?$/.test(t) || /^[-+]?\.\d+([eE][-+]?\d+)?$/.test(t)) return Number(t.replace(/_/g, ''));
-  // A product of literals (steps = 600 * 1000) is arithmetic on constants, evaluated here without running anything.
-  if (/^[\d_.eE+\-\s*]+$/.test(t) && t.includes('*')) {
-    const factors = t.split('*').map((f) => Number(f.trim().replace(/_/g, '')));
-    if (factors.every((f) => Number.isFinite(f))) return factors.reduce((a, b) => a * b, 1);
-  }
-  return undefined;
-}
-
 export function pythonEntries(text: string, file: string): ConfigEntry[] {
   const out: ConfigEntry[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
-    const m = /^([A-Za-z_]\w*)\s*(?::\s*[\w.[\], ]+)?=\s*(.+?)\s*(?:#.*)?$/.exec(raw);
-    if (!m) return;
-    const value = pythonLiteral(m[2]);
-    if (value !== undefined) out.push({ key: m[1], value, file, line: i + 1 });
+    const assignment = pythonAssignment(raw);
+    if (assignment) out.push({ key: assignment.key, value: assignment.value, file, line: i + 1 });
   });
   return out;
 }

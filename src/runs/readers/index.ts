@@ -8,6 +8,7 @@ import { lightningReader } from './lightning';
 import { mlflowReader } from './mlflow';
 import { sweepTableReader } from './sweepTable';
 import { tensorboardReader } from './tensorboard';
+import { textLogReader } from './textLog';
 import { wandbReader } from './wandb';
 
 export type { ReadContext, ReadResult, RunReader } from './types';
@@ -19,6 +20,9 @@ export const READERS: readonly RunReader[] = [
   mlflowReader,
   lightningReader,
   tensorboardReader,
+  // Plain-text stdout (train.log, slurm-*.out, *.log/*.txt): after the formats with their own
+  // file names, so a W&B run's files/output.log is never read twice.
+  textLogReader,
   // Last: it claims .csv/.json/.jsonl files no other reader owns, and only keeps real tables.
   sweepTableReader,
 ];
@@ -29,4 +33,4 @@ export const READERS: readonly RunReader[] = [
  */
 export const RUN_FILES_LOOKED_FOR =
   'run.json manifests, Hugging Face trainer_state.json, TensorBoard event files (events.out.tfevents.*), W&B run folders (wandb-summary.json), ' +
-  'MLflow mlruns/ (meta.yaml), Lightning metrics.csv and CSV/JSONL/JSON sweep tables (W&B CSV exports included)';
+  'MLflow mlruns/ (meta.yaml), Lightning metrics.csv, nanoGPT and Megatron-LM training logs (train.log, slurm-*.out, *.log, *.txt) and CSV/JSONL/JSON sweep tables (W&B CSV exports included)';
