@@ -24,8 +24,10 @@ export type AliasTable = Readonly<Record<AliasField, readonly string[]>>;
 
 export const DEFAULT_ALIASES: AliasTable = Object.freeze({
   name: ['name', 'run', 'run_name', 'run_id', 'id', 'experiment'],
-  params: ['params', 'n_params', 'num_params', 'nparams', 'non_embedding_params', 'n_non_embedding_params', 'model_params', 'model_size', 'num_scaling_params', 'parameters', 'N'],
-  tokens: ['tokens', 'train_tokens', 'n_tokens', 'num_tokens', 'tokens_seen', 'num_input_tokens_seen', 'training_tokens', 'data_tokens', 'tokens_trained', 'D'],
+  // Non-embedding counts first: N is the non-embedding count, and a record stating both (open_lm's
+  // params and params_no_embed) means the other one to include the embeddings.
+  params: ['non_embedding_params', 'n_non_embedding_params', 'params_no_embed', 'params', 'n_params', 'num_params', 'nparams', 'model_params', 'model_size', 'num_scaling_params', 'parameters', 'N'],
+  tokens: ['tokens', 'train_tokens', 'n_tokens', 'num_tokens', 'tokens_seen', 'num_input_tokens_seen', 'training_tokens', 'data_tokens', 'tokens_trained', 'total_tokens', 'D'],
   // dtype last: nanoGPT trains in it, but in a Hugging Face model config it is only the saved dtype (torch_dtype is never read).
   precision: ['precision', 'train_precision', 'training_precision', 'quant', 'dtype'],
   weightBits: ['weight_bits', 'w_bits', 'wbits', 'bits_w', 'weights_bits', 'P_w', 'pw'],

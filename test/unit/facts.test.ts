@@ -196,7 +196,7 @@ describe('findConfigFacts', () => {
       [undefined, 'tokens', 'warning', 'missing-field'],
       [undefined, 'precision', 'warning', 'missing-field'],
     ]);
-    assert.match(result.diagnostics[0].message, /^params \(N, the non-embedding parameter count\) not found in hparams\.yaml, nor architecture fields to count it from; log it as params, n_params/);
+    assert.match(result.diagnostics[0].message, /^params \(N, the non-embedding parameter count\) not found in hparams\.yaml, nor architecture fields to count it from; log it as non_embedding_params, n_non_embedding_params, params_no_embed, params, /);
     assert.match(result.diagnostics[1].message, /\(found batch size, but not all three\)/);
     assert.match(result.diagnostics[2].message, /weight, activation and kv bits/);
   });
