@@ -4,6 +4,7 @@
 import type { RunReader } from './types';
 import { MANIFEST_FILE_NAME, PRECISION_PLANNER_FORMAT, readPrecisionPlannerRun } from './precisionPlanner';
 import { hfTrainerReader } from './hfTrainer';
+import { jsonRecordReader } from './jsonRecord';
 import { lightningReader } from './lightning';
 import { mlflowReader } from './mlflow';
 import { sweepTableReader } from './sweepTable';
@@ -19,6 +20,9 @@ export const READERS: readonly RunReader[] = [
   mlflowReader,
   lightningReader,
   tensorboardReader,
+  // Before the sweep table: both take any other .json; a run record is one run with its config
+  // nested (or a list of such), which the record reader claims and a table it leaves.
+  jsonRecordReader,
   // Last: it claims .csv/.json/.jsonl files no other reader owns, and only keeps real tables.
   sweepTableReader,
 ];
@@ -29,4 +33,4 @@ export const READERS: readonly RunReader[] = [
  */
 export const RUN_FILES_LOOKED_FOR =
   'run.json manifests, Hugging Face trainer_state.json, TensorBoard event files (events.out.tfevents.*), W&B run folders (wandb-summary.json), ' +
-  'MLflow mlruns/ (meta.yaml), Lightning metrics.csv and CSV/JSONL sweep tables';
+  'MLflow mlruns/ (meta.yaml), Lightning metrics.csv, JSON run records (open_lm, Marin) and CSV/JSONL sweep tables';
