@@ -143,7 +143,8 @@ const LIGHTNING_NAMES: Record<string, string> = { bf16: 'bf16', '16': 'fp16', '3
 /**
  * A training precision from a config value: the shared vocabulary (bf16, int8, w4a8, …) plus
  * the framework spellings: Lightning's "bf16-mixed", "16-mixed", "32-true", "transformer-engine"
- * and its numeric 16/32/64, HF's torch dtypes ("torch.bfloat16").
+ * and its numeric 16/32/64, HF's torch dtypes ("torch.bfloat16"), open_lm's "amp_bfloat16",
+ * "amp_bf16", "amp" (fp16) and "pure_bf16".
  */
 export function parseConfigPrecision(value: unknown): TrainingPrecision | undefined {
   if (typeof value === 'number') {
@@ -154,6 +155,11 @@ export function parseConfigPrecision(value: unknown): TrainingPrecision | undefi
   const t = value.trim().toLowerCase();
   const lightning = LIGHTNING_PRECISION.exec(t);
   if (lightning) return parseTrainingPrecision(LIGHTNING_NAMES[lightning[1]]);
+  // open_lm's and open_clip's --precision: "amp" is torch autocast's default fp16 over fp32
+  // weights, "amp_bf16"/"amp_bfloat16" autocast to bf16, "pure_bf16"/"pure_fp16" the model cast whole.
+  if (t === 'amp') return parseTrainingPrecision('fp16');
+  const openLm = /^(?:amp|pure)_(bf16|bfloat16|fp16|float16)$/.exec(t);
+  if (openLm) return parseTrainingPrecision(openLm[1]);
   // Transformer Engine runs the linear layers' weights and inputs in FP8 (E4M3 forward) and keeps
   // everything else, attention's K/V included, in the weights dtype: bf16, or fp16 for the
   // "-float16" variant.

@@ -14,7 +14,13 @@ import type { RunField } from '../../src/runs/run';
 import { type CorpusComparison, type FolderScan, type Verdict, compareToTruth, findCorpus, loadTruth, scanCorpus } from '../../bench/corpus/compare';
 
 /** truth.json run id → the verdict each listed field must get. */
-const EXPECTED: Record<string, Partial<Record<RunField, Verdict>>> = {};
+const EXPECTED: Record<string, Partial<Record<RunField, Verdict>>> = {
+  // json-record: open_lm records (N from params_no_embed, the C4 validation loss) and Marin's (N from the model_config, no loss: bpb only).
+  'openlm-scaling/exp_data/models/c4_original-d=96_l=8_h=4-0.25.json': { params: 'match', tokens: 'match', precision: 'match', finalLoss: 'match' },
+  'openlm-scaling/exp_data/models/c4_original-open_lm_7b-1.0.json': { params: 'match', tokens: 'match', precision: 'match', finalLoss: 'match' },
+  'marin-speedrun/experiments/speedrun/adamw_llama_scaling/130m/speedrun_results.json': { params: 'match', tokens: 'match', precision: 'absent-ok', finalLoss: 'absent-ok' },
+  'marin-speedrun/experiments/speedrun/adamw_llama_scaling/520m/speedrun_results.json': { params: 'match', tokens: 'match', precision: 'absent-ok', finalLoss: 'absent-ok' },
+};
 
 const truth = loadTruth();
 const root = findCorpus(truth, []);

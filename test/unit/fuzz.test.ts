@@ -25,12 +25,14 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-/** Entry files of each reader among the fixtures, with the sibling files they come with. */
+/**
+ * Entry files of each reader among the fixtures, with the sibling files they come with. A file
+ * several readers match (a .json) is fuzzed with each, as discovery offers it to each in turn.
+ */
 function entriesByReader(): Map<RunReader, string[]> {
   const out = new Map<RunReader, string[]>();
   for (const file of filesUnder(FIXTURES)) {
-    const reader = READERS.find((r) => r.matches(path.basename(file), file));
-    if (reader) out.set(reader, [...(out.get(reader) ?? []), file]);
+    for (const reader of READERS.filter((r) => r.matches(path.basename(file), file))) out.set(reader, [...(out.get(reader) ?? []), file]);
   }
   return out;
 }
