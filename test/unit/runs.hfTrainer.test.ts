@@ -74,23 +74,53 @@ describe('Hugging Face Trainer reader: fixtures', () => {
     assert.deepEqual(run.missing, []);
   });
 
-  it('run_clm output: final loss from eval_results.json, Pythia-70m N, fp32 noted, D missing and what would give it', async () => {
+  it('run_clm output: final loss from eval_results.json, Pythia-70m N, fp32 noted, D estimated from total_flos', async () => {
     const r = await read('run-clm');
     const run = r.runs[0];
     assert.equal(run.params, 18_915_328, 'the published Pythia-70m non-embedding count');
     assert.equal(run.finalLoss, 3.3172);
     assert.deepEqual(run.sources.finalLoss, { file: at('run-clm', 'eval_results.json'), line: 4, field: 'eval_loss' });
-    assert.match(find(r, (d) => d.field === 'eval_loss').message, /the last eval_loss in trainer_state\.json \(step 300, line 72\) is 3\.4485/);
+    const after = find(r, (d) => d.field === 'eval_loss');
+    assert.equal(after.code, 'conflict');
+    assert.match(after.message, /the last eval_loss in trainer_state\.json \(step 300, line 72\) is 3\.4485/);
     assert.equal(run.precision?.w.name, 'fp32');
-    assert.match(find(r, (d) => d.field === 'precision' && d.severity === 'info').message, /training_args\.bin is a pickle and is not read/);
-    assert.deepEqual(run.missing, ['tokens']);
-    assert.equal(run.tokens, undefined);
+    const fp32 = find(r, (d) => d.field === 'precision' && d.severity === 'info');
+    assert.equal(fp32.code, 'unsupported');
+    assert.match(fp32.message, /training_args\.bin is a pickle and is not read/);
+    // Nothing counted the tokens: total_flos / (6 x the count the Trainer used), which for an
+    // untied GPT-NeoX is N plus the output matrix embed_out (vocab 50304 x hidden 512).
+    assert.deepEqual(run.missing, []);
+    assert.equal(run.tokens, Math.round(1234567800000000 / (6 * (18_915_328 + 50304 * 512))));
+    assert.equal(run.tokens, 4606152);
+    assert.deepEqual(run.sources.tokens, { file: at('run-clm', 'trainer_state.json'), line: 105, field: 'total_flos' });
+    assert.equal(run.meta?.tokensFrom, 'total_flos / (6 N)');
     const d = find(r, (x) => x.field === 'tokens');
-    assert.equal(d.severity, 'warning');
-    assert.equal(d.line, 90, 'at "num_input_tokens_seen": 0, the Trainer default when not tracking');
-    assert.match(d.message, /include_num_input_tokens_seen=True/);
-    assert.match(d.message, /max_seq_length or block_size; max_position_embeddings is the model's limit/);
+    assert.deepEqual([d.severity, d.code, d.line], ['info', 'derived', 105]);
+    assert.match(d.message, /total_flos \/ \(6 x 44670976\)/);
+    assert.match(d.message, /untied output matrix, 25755648/);
+    assert.match(d.message, /FSDP, DeepSpeed ZeRO-3, 4-bit loading or adapters/);
     assert.ok(!(r.inputs ?? []).some((f) => f.endsWith('.bin')));
+  });
+
+  it('without total_flos, D is missing and the diagnostic says what would give it', async () => {
+    const r = await read('run-clm');
+    assert.ok(r.runs[0]);
+    const dir = mkdtempSync(path.join(tmpdir(), 'hf-noflos-'));
+    try {
+      cpSync(path.join(DIR, 'run-clm'), dir, { recursive: true });
+      const state = readFileSync(path.join(dir, 'trainer_state.json'), 'utf8').replace(/"total_flos": [0-9.]+/g, '"total_flos": 0');
+      writeFileSync(path.join(dir, 'trainer_state.json'), state);
+      for (const name of ['all_results.json', 'train_results.json']) rmSync(path.join(dir, name));
+      const noFlos = await readHfTrainer(path.join(dir, 'trainer_state.json'), { root: dir, aliases: DEFAULT_ALIASES });
+      assert.deepEqual(noFlos.runs[0].missing, ['tokens']);
+      const d = find(noFlos, (x) => x.field === 'tokens');
+      assert.deepEqual([d.severity, d.code, d.line], ['warning', 'missing-field', 90]);
+      assert.match(d.message, /total_flos is 0/);
+      assert.match(d.message, /include_num_input_tokens_seen=True/);
+      assert.match(d.message, /max_seq_length or block_size; max_position_embeddings is the model's limit/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('checkpoints only: one run, the latest checkpoint, with the config.json above it', async () => {
@@ -302,14 +332,19 @@ describe('Hugging Face Trainer reader: variants', () => {
     assert.equal(capacity.runs[0].tokens, undefined);
   });
 
-  it('fp16 and tf32 from the arguments; torch_dtype names it does not know are reported', async () => {
+  it('fp16 from the arguments; tf32 alone is fp32 training; torch_dtype names it does not know are reported', async () => {
     const fp16 = await readVariant(variant({ 'config.json': config({ torch_dtype: 'float32' }), 'training_args.json': args({ fp16: true }) }));
     assert.equal(fp16.runs[0].precision?.a.name, 'fp16');
     const tf32 = await readVariant(variant({ 'config.json': config({ torch_dtype: 'float32' }), 'training_args.json': args({ tf32: true }) }));
-    assert.deepEqual(tf32.runs[0].precision?.w, { bits: 19, type: 'fp', name: 'tf32' });
+    assert.deepEqual(tf32.runs[0].precision?.w, { bits: 32, type: 'fp', name: 'fp32' });
+    assert.equal(tf32.runs[0].sources.precision?.field, 'bf16');
+    const note = find(tf32, (d) => d.field === 'precision');
+    assert.deepEqual([note.severity, note.code], ['info', 'default']);
+    assert.match(note.message, /bf16 and fp16 are false .*: the Trainer ran without mixed precision, in fp32 \(tf32 on/);
     const odd = await readVariant(variant({ 'config.json': config({ torch_dtype: 'auto' }) }));
     assert.deepEqual(odd.runs[0].missing, ['precision']);
-    assert.equal(find(odd, (d) => d.field === 'torch_dtype').line, 25);
+    const bad = find(odd, (d) => d.field === 'torch_dtype');
+    assert.deepEqual([bad.line, bad.code], [25, 'bad-value']);
   });
 
   it('several evaluation sets: one is taken with a note, several without eval_loss leave the final loss missing', async () => {
