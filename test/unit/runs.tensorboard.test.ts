@@ -31,6 +31,9 @@ const FRAMING_LOST = at('framing-lost/runs/exp-len/events.out.tfevents.171455850
 const NAN = at('nan-loss/runs/exp-lr-too-high/events.out.tfevents.1714558500.gpu05.7004.0');
 const NOT_EVENTS = at('not-events/logs/events.out.tfevents.x');
 const EMPTY = at('empty/runs/just-started/events.out.tfevents.1714558500.gpu06.7005.0');
+const TF0 = at('tf0-ptb/logs/events.out.tfevents.1462400000.lab-box');
+const SWEEP_DIR = 'sweep-seven/logs/sweep';
+const SWEEP = [0, 1, 2, 3, 4, 5, 6].map((i) => at(`${SWEEP_DIR}/events.out.tfevents.${1714730000 + 1200 * i}.node3.${52000 + 17 * (i + 1)}.0`));
 
 const f32 = Math.fround;
 const brief = (d: Diagnostic) => ({ file: path.relative(FIXTURES, d.file), field: d.field, severity: d.severity });
@@ -207,22 +210,24 @@ describe('tensorboard reader: fixtures', () => {
     assert.ok(inputs?.includes(at('lightning/lightning_logs/config.yaml')) === false, 'the parent is only looked at without a config beside');
   });
 
-  it("Hugging Face TensorBoardCallback: eval/loss, D from num_input_tokens_seen, precision from add_hparams' subfolder", async () => {
+  it("Hugging Face TensorBoardCallback without a trainer_state.json: eval/loss, N from model_config, precision from args, D from num_input_tokens_seen", async () => {
     const { runs, diagnostics } = await readTensorBoardRun(HF, context);
     const run = runs[0];
     assert.equal(run.name, 'May01_10-15-00_gpu01');
     assert.equal(run.finalLoss, f32(3.3383));
     assert.equal(run.tokens, 500 * 16 * 512);
     assert.deepEqual(run.precision, BF16);
-    assert.equal(run.params, undefined);
-    assert.deepEqual(run.missing, ['params']);
+    // GPT-2 with 6 layers of d=384 (n_inner null: 4d): 6 x (4d² + 4d + 8d² + 5d + 4d) + 2d.
+    assert.equal(run.params, 6 * (12 * 384 * 384 + 13 * 384) + 2 * 384);
+    assert.ok(isComplete(run));
     assert.deepEqual(run.sources, {
       finalLoss: { file: HF, field: 'eval/loss' },
+      params: { file: HF, field: 'model_config/text_summary.model_type' },
       tokens: { file: HF, field: 'train/num_input_tokens_seen' },
-      precision: { file: HF_HPARAMS, field: 'bf16' },
+      // The args text summary decides, not the hparams plugin's copy in the subfolder.
+      precision: { file: HF, field: 'args/text_summary.bf16' },
     });
-    assert.deepEqual(diagnostics.map(brief), [{ file: `${HF_DIR}/events.out.tfevents.1714558500.gpu01.4242.0`, field: 'params', severity: 'warning' }]);
-    assert.match(diagnostics[0].message, /^params \(N, the non-embedding parameter count\) not found in the 2 event files \(no hparams\.yaml, config\.yaml or config\.json beside them to take it from\)/);
+    assert.deepEqual(diagnostics, []);
     const curve = run.curve ?? [];
     assert.equal(curve.length, 15);
     assert.deepEqual(curve.slice(-2), [
@@ -233,12 +238,11 @@ describe('tensorboard reader: fixtures', () => {
   });
 
   it("the add_hparams subfolder's file belongs to the run above it", async () => {
-    assert.deepEqual(await readTensorBoardRun(HF_HPARAMS, context), {
-      runs: [],
-      diagnostics: [],
-      notMine: true,
-      inputs: [HF, HF_HPARAMS, at(HF_DIR), at(`${HF_DIR}/1714558500.2143218`)],
-    });
+    const r = await readTensorBoardRun(HF_HPARAMS, context);
+    assert.deepEqual([r.runs, r.diagnostics, r.notMine], [[], [], true]);
+    for (const input of [HF, HF_HPARAMS, at(HF_DIR), at(`${HF_DIR}/1714558500.2143218`)]) assert.ok(r.inputs?.includes(input), input);
+    // Whether a Trainer run owns the folder is decided by these: a trainer_state.json appearing there changes the answer.
+    assert.ok(r.inputs?.includes(at('hf-trainer/trainer_state.json')));
   });
 
   it('TF2 tensors over two files: a restart from step 200 replaces the steps it logged again', async () => {
@@ -413,10 +417,10 @@ describe('tensorboard reader: fixtures', () => {
   });
 
   it('every fixture event file is either read or not mine, never both, and one reader per run', async () => {
-    const owners = await Promise.all([HF, HF_HPARAMS, LIGHTNING, TF2_FIRST, TF2_SECOND, KERAS_TRAIN, KERAS_VAL, CRASHED].map((f) => readTensorBoardRun(f, context)));
+    const owners = await Promise.all([HF, HF_HPARAMS, LIGHTNING, TF2_FIRST, TF2_SECOND, KERAS_TRAIN, KERAS_VAL, CRASHED, TF0, ...SWEEP].map((f) => readTensorBoardRun(f, context)));
     assert.deepEqual(
       owners.map((r) => (r.notMine ? 0 : r.runs.length)),
-      [1, 0, 1, 1, 0, 1, 0, 1],
+      [1, 0, 1, 1, 0, 1, 0, 1, 1, 7, 0, 0, 0, 0, 0, 0],
     );
   });
 });
@@ -611,21 +615,21 @@ describe('tensorboard reader: folders', () => {
 });
 
 describe('tensorboard reader: discovery', () => {
-  it('a scan of the fixtures finds one run per run folder, and a rescan comes from the cache', async () => {
+  it('a scan of the fixtures finds one run per training, and a rescan comes from the cache', async () => {
     const cache = new ScanCache();
     const first = await scan([FIXTURES], { readers: [tensorboardReader], cache });
     assert.deepEqual(
       first.runs.map((r) => r.id),
-      [CORRUPTED, CRASHED, FRAMING_LOST, HF, KERAS_TRAIN, LIGHTNING, NAN, TF2_FIRST].map((f) => path.relative(FIXTURES, f)),
+      [CORRUPTED, CRASHED, FRAMING_LOST, HF, KERAS_TRAIN, LIGHTNING, NAN, ...SWEEP, TF0, TF2_FIRST].map((f) => path.relative(FIXTURES, f)),
     );
-    // Ten files read as TensorBoard (the empty one, and the binary that is reported, too); the sibling files are not mine.
-    assert.equal(first.files, 10);
+    // Twelve files read as TensorBoard (the empty one, and the binary that is reported, too); the sibling files are not mine.
+    assert.equal(first.files, 12);
     assert.ok(first.diagnostics.some((d) => d.file === NOT_EVENTS && d.severity === 'warning'), 'the binary is reported');
     const again = await scan([FIXTURES], { readers: [tensorboardReader], cache });
     // Every run file of the rescan is served from the cache.
     assert.equal(again.cached, again.files);
-    assert.equal(again.files, 10);
-    assert.equal(again.runs.length, 8);
+    assert.equal(again.files, 12);
+    assert.equal(again.runs.length, 16);
   });
 
   it('when the file that read a run goes, the next one takes over on the rescan', async () => {

@@ -41,7 +41,7 @@ import {
 } from './hfCompanions';
 import { ARGS_SUMMARY, HF_SUMMARY_TAGS, MODEL_CONFIG_SUMMARY, hfEventFiles, readTextSummaries, summaryEntries } from './hfEvents';
 import { type EvalSeen, MAX_STATE_BYTES, STATE_KEYS, type StateRead, loadText, readState, topCount } from './hfState';
-import { type ArgLookup, flosDistortions, precisionFromArgs, tokensFromFlos, trainerFlopsParams } from './hfTraining';
+import { type ArgLookup, defaultPrecisionMessage, flosDistortions, precisionFromArgs, tokensFromFlos, trainerFlopsParams, whereSaid } from './hfTraining';
 import type { ReadContext, ReadResult, RunReader } from './types';
 
 export { MAX_STATE_BYTES };
@@ -143,7 +143,7 @@ async function readCallbackEvents(outputDir: string, stateFile: string, inputs: 
   }
   const names = files.map((f) => posix(path.relative(outputDir, f)));
   const read = [out.args && 'args', out.modelConfig && 'model_config'].filter((x): x is string => typeof x === 'string');
-  const what = read.length > 0 ? `; their ${read.join(' and ')} text summar${read.length > 1 ? 'ies were' : 'y was'} read for the training arguments${out.modelConfig ? ' and the model' : ''}` : '';
+  const what = read.length > 0 ? `; ${files.length > 1 ? 'their' : 'its'} ${read.join(' and ')} text summar${read.length > 1 ? 'ies were' : 'y was'} read for the training arguments${out.modelConfig ? ' and the model' : ''}` : '';
   diagnostics.push(
     diagnostic(
       stateFile,
@@ -212,7 +212,7 @@ function savedDtype(config: Companion | undefined, diagnostics: Diagnostic[]): {
   return part ? { part, key } : undefined;
 }
 
-const where = (source: SourceRef): string => `${path.basename(source.file)}${source.line !== undefined ? ` line ${source.line}` : ''}`;
+const where = whereSaid;
 
 /**
  * The training precision. The training arguments decide it: bf16/fp16 set is 16-bit compute
@@ -262,16 +262,12 @@ function readPrecision(saved: Companion | undefined, quantFrom: Companion | unde
     out.precision = uniform(flags.part);
     out.source = flags.source;
     if (flags.how === 'default') {
-      const said = `bf16 and fp16 are false (${where(flags.source)})`;
       if (dtype && dtype.part.bits < 32 && saved) {
         const message =
-          `${said}, so the Trainer ran without mixed precision: taken as fp32; but ${CONFIG}'s ${dtype.key} says the weights were saved in ${dtype.part.name ?? `${dtype.part.bits} bits`}, ` +
+          `bf16 and fp16 are false (${where(flags.source)}), so the Trainer ran without mixed precision: taken as fp32; but ${CONFIG}'s ${dtype.key} says the weights were saved in ${dtype.part.name ?? `${dtype.part.bits} bits`}, ` +
           `which a model loaded in ${dtype.part.name ?? 'that dtype'} (and then trained in it, pure ${dtype.part.name ?? '16-bit'}) would show: if it was, give the precision in a run.json or sweep table`;
         diagnostics.push(diagnostic(saved.file, saved.values.get(dtype.key)?.line, 'precision', message, 'warning', 'conflict'));
-      } else {
-        const tf32 = flags.tf32 ? ` (tf32 on: fp32 weights and activations, TF32 tensor-core matmuls)` : '';
-        diagnostics.push(diagnostic(flags.source.file, flags.source.line, 'precision', `${said}: the Trainer ran without mixed precision, in fp32${tf32}`, 'info', 'default'));
-      }
+      } else diagnostics.push(diagnostic(flags.source.file, flags.source.line, 'precision', defaultPrecisionMessage(where(flags.source), flags), 'info', 'default'));
     }
     return out;
   }

@@ -3,6 +3,7 @@
 // args text summary): the training precision from the mixed-precision flags, and D from the
 // Trainer's total_flos when nothing counted the tokens.
 
+import * as path from 'node:path';
 import type { ArchitectureCount } from '../architecture';
 import { parsePrecision } from '../precision';
 import type { PartPrecision, SourceRef } from '../run';
@@ -56,6 +57,20 @@ export function precisionFromArgs(lookup: ArgLookup): ArgsPrecision | undefined 
   const tf32 = lookup('tf32');
   if (tf32 && isTrue(tf32.value)) out.tf32 = tf32;
   return out;
+}
+
+/** Where a value was said, for messages: "training_args.json line 2", "args/text_summary in events.out.tfevents.…". */
+export function whereSaid(source: SourceRef): string {
+  const base = path.basename(source.file);
+  const summary = /^([^.]+\/text_summary)\./.exec(source.field ?? '')?.[1];
+  if (summary) return `${summary} in ${base}`;
+  return `${base}${source.line !== undefined ? ` line ${source.line}` : ''}`;
+}
+
+/** What an fp32-by-default precision is said with: `where` names the bf16 flag's file and line. */
+export function defaultPrecisionMessage(where: string, precision: ArgsPrecision): string {
+  const tf32 = precision.tf32 ? ' (tf32 on: fp32 weights and activations, TF32 tensor-core matmuls)' : '';
+  return `bf16 and fp16 are false (${where}): the Trainer ran without mixed precision, in fp32${tf32}`;
 }
 
 // --- D from total_flos -------------------------------------------------------------------------
