@@ -18,6 +18,8 @@ import { scanJson } from './hfState';
 
 /** config.json, training_args.json and the results files are a few kilobytes. */
 const MAX_COMPANION_BYTES = 4 * 1024 * 1024;
+/** Items kept of a top-level array; the arguments' lists are short. */
+const MAX_ARRAY_ITEMS = 1000;
 
 export interface Value {
   value: unknown;
@@ -39,14 +41,28 @@ export interface Companion {
 function flatten(text: string, file: string): { companion: Companion; errors: Array<{ line: number; message: string }>; root?: string } {
   const companion: Companion = { file, prefix: '', values: new Map(), containers: new Map() };
   const keyOf = (at: JSONPath): string | undefined => (at.length >= 1 && at.length <= 2 && at.every((k) => typeof k === 'string') ? at.join('.') : undefined);
+  // A top-level array of scalars ("fsdp": ["full_shard"], "report_to": [...]) is a value too, collected as it streams.
+  let items: { key: string; list: unknown[] } | undefined;
   const scan = scanJson(text, {
     value: (at, value, line) => {
+      if (items && at.length === 2 && at[0] === items.key && typeof at[1] === 'number') {
+        if (items.list.length < MAX_ARRAY_ITEMS) items.list.push(value);
+        return;
+      }
       const key = keyOf(at);
       if (key !== undefined && !companion.values.has(key) && !companion.containers.has(key)) companion.values.set(key, { value, line });
     },
     open: (at, kind, line) => {
       const key = keyOf(at);
-      if (key !== undefined && !companion.values.has(key) && !companion.containers.has(key)) companion.containers.set(key, { kind, line });
+      if (key === undefined || companion.values.has(key) || companion.containers.has(key)) return;
+      companion.containers.set(key, { kind, line });
+      if (kind === 'array' && at.length === 1) {
+        items = { key, list: [] };
+        companion.values.set(key, { value: items.list, line });
+      }
+    },
+    close: (at) => {
+      if (items && at.length === 1 && at[0] === items.key) items = undefined;
     },
   });
   return { companion, errors: scan.errors, root: scan.root };
