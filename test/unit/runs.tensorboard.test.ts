@@ -512,6 +512,38 @@ describe('tensorboard reader: Hugging Face output folders', () => {
     assert.deepEqual(runs[0].sources.params, { file, field: 'model_config/text_summary.model_type' });
   });
 
+  it('QLoRA seen in model_config: nf4 weights, bf16 compute from the args, and train/total_flos not taken for D', async () => {
+    const dir = await runDir('runs', 'qlora');
+    const model = { model_type: 'llama', hidden_size: 256, intermediate_size: 688, num_attention_heads: 4, num_hidden_layers: 4, vocab_size: 32000, quantization_config: { load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_compute_dtype: 'float16', quant_method: 'bitsandbytes' } };
+    const file = await writeEvents(dir, [
+      textEvent('args', JSON.stringify({ bf16: true, fp16: false }, null, 2)),
+      textEvent('model_config', JSON.stringify(model, null, 2)),
+      scalarEvent(100, 'eval/loss', 3.5),
+      scalarEvent(100, 'train/total_flos', 1e15),
+    ]);
+    const { runs, diagnostics } = await readTmp(file);
+    assert.deepEqual(runs[0].precision, { w: PRECISION_NAMES.nf4, a: PRECISION_NAMES.bf16, kv: PRECISION_NAMES.bf16 });
+    assert.deepEqual(runs[0].sources.precision, { file, field: 'model_config/text_summary.quantization_config' });
+    assert.deepEqual(
+      byField(diagnostics, 'precision').map((d) => [d.severity, d.code]),
+      [['info', 'derived']],
+    );
+    assert.equal(runs[0].tokens, undefined);
+    const refused = byField(diagnostics, 'tokens').find((d) => d.code === 'derived');
+    assert.match(refused?.message ?? '', /train\/total_flos in .* is not used for D: this is weights loaded quantized/);
+  });
+
+  it('a loss under a dev/ namespace is a validation curve', async () => {
+    const dir = await runDir('runs', 'dev');
+    const file = await writeEvents(dir, [scalarEvent(10, 'dev/loss', 3.5), scalarEvent(10, 'train/loss', 3.25)]);
+    const run = (await readTmp(file)).runs[0];
+    assert.equal(run.finalLoss, 3.5);
+    assert.deepEqual(
+      run.curve?.map((p) => p.split),
+      ['val', 'train'],
+    );
+  });
+
   it('a text summary that is not JSON is reported on its tag and the run read without it', async () => {
     const dir = await runDir('runs', 'bad-args');
     const file = await writeEvents(dir, [textEvent('args', '{"bf16": tru'), scalarEvent(100, 'eval/loss', 3.5)]);

@@ -10,7 +10,8 @@ import { normaliseKey } from '../aliases';
 import type { Diagnostic } from '../diagnostics';
 import type { ConfigEntry } from '../entries';
 import { loadSmallText } from '../load';
-import type { SourceRef } from '../run';
+import { parsePrecision } from '../precision';
+import type { PartPrecision, SourceRef } from '../run';
 import { diagnostic } from '../validate';
 import { yamlEntries } from '../yamlDoc';
 import type { ArgAt, ArgLookup } from './hfTraining';
@@ -165,4 +166,33 @@ export function plainObject(companion: Companion): Record<string, unknown> {
 export function companionName(companion: Companion): string {
   const base = path.basename(companion.file);
   return companion.prefix ? `${companion.prefix.replace(/\.$/, '')} in ${base}` : base;
+}
+
+/** Weights held quantized during training (QLoRA-style): the precision quantization_config names. */
+export function quantizedWeights(config: Companion, diagnostics: Diagnostic[]): { part?: PartPrecision; method: string; line?: number } | undefined {
+  const container = config.containers.get('quantization_config');
+  if (!container) return undefined;
+  const line = container.line;
+  const field = fieldOf(config, 'quantization_config');
+  if (container.kind !== 'object') {
+    diagnostics.push(diagnostic(config.file, line, field, 'quantization_config must be an object; the weight precision is unknown', 'warning', 'bad-value'));
+    return { method: 'unknown', line };
+  }
+  const q = (key: string) => config.values.get(`quantization_config.${key}`)?.value;
+  const methodValue = q('quant_method');
+  const method = typeof methodValue === 'string' ? methodValue : q('load_in_4bit') === true || q('load_in_8bit') === true ? 'bitsandbytes' : 'unknown';
+  let part: PartPrecision | undefined;
+  if (q('load_in_4bit') === true || q('_load_in_4bit') === true) {
+    const kind = q('bnb_4bit_quant_type');
+    part = parsePrecision(kind === 'fp4' ? 'fp4' : 'nf4');
+  } else if (q('load_in_8bit') === true || q('_load_in_8bit') === true) {
+    part = parsePrecision('int8');
+  } else if (method === 'fp8' || method === 'fbgemm_fp8') {
+    part = parsePrecision('e4m3');
+  } else if (typeof q('bits') === 'number') {
+    // GPTQ, AWQ, AQLM, EETQ and the like: integer codes of `bits` bits.
+    const bits = q('bits') as number;
+    part = Number.isInteger(bits) ? parsePrecision(`int${bits}`) : undefined;
+  }
+  return { part, method, line };
 }

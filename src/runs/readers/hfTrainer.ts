@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { type AliasTable, normaliseKey } from '../aliases';
 import { type ArchitectureCount, countParameters } from '../architecture';
 import { DEFAULT_MAX_CURVE_POINTS } from '../curves';
-import type { Diagnostic, DiagnosticCode } from '../diagnostics';
+import type { Diagnostic } from '../diagnostics';
 import { parsePrecision } from '../precision';
 import { type PartPrecision, type Run, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
 import { describeValue, diagnostic, isDiagnostic, positiveFinite } from '../validate';
@@ -30,6 +30,7 @@ import {
   type Companion,
   argLookup,
   companionName,
+  quantizedWeights,
   companionOf,
   fieldOf,
   loadJsonCompanion,
@@ -41,7 +42,7 @@ import {
 } from './hfCompanions';
 import { ARGS_SUMMARY, HF_SUMMARY_TAGS, MODEL_CONFIG_SUMMARY, hfEventFiles, readTextSummaries, summaryEntries } from './hfEvents';
 import { type EvalSeen, MAX_STATE_BYTES, STATE_KEYS, type StateRead, loadText, readState, topCount } from './hfState';
-import { type ArgLookup, defaultPrecisionMessage, flosDistortions, precisionFromArgs, tokensFromFlos, trainerFlopsParams, whereSaid } from './hfTraining';
+import { type ArgLookup, countProblemCode, defaultPrecisionMessage, flosDistortions, precisionFromArgs, tokensFromFlos, trainerFlopsParams, whereSaid } from './hfTraining';
 import type { ReadContext, ReadResult, RunReader } from './types';
 
 export { MAX_STATE_BYTES };
@@ -171,35 +172,6 @@ interface PrecisionRead {
 }
 
 const uniform = (part: PartPrecision): TrainingPrecision => ({ w: part, a: part, kv: part });
-
-/** Weights held quantized during training (QLoRA-style): the precision quantization_config names. */
-function quantizedWeights(config: Companion, diagnostics: Diagnostic[]): { part?: PartPrecision; method: string; line?: number } | undefined {
-  const container = config.containers.get('quantization_config');
-  if (!container) return undefined;
-  const line = container.line;
-  const field = fieldOf(config, 'quantization_config');
-  if (container.kind !== 'object') {
-    diagnostics.push(diagnostic(config.file, line, field, 'quantization_config must be an object; the weight precision is unknown', 'warning', 'bad-value'));
-    return { method: 'unknown', line };
-  }
-  const q = (key: string) => config.values.get(`quantization_config.${key}`)?.value;
-  const methodValue = q('quant_method');
-  const method = typeof methodValue === 'string' ? methodValue : q('load_in_4bit') === true || q('load_in_8bit') === true ? 'bitsandbytes' : 'unknown';
-  let part: PartPrecision | undefined;
-  if (q('load_in_4bit') === true || q('_load_in_4bit') === true) {
-    const kind = q('bnb_4bit_quant_type');
-    part = parsePrecision(kind === 'fp4' ? 'fp4' : 'nf4');
-  } else if (q('load_in_8bit') === true || q('_load_in_8bit') === true) {
-    part = parsePrecision('int8');
-  } else if (method === 'fp8' || method === 'fbgemm_fp8') {
-    part = parsePrecision('e4m3');
-  } else if (typeof q('bits') === 'number') {
-    // GPTQ, AWQ, AQLM, EETQ and the like: integer codes of `bits` bits.
-    const bits = q('bits') as number;
-    part = Number.isInteger(bits) ? parsePrecision(`int${bits}`) : undefined;
-  }
-  return { part, method, line };
-}
 
 /** The dtype config.json says the weights were saved in: only what the weights were, never how they computed. */
 function savedDtype(config: Companion | undefined, diagnostics: Diagnostic[]): { part: PartPrecision; key: string } | undefined {
@@ -425,14 +397,6 @@ function readTokens(
 }
 
 // --- N and the final loss ----------------------------------------------------------------------
-
-/** What kind of problem countParameters reported, from its own words. */
-function countProblemCode(message: string, modelTypeKnown: boolean): DiagnosticCode {
-  if (!modelTypeKnown) return 'unsupported';
-  if (/must be/.test(message)) return 'bad-value';
-  if (/looks damaged|which no model has/.test(message)) return 'implausible';
-  return 'missing-field';
-}
 
 /**
  * N from config.json, else from the model_config text summary (for an adapter run: the base

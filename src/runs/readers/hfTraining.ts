@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import type { ArchitectureCount } from '../architecture';
 import { parsePrecision } from '../precision';
+import type { DiagnosticCode } from '../diagnostics';
 import type { PartPrecision, SourceRef } from '../run';
 
 /** One training argument as found, with where it was written. */
@@ -147,4 +148,12 @@ export function flosDistortions(lookup: ArgLookup, evidence: FlosEvidence): Flos
   const deepspeed = lookup('deepspeed');
   if (deepspeed && nonEmpty(deepspeed.value)) out.push({ what: 'DeepSpeed (ZeRO-3 partitions the parameters)', source: deepspeed.source });
   return out;
+}
+
+/** What kind of problem countParameters reported, from its own words. */
+export function countProblemCode(message: string, modelTypeKnown: boolean): DiagnosticCode {
+  if (!modelTypeKnown) return 'unsupported';
+  if (/must be/.test(message)) return 'bad-value';
+  if (/looks damaged|which no model has/.test(message)) return 'implausible';
+  return 'missing-field';
 }

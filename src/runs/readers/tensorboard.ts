@@ -21,16 +21,17 @@ import { type ConfigEntry } from '../entries';
 import { type ConfigFacts, applyFacts, findConfigFacts } from '../facts';
 import { jsonEntries, parseJsonWithLines } from '../jsonDoc';
 import { loadSmallText } from '../load';
+import { parsePrecision } from '../precision';
 import type { CurvePoint, PartPrecision, Run, SourceRef } from '../run';
 import { runId, withMissing } from '../run';
 import { type HeadCheck, checkHead } from '../tfrecord';
 import { describeValue, diagnostic } from '../validate';
 import { yamlEntries } from '../yamlDoc';
-import { type Companion, argLookup, companionOf, plainObject, sourceOf } from './hfCompanions';
+import { type Companion, argLookup, companionOf, plainObject, quantizedWeights, sourceOf } from './hfCompanions';
 import { ARGS_SUMMARY, HPARAMS_FOLDER, MODEL_CONFIG_SUMMARY, hfOwnerOf, summaryEntries } from './hfEvents';
-import { defaultPrecisionMessage, flosDistortions, precisionFromArgs, tokensFromFlos, trainerFlopsParams, whereSaid } from './hfTraining';
+import { countProblemCode, defaultPrecisionMessage, flosDistortions, precisionFromArgs, tokensFromFlos, trainerFlopsParams, whereSaid } from './hfTraining';
 import { type Training, fileSpan, groupTrainings } from './tensorboardGroups';
-import { type Member, RunScan, SPLIT_FOLDERS, TOTAL_FLOS_TAG, pickLossKeys } from './tensorboardScan';
+import { type Member, RunScan, SPLIT_FOLDERS, TOTAL_FLOS_TAG, namespacedLoss, pickLossKeys } from './tensorboardScan';
 import type { ReadContext, ReadResult, RunReader } from './types';
 
 export { canonicalTag, namespacedLoss, pickLossKeys } from './tensorboardScan';
@@ -210,6 +211,21 @@ function applyHfSummaries(facts: ConfigFacts, hf: HfSummaries, scan: RunScan, fa
     drop('precision');
     if (precision.how === 'default') diagnostics.push(diagnostic(precision.source.file, undefined, 'precision', defaultPrecisionMessage(whereSaid(precision.source), precision), 'info', 'default'));
   }
+  // Weights loaded quantized (QLoRA): the base weights' precision from quantization_config, the
+  // compute one from a mixed-precision flag, else bitsandbytes' compute dtype.
+  const quant = hf.model ? quantizedWeights(hf.model, diagnostics) : undefined;
+  if (hf.model && quant?.part) {
+    const bnbAt = hf.model.values.get('quantization_config.bnb_4bit_compute_dtype');
+    const bnb = typeof bnbAt?.value === 'string' ? parsePrecision(bnbAt.value) : undefined;
+    const compute = (precision?.how === 'flag' ? precision.part : undefined) ?? bnb ?? precision?.part;
+    if (compute) {
+      facts.precision = { value: { w: quant.part, a: compute, kv: compute }, source: sourceOf(hf.model, 'quantization_config', { value: undefined }) };
+      drop('precision');
+      const name = quant.part.name ?? `${quant.part.bits}-bit`;
+      const message = `${MODEL_CONFIG_SUMMARY}'s quantization_config (${quant.method}): the base weights were held in ${name} while training; weights taken as ${name}, activations and kv as ${compute.name ?? `${compute.bits}-bit`}`;
+      diagnostics.push(diagnostic(hf.model.file, undefined, 'precision', message, 'info', 'derived'));
+    }
+  }
   let count: ArchitectureCount | undefined;
   if (hf.model) {
     const counted = countParameters(plainObject(hf.model));
@@ -217,7 +233,10 @@ function applyHfSummaries(facts: ConfigFacts, hf: HfSummaries, scan: RunScan, fa
     if (!facts.params) {
       drop('params');
       if (counted.ok) facts.params = { value: counted.count.params, source: sourceOf(hf.model, 'model_type') };
-      else diagnostics.push(diagnostic(hf.model.file, undefined, 'params', `N (params) is unknown: ${counted.message} (the ${MODEL_CONFIG_SUMMARY} text summary)`, 'warning', 'unsupported'));
+      else {
+        const known = typeof hf.model.values.get('model_type')?.value === 'string' && !/is not one whose parameter count is known/.test(counted.message);
+        diagnostics.push(diagnostic(hf.model.file, undefined, 'params', `N (params) is unknown: ${counted.message} (the ${MODEL_CONFIG_SUMMARY} text summary)`, 'warning', countProblemCode(counted.message, known)));
+      }
     }
   }
   if (facts.tokens || !scan.totalFlos || !hf.model || !count) return {};
@@ -262,6 +281,12 @@ function runName(runDir: string): string {
   return /^version_\d+$/.test(base) ? `${path.basename(path.dirname(runDir))}/${base}` : base;
 }
 
+/** The curve split of a loss key: splitOf's, except that a held-out namespace splitOf does not know ("dev/loss") is validation. */
+const curveSplit = (key: string): string => {
+  const split = splitOf(key);
+  return split === 'train' && namespacedLoss(key)?.split === 'held-out' ? 'val' : split;
+};
+
 function curveOf(scan: RunScan, keys: ReadonlyArray<string | undefined>, maxPoints: number): CurvePoint[] {
   const chosen = keys.filter((k): k is string => k !== undefined && scan.series.has(k));
   const groups = chosen.map((k) => scan.series.get(k)?.points() ?? []);
@@ -272,7 +297,7 @@ function curveOf(scan: RunScan, keys: ReadonlyArray<string | undefined>, maxPoin
   return chosen
     .flatMap((key, i) =>
       thin(groups[i], shares[i]).map((p) => {
-        const point: CurvePoint = { step: p.step, split: splitOf(key), loss: p.value };
+        const point: CurvePoint = { step: p.step, split: curveSplit(key), loss: p.value };
         const tokens = scan.tokensByStep.get(p.step);
         if (tokens !== undefined) point.tokens = tokens;
         return point;
