@@ -529,7 +529,7 @@ describe('tensorboard reader: Hugging Face output folders', () => {
       [['info', 'derived']],
     );
     assert.equal(runs[0].tokens, undefined);
-    const refused = byField(diagnostics, 'tokens').find((d) => d.code === 'derived');
+    const refused = byField(diagnostics, 'tokens').find((d) => d.code === 'bad-value');
     assert.match(refused?.message ?? '', /train\/total_flos in .* is not used for D: this is weights loaded quantized/);
   });
 

@@ -22,14 +22,14 @@ import { type ConfigFacts, applyFacts, findConfigFacts } from '../facts';
 import { jsonEntries, parseJsonWithLines } from '../jsonDoc';
 import { loadSmallText } from '../load';
 import { parsePrecision } from '../precision';
-import type { CurvePoint, PartPrecision, Run, SourceRef } from '../run';
+import type { CurvePoint, PartPrecision, Run } from '../run';
 import { runId, withMissing } from '../run';
 import { type HeadCheck, checkHead } from '../tfrecord';
 import { describeValue, diagnostic } from '../validate';
 import { yamlEntries } from '../yamlDoc';
 import { type Companion, argLookup, companionOf, plainObject, quantizedWeights, sourceOf } from './hfCompanions';
 import { ARGS_SUMMARY, HPARAMS_FOLDER, MODEL_CONFIG_SUMMARY, hfOwnerOf, summaryEntries } from './hfEvents';
-import { countProblemCode, defaultPrecisionMessage, flosDistortions, precisionFromArgs, tokensFromFlos, trainerFlopsParams, whereSaid } from './hfTraining';
+import { type ArgLookup, countProblemCode, defaultPrecisionMessage, flosDistortions, precisionFromArgs, tokensFromFlos, trainerFlopsParams, whereSaid } from './hfTraining';
 import { type Training, fileSpan, groupTrainings } from './tensorboardGroups';
 import { type Member, RunScan, SPLIT_FOLDERS, TOTAL_FLOS_TAG, namespacedLoss, pickLossKeys } from './tensorboardScan';
 import type { ReadContext, ReadResult, RunReader } from './types';
@@ -193,17 +193,10 @@ function hfSummaries(scan: RunScan, diagnostics: Diagnostic[]): HfSummaries {
 /** The facts engine's word that a field was not found anywhere, made moot when the summaries give it. */
 const isAbsence = (d: Diagnostic, field: string, file: string): boolean => d.field === field && d.file === file && d.line === undefined && (d.code === undefined || d.code === 'missing-field');
 
-/**
- * What the Trainer's own records decide over the generic lookup: the training precision from
- * the TrainingArguments flags (bf16/fp16 set, else fp32; never a torch_dtype), N from the model
- * config's architecture when no count was logged, and D from train/total_flos over 6N when no
- * token count was.
- */
-function applyHfSummaries(facts: ConfigFacts, hf: HfSummaries, scan: RunScan, factsFile: string, diagnostics: Diagnostic[]): { tokensFrom?: string } {
-  const drop = (field: string) => {
-    facts.diagnostics = facts.diagnostics.filter((d) => !isAbsence(d, field, factsFile));
-  };
-  const lookup = argLookup(hf.args ? [hf.args] : []);
+type Drop = (field: string) => void;
+
+/** The training precision from the args' flags, the weights' from a quantization_config (QLoRA). */
+function hfPrecision(facts: ConfigFacts, hf: HfSummaries, lookup: ArgLookup, drop: Drop, diagnostics: Diagnostic[]): void {
   const precision = hf.args ? precisionFromArgs(lookup) : undefined;
   if (precision) {
     const part: PartPrecision = precision.part;
@@ -211,63 +204,73 @@ function applyHfSummaries(facts: ConfigFacts, hf: HfSummaries, scan: RunScan, fa
     drop('precision');
     if (precision.how === 'default') diagnostics.push(diagnostic(precision.source.file, undefined, 'precision', defaultPrecisionMessage(whereSaid(precision.source), precision), 'info', 'default'));
   }
-  // Weights loaded quantized (QLoRA): the base weights' precision from quantization_config, the
-  // compute one from a mixed-precision flag, else bitsandbytes' compute dtype.
+  // Weights loaded quantized: the compute precision from a mixed-precision flag, else bitsandbytes' compute dtype.
   const quant = hf.model ? quantizedWeights(hf.model, diagnostics) : undefined;
-  if (hf.model && quant?.part) {
-    const bnbAt = hf.model.values.get('quantization_config.bnb_4bit_compute_dtype');
-    const bnb = typeof bnbAt?.value === 'string' ? parsePrecision(bnbAt.value) : undefined;
-    const compute = (precision?.how === 'flag' ? precision.part : undefined) ?? bnb ?? precision?.part;
-    if (compute) {
-      facts.precision = { value: { w: quant.part, a: compute, kv: compute }, source: sourceOf(hf.model, 'quantization_config', { value: undefined }) };
-      drop('precision');
-      const name = quant.part.name ?? `${quant.part.bits}-bit`;
-      const message = `${MODEL_CONFIG_SUMMARY}'s quantization_config (${quant.method}): the base weights were held in ${name} while training; weights taken as ${name}, activations and kv as ${compute.name ?? `${compute.bits}-bit`}`;
-      diagnostics.push(diagnostic(hf.model.file, undefined, 'precision', message, 'info', 'derived'));
-    }
+  if (!hf.model || !quant?.part) return;
+  const bnbAt = hf.model.values.get('quantization_config.bnb_4bit_compute_dtype');
+  const bnb = typeof bnbAt?.value === 'string' ? parsePrecision(bnbAt.value) : undefined;
+  const compute = (precision?.how === 'flag' ? precision.part : undefined) ?? bnb ?? precision?.part;
+  if (!compute) return;
+  facts.precision = { value: { w: quant.part, a: compute, kv: compute }, source: sourceOf(hf.model, 'quantization_config', { value: undefined }) };
+  drop('precision');
+  const name = quant.part.name ?? `${quant.part.bits}-bit`;
+  const message = `${MODEL_CONFIG_SUMMARY}'s quantization_config (${quant.method}): the base weights were held in ${name} while training; weights taken as ${name}, activations and kv as ${compute.name ?? `${compute.bits}-bit`}`;
+  diagnostics.push(diagnostic(hf.model.file, undefined, 'precision', message, 'info', 'derived'));
+}
+
+/** N from the model config's architecture when nothing logged a count; the count, for total_flos, either way. */
+function hfParams(facts: ConfigFacts, model: Companion, drop: Drop, diagnostics: Diagnostic[]): ArchitectureCount | undefined {
+  const counted = countParameters(plainObject(model));
+  if (facts.params) return counted.ok ? counted.count : undefined;
+  drop('params');
+  if (counted.ok) {
+    facts.params = { value: counted.count.params, source: sourceOf(model, 'model_type') };
+    return counted.count;
   }
-  let count: ArchitectureCount | undefined;
-  if (hf.model) {
-    const counted = countParameters(plainObject(hf.model));
-    if (counted.ok) count = counted.count;
-    if (!facts.params) {
-      drop('params');
-      if (counted.ok) facts.params = { value: counted.count.params, source: sourceOf(hf.model, 'model_type') };
-      else {
-        const known = typeof hf.model.values.get('model_type')?.value === 'string' && !/is not one whose parameter count is known/.test(counted.message);
-        diagnostics.push(diagnostic(hf.model.file, undefined, 'params', `N (params) is unknown: ${counted.message} (the ${MODEL_CONFIG_SUMMARY} text summary)`, 'warning', countProblemCode(counted.message, known)));
-      }
-    }
-  }
-  if (facts.tokens || !scan.totalFlos || !hf.model || !count) return {};
-  const flos = scan.totalFlos;
+  const known = typeof model.values.get('model_type')?.value === 'string' && !/is not one whose parameter count is known/.test(counted.message);
+  diagnostics.push(diagnostic(model.file, undefined, 'params', `N (params) is unknown: ${counted.message} (the ${MODEL_CONFIG_SUMMARY} text summary)`, 'warning', countProblemCode(counted.message, known)));
+  return undefined;
+}
+
+/** D from train/total_flos over 6 x the Trainer's parameter count, unless the files show it counted something else. */
+function hfTokens(facts: ConfigFacts, model: Companion, count: ArchitectureCount, flos: { value: number; file: string }, lookup: ArgLookup, drop: Drop, diagnostics: Diagnostic[]): boolean {
   const where = `${TOTAL_FLOS_TAG} in ${path.basename(flos.file)}`;
-  if (!(flos.value > 0)) return {};
-  const quantization = hf.model.containers.has('quantization_config') ? sourceOf(hf.model, 'quantization_config', { value: undefined }) : undefined;
+  if (!(flos.value > 0)) return false;
+  const quantization = model.containers.has('quantization_config') ? sourceOf(model, 'quantization_config', { value: undefined }) : undefined;
   const distortions = flosDistortions(lookup, { quantizationConfig: quantization });
-  const counted = trainerFlopsParams(plainObject(hf.model), count);
+  const counted = trainerFlopsParams(plainObject(model), count);
   if (distortions.length > 0 || 'problem' in counted) {
     const why = 'problem' in counted ? counted.problem : `this is ${distortions.map((d) => d.what).join('; ')}, and that makes the Trainer's count of operations no count of tokens`;
-    diagnostics.push(diagnostic(flos.file, undefined, 'tokens', `${where} is not used for D: ${why}`, 'info', 'derived'));
-    return {};
+    diagnostics.push(diagnostic(flos.file, undefined, 'tokens', `${where} is not used for D: ${why}`, 'info', 'bad-value'));
+    return false;
   }
   const value = tokensFromFlos(flos.value, counted.value);
-  if (!Number.isSafeInteger(value) || value <= 0) return {};
+  if (!Number.isSafeInteger(value) || value <= 0) return false;
   drop('tokens');
-  const source: SourceRef = { file: flos.file, field: TOTAL_FLOS_TAG };
-  facts.tokens = { value, source };
-  diagnostics.push(
-    diagnostic(
-      flos.file,
-      undefined,
-      'tokens',
-      `D not logged; estimated from ${where} as total_flos / (6 x ${counted.value}) ≈ ${value} tokens (N${counted.head > 0 ? ` plus the untied output matrix, ${counted.head}` : ''}, as the Trainer's num_parameters(exclude_embeddings=True) counts). ` +
-        'An estimate: the Trainer counts input_ids with their padding, and FSDP, DeepSpeed ZeRO-3, 4-bit loading or adapters would change what it counts',
-      'info',
-      'derived',
-    ),
-  );
-  return { tokensFrom: 'total_flos / (6 N)' };
+  facts.tokens = { value, source: { file: flos.file, field: TOTAL_FLOS_TAG } };
+  const message =
+    `D not logged; estimated from ${where} as total_flos / (6 x ${counted.value}) ≈ ${value} tokens (N${counted.head > 0 ? ` plus the untied output matrix, ${counted.head}` : ''}, as the Trainer's num_parameters(exclude_embeddings=True) counts). ` +
+    'An estimate: the Trainer counts input_ids with their padding, and FSDP, DeepSpeed ZeRO-3, 4-bit loading or adapters would change what it counts';
+  diagnostics.push(diagnostic(flos.file, undefined, 'tokens', message, 'info', 'derived'));
+  return true;
+}
+
+/**
+ * What the Trainer's own records decide over the generic lookup: the training precision from
+ * the TrainingArguments flags (bf16/fp16 set, else fp32; never a torch_dtype), N from the model
+ * config's architecture when no count was logged, and D from train/total_flos over 6N when no
+ * token count was. The facts engine's "not found" for a field given here is dropped.
+ */
+function applyHfSummaries(facts: ConfigFacts, hf: HfSummaries, scan: RunScan, factsFile: string, diagnostics: Diagnostic[]): { tokensFrom?: string } {
+  const drop: Drop = (field) => {
+    facts.diagnostics = facts.diagnostics.filter((d) => !isAbsence(d, field, factsFile));
+  };
+  const lookup = argLookup(hf.args ? [hf.args] : []);
+  hfPrecision(facts, hf, lookup, drop, diagnostics);
+  if (!hf.model) return {};
+  const count = hfParams(facts, hf.model, drop, diagnostics);
+  if (facts.tokens || !scan.totalFlos || !count) return {};
+  return hfTokens(facts, hf.model, count, scan.totalFlos, lookup, drop, diagnostics) ? { tokensFrom: 'total_flos / (6 N)' } : {};
 }
 
 // --- the run -----------------------------------------------------------------------------------
