@@ -61,6 +61,7 @@ const DESCRIPTOR = {
             dtype: { type: 'int32', id: 1 },
             tensorShape: { type: 'TensorShapeProto', id: 2 },
             tensorContent: { type: 'bytes', id: 4 },
+            stringVal: { rule: 'repeated', type: 'bytes', id: 8 },
             halfVal: { rule: 'repeated', type: 'int32', id: 13, options: { packed: true } },
             floatVal: { rule: 'repeated', type: 'float', id: 5, options: { packed: true } },
             doubleVal: { rule: 'repeated', type: 'double', id: 6, options: { packed: true } },
@@ -142,6 +143,8 @@ export interface Tensor {
   dtype?: number;
   tensorShape?: TensorShape;
   tensorContent?: Uint8Array;
+  /** DT_STRING elements: the text plugin's strings (torch's add_text, tf.summary.text). */
+  stringVal?: Uint8Array[];
   halfVal?: number[];
   floatVal?: number[];
   doubleVal?: number[];
@@ -194,6 +197,7 @@ export const SESSION_STATUS = { START: 1, STOP: 2, CHECKPOINT: 3 } as const;
 export const HPARAMS_STATUS = { SUCCESS: 1, FAILURE: 2, RUNNING: 3 } as const;
 export const HPARAMS_PLUGIN = 'hparams';
 export const SCALARS_PLUGIN = 'scalars';
+export const TEXT_PLUGIN = 'text';
 
 /** tensorflow DataType (types.proto), the numeric ones a scalar can come as. */
 export const DT = {
@@ -335,4 +339,20 @@ export function protoValue(value: ProtoValue | undefined): string | number | boo
   if (value.boolValue !== undefined) return value.boolValue;
   if (value.nullValue !== undefined) return null;
   return undefined;
+}
+
+/** Bounds a text summary to what a config needs; a longer one is a document, not settings. */
+export const MAX_TEXT_SUMMARY_BYTES = 1 << 20;
+
+/**
+ * The text of a text-plugin tensor: DT_STRING with the string as its first element (torch's
+ * add_text writes shape [1], tf.summary.text a rank-0 tensor; a table's first cell is the
+ * first element too). UTF-8, as both writers encode it.
+ */
+export function tensorText(tensor: Tensor): { text: string } | { problem: string } {
+  if (tensor.dtype !== DT.STRING) return { problem: `a ${dtypeName(tensor.dtype)} tensor is not text` };
+  const first = tensor.stringVal?.[0];
+  if (!first) return { problem: 'its DT_STRING tensor holds no string' };
+  if (first.length > MAX_TEXT_SUMMARY_BYTES) return { problem: `its text is ${first.length} bytes, more than the ${MAX_TEXT_SUMMARY_BYTES} read` };
+  return { text: Buffer.from(first.buffer, first.byteOffset, first.byteLength).toString('utf8') };
 }

@@ -10,7 +10,9 @@ import { DEFAULT_ALIASES, extendAliases } from '../../src/runs/aliases';
 import type { Diagnostic } from '../../src/runs/diagnostics';
 import { ScanCache, scan } from '../../src/runs/discover';
 import { hfTrainerReader, readHfTrainer } from '../../src/runs/readers/hfTrainer';
-import type { ReadResult } from '../../src/runs/readers/index';
+import { READERS, type ReadResult } from '../../src/runs/readers/index';
+import { readTensorBoardRun } from '../../src/runs/readers/tensorboard';
+import { DIAGNOSTIC_CODES } from '../../src/runs/diagnostics';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'hf-trainer');
 const read = (sub: string, options?: { maxCurvePoints?: number }) =>
@@ -74,23 +76,51 @@ describe('Hugging Face Trainer reader: fixtures', () => {
     assert.deepEqual(run.missing, []);
   });
 
-  it('run_clm output: final loss from eval_results.json, Pythia-70m N, fp32 noted, D missing and what would give it', async () => {
+  it('run_clm output: final loss from eval_results.json, Pythia-70m N, fp32 noted, D estimated from total_flos', async () => {
     const r = await read('run-clm');
     const run = r.runs[0];
     assert.equal(run.params, 18_915_328, 'the published Pythia-70m non-embedding count');
     assert.equal(run.finalLoss, 3.3172);
     assert.deepEqual(run.sources.finalLoss, { file: at('run-clm', 'eval_results.json'), line: 4, field: 'eval_loss' });
-    assert.match(find(r, (d) => d.field === 'eval_loss').message, /the last eval_loss in trainer_state\.json \(step 300, line 72\) is 3\.4485/);
+    const after = find(r, (d) => d.field === 'eval_loss');
+    assert.equal(after.code, 'conflict');
+    assert.match(after.message, /the last eval_loss in trainer_state\.json \(step 300, line 72\) is 3\.4485/);
     assert.equal(run.precision?.w.name, 'fp32');
-    assert.match(find(r, (d) => d.field === 'precision' && d.severity === 'info').message, /training_args\.bin is a pickle and is not read/);
-    assert.deepEqual(run.missing, ['tokens']);
-    assert.equal(run.tokens, undefined);
+    const fp32 = find(r, (d) => d.field === 'precision' && d.severity === 'info');
+    assert.equal(fp32.code, 'unsupported');
+    assert.match(fp32.message, /training_args\.bin is a pickle and is not read/);
+    // Nothing counted the tokens: total_flos / (6 x the count the Trainer used), which for an
+    // untied GPT-NeoX is N plus the output matrix embed_out (vocab 50304 x hidden 512).
+    assert.deepEqual(run.missing, []);
+    assert.equal(run.tokens, Math.round(1234567800000000 / (6 * (18_915_328 + 50304 * 512))));
+    assert.equal(run.tokens, 4606152);
+    assert.deepEqual(run.sources.tokens, { file: at('run-clm', 'trainer_state.json'), line: 105, field: 'total_flos' });
+    assert.equal(run.meta?.tokensFrom, 'total_flos / (6 N)');
     const d = find(r, (x) => x.field === 'tokens');
-    assert.equal(d.severity, 'warning');
-    assert.equal(d.line, 90, 'at "num_input_tokens_seen": 0, the Trainer default when not tracking');
-    assert.match(d.message, /include_num_input_tokens_seen=True/);
-    assert.match(d.message, /max_seq_length or block_size; max_position_embeddings is the model's limit/);
+    assert.deepEqual([d.severity, d.code, d.line], ['info', 'derived', 105]);
+    assert.match(d.message, /total_flos \/ \(6 x 44670976\)/);
+    assert.match(d.message, /untied output matrix, 25755648/);
+    assert.match(d.message, /FSDP, DeepSpeed ZeRO-3, 4-bit loading or adapters/);
     assert.ok(!(r.inputs ?? []).some((f) => f.endsWith('.bin')));
+  });
+
+  it('without total_flos, D is missing and the diagnostic says what would give it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hf-noflos-'));
+    try {
+      cpSync(path.join(DIR, 'run-clm'), dir, { recursive: true });
+      const state = readFileSync(path.join(dir, 'trainer_state.json'), 'utf8').replace(/"total_flos": [0-9.]+/g, '"total_flos": 0');
+      writeFileSync(path.join(dir, 'trainer_state.json'), state);
+      for (const name of ['all_results.json', 'train_results.json']) rmSync(path.join(dir, name));
+      const noFlos = await readHfTrainer(path.join(dir, 'trainer_state.json'), { root: dir, aliases: DEFAULT_ALIASES });
+      assert.deepEqual(noFlos.runs[0].missing, ['tokens']);
+      const d = find(noFlos, (x) => x.field === 'tokens');
+      assert.deepEqual([d.severity, d.code, d.line], ['warning', 'missing-field', 90]);
+      assert.match(d.message, /total_flos is 0/);
+      assert.match(d.message, /include_num_input_tokens_seen=True/);
+      assert.match(d.message, /max_seq_length or block_size; max_position_embeddings is the model's limit/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('checkpoints only: one run, the latest checkpoint, with the config.json above it', async () => {
@@ -302,14 +332,19 @@ describe('Hugging Face Trainer reader: variants', () => {
     assert.equal(capacity.runs[0].tokens, undefined);
   });
 
-  it('fp16 and tf32 from the arguments; torch_dtype names it does not know are reported', async () => {
+  it('fp16 from the arguments; tf32 alone is fp32 training; torch_dtype names it does not know are reported', async () => {
     const fp16 = await readVariant(variant({ 'config.json': config({ torch_dtype: 'float32' }), 'training_args.json': args({ fp16: true }) }));
     assert.equal(fp16.runs[0].precision?.a.name, 'fp16');
     const tf32 = await readVariant(variant({ 'config.json': config({ torch_dtype: 'float32' }), 'training_args.json': args({ tf32: true }) }));
-    assert.deepEqual(tf32.runs[0].precision?.w, { bits: 19, type: 'fp', name: 'tf32' });
+    assert.deepEqual(tf32.runs[0].precision?.w, { bits: 32, type: 'fp', name: 'fp32' });
+    assert.equal(tf32.runs[0].sources.precision?.field, 'bf16');
+    const note = find(tf32, (d) => d.field === 'precision');
+    assert.deepEqual([note.severity, note.code], ['info', 'default']);
+    assert.match(note.message, /bf16 and fp16 are false .*: the Trainer ran without mixed precision, in fp32 \(tf32 on/);
     const odd = await readVariant(variant({ 'config.json': config({ torch_dtype: 'auto' }) }));
     assert.deepEqual(odd.runs[0].missing, ['precision']);
-    assert.equal(find(odd, (d) => d.field === 'torch_dtype').line, 25);
+    const bad = find(odd, (d) => d.field === 'torch_dtype');
+    assert.deepEqual([bad.line, bad.code], [25, 'bad-value']);
   });
 
   it('several evaluation sets: one is taken with a note, several without eval_loss leave the final loss missing', async () => {
@@ -412,6 +447,173 @@ describe('Hugging Face Trainer reader: variants', () => {
           if (r.runs.length === 0 && !r.notMine) assert.ok(r.diagnostics.length > 0);
         }
       }
+    }
+  });
+});
+
+describe('Hugging Face Trainer reader: training arguments, TensorBoard files, total_flos', () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'hf-args-'));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+  let n = 0;
+  /** A copy of a fixture folder with files replaced (null removes one). */
+  const copy = (base: string, files: Record<string, string | null> = {}): string => {
+    const dir = path.join(scratch, String(n++));
+    cpSync(path.join(DIR, base), dir, { recursive: true });
+    for (const [name, content] of Object.entries(files)) {
+      if (content === null) rmSync(path.join(dir, name), { recursive: true, force: true });
+      else {
+        mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+        writeFileSync(path.join(dir, name), content);
+      }
+    }
+    return dir;
+  };
+  const readDir = (dir: string, state = 'trainer_state.json') => readHfTrainer(path.join(dir, state), { root: scratch, aliases: DEFAULT_ALIASES });
+  const TB_RUN = 'runs/May02_09-30-00_gpu07';
+  const TB_FILE = `${TB_RUN}/events.out.tfevents.1714642200.gpu07.31337.0`;
+  const GPT2_N = 4 * (12 * 256 * 256 + 13 * 256) + 2 * 256;
+  const BF16 = { bits: 16, type: 'fp', name: 'bf16' };
+  const lfYaml = () => readFileSync(at('llama-factory', 'training_args.yaml'), 'utf8');
+
+  it('run_clm with --bf16 and TensorBoard: bf16 from the args text summary over torch_dtype float32, D from total_flos, the event file joined', async () => {
+    const r = await read('with-tensorboard');
+    const run = r.runs[0];
+    const events = at('with-tensorboard', TB_FILE);
+    assert.equal(run.params, GPT2_N);
+    assert.deepEqual(run.sources.params, { file: at('with-tensorboard', 'config.json'), line: 13, field: 'model_type' });
+    assert.deepEqual(run.precision, { w: BF16, a: BF16, kv: BF16 });
+    assert.deepEqual(run.sources.precision, { file: events, field: 'args/text_summary.bf16' });
+    assert.equal(run.finalLoss, 3.7903);
+    assert.deepEqual(run.sources.finalLoss, { file: at('with-tensorboard', 'eval_results.json'), line: 4, field: 'eval_loss' });
+    // GPT-2 ties its head: the Trainer's count is N, so D = total_flos / 6N exactly.
+    assert.equal(run.tokens, 400 * 8 * 4 * 1024);
+    assert.deepEqual(run.sources.tokens, { file: at('with-tensorboard', 'trainer_state.json'), line: 127, field: 'total_flos' });
+    assert.deepEqual(run.missing, []);
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.code, d.severity, d.field]),
+      [
+        ['grouped', 'info', undefined],
+        ['conflict', 'info', 'eval_loss'],
+        ['derived', 'info', 'tokens'],
+      ],
+    );
+    const grouped = r.diagnostics[0];
+    assert.equal(grouped.file, at('with-tensorboard', 'trainer_state.json'));
+    assert.match(grouped.message, new RegExp(`event file ${TB_FILE.replace(/\./g, '\\.')} \\(written by the Trainer's TensorBoardCallback\\) is part of this run`));
+    assert.match(grouped.message, /its args and model_config text summaries were read/);
+    assert.ok(r.inputs?.includes(events));
+    assert.ok(r.inputs?.includes(at('with-tensorboard', TB_RUN)));
+    // The other side of the join: the TensorBoard reader leaves the file to this run.
+    assert.equal((await readTensorBoardRun(events, { root: DIR, aliases: DEFAULT_ALIASES })).notMine, true);
+  });
+
+  it('a scan with every reader: one run for the output folder, not two', async () => {
+    const s = await scan([path.join(DIR, 'with-tensorboard')], { readers: READERS });
+    assert.deepEqual(
+      s.runs.map((x) => x.format),
+      ['hf-trainer'],
+    );
+  });
+
+  it('without config.json, N comes from the model_config text summary; its torch_dtype says nothing of the precision', async () => {
+    const r = await readDir(copy('with-tensorboard', { 'config.json': null }));
+    const run = r.runs[0];
+    const dir = path.join(scratch, String(n - 1));
+    assert.equal(run.params, GPT2_N);
+    assert.deepEqual(run.sources.params, { file: path.join(dir, TB_FILE), field: 'model_config/text_summary.model_type' });
+    assert.equal(run.precision?.a.name, 'bf16');
+    assert.equal(run.tokens, 400 * 8 * 4 * 1024, 'total_flos with the N of the summary');
+    assert.deepEqual(run.missing, []);
+  });
+
+  it("LLaMA-Factory: bf16 and cutoff_len from training_args.yaml; D = steps x batch x accumulation x cutoff_len", async () => {
+    const r = await read('llama-factory');
+    const run = r.runs[0];
+    const yaml = at('llama-factory', 'training_args.yaml');
+    assert.equal(run.params, 6 * (2 * 512 * 512 + 2 * 512 * 128 + 512 + 256 + 3 * 512 * 1408 + 2 * 512) + 512);
+    assert.deepEqual(run.precision, { w: BF16, a: BF16, kv: BF16 });
+    assert.deepEqual(run.sources.precision, { file: yaml, line: 1, field: 'bf16' }, 'the flag, not config.json\'s torch_dtype, though both say bf16');
+    assert.equal(run.tokens, 250 * 4 * 8 * 1024);
+    assert.deepEqual(run.sources.tokens, { file: yaml, line: 2, field: 'cutoff_len' });
+    assert.equal(run.meta?.tokensFrom, 'steps × batch × accumulation × devices × sequence length');
+    const d = find(r, (x) => x.field === 'tokens');
+    assert.deepEqual([d.severity, d.code, d.file, d.line], ['warning', 'derived', yaml, 2]);
+    assert.match(d.message, /250 steps \(global_step\) x 4 \(train_batch_size, trainer_state\.json line \d+\) x 8 \(gradient_accumulation_steps\) x 1 device .* x 1024 \(cutoff_len\) = 8192000/);
+    assert.equal(run.finalLoss, 3.1832);
+    assert.deepEqual(run.missing, []);
+  });
+
+  it('QLoRA through LLaMA-Factory without packing: total_flos is not used, and the diagnostic says it is an adapter run loaded in 4 bits', async () => {
+    const yaml = lfYaml().replace('finetuning_type: full', 'finetuning_type: lora').replace('packing: true', 'packing: false').replace('preprocessing_num_workers: 16', 'preprocessing_num_workers: 16\nquantization_bit: 4');
+    const dir = copy('llama-factory', { 'training_args.yaml': yaml, 'adapter_config.json': JSON.stringify({ base_model_name_or_path: 'Qwen/Qwen2-0.5B', peft_type: 'LORA', r: 8 }, null, 2) });
+    const r = await readDir(dir);
+    assert.deepEqual(r.runs[0].missing, ['tokens']);
+    const d = find(r, (x) => x.field === 'tokens');
+    assert.deepEqual([d.severity, d.code], ['warning', 'missing-field']);
+    assert.match(d.message, /packing: false/);
+    assert.match(d.message, /total_flos \(trainer_state\.json line \d+\) is not used: this is an adapter run \(adapter_config\.json is there\).*; weights loaded quantized \(quantization_bit: 4\), training_args\.yaml line \d+/);
+  });
+
+  it('FSDP or DeepSpeed in the arguments: total_flos is not used', async () => {
+    const args = (extra: Record<string, unknown>) => JSON.stringify({ bf16: true, fp16: false, per_device_train_batch_size: 8, ...extra }, null, 2);
+    for (const [extra, word] of [
+      [{ fsdp: ['full_shard', 'auto_wrap'] }, /FSDP/],
+      [{ deepspeed: 'ds_zero3.json' }, /DeepSpeed/],
+    ] as const) {
+      const r = await readDir(copy('run-clm', { 'training_args.json': args(extra) }));
+      assert.deepEqual(r.runs[0].missing, ['tokens']);
+      assert.match(find(r, (x) => x.field === 'tokens').message, word);
+    }
+  });
+
+  it('an untied head counts in the Trainer\'s parameter count: D = total_flos / 6(N + vocab x d)', async () => {
+    const state = JSON.parse(readFileSync(at('complete', 'trainer_state.json'), 'utf8'));
+    state.num_input_tokens_seen = 0;
+    for (const entry of state.log_history) delete entry.num_input_tokens_seen;
+    const r = await readDir(copy('complete', { 'trainer_state.json': JSON.stringify(state, null, 2) }));
+    assert.equal(r.runs[0].tokens, Math.round(1234567800000000 / (6 * (LLAMA_N + 32000 * 256))));
+    assert.match(find(r, (x) => x.field === 'tokens').message, /plus the untied output matrix, 8192000/);
+  });
+
+  it('bf16 and fp16 false: fp32 as the Trainer\'s default, bf16_full_eval being evaluation only; with bf16 weights saved, a conflict', async () => {
+    const args = JSON.stringify({ bf16: false, fp16: false, bf16_full_eval: true, per_device_train_batch_size: 8 }, null, 2);
+    const fp32 = await readDir(copy('run-clm', { 'training_args.json': args }));
+    assert.equal(fp32.runs[0].precision?.w.name, 'fp32');
+    const note = find(fp32, (d) => d.field === 'precision');
+    assert.deepEqual([note.severity, note.code, note.line], ['info', 'default', 2]);
+    const saved = await readDir(copy('complete', { 'training_args.json': args }));
+    assert.equal(saved.runs[0].precision?.w.name, 'fp32');
+    const conflict = find(saved, (d) => d.field === 'precision');
+    assert.deepEqual([conflict.severity, conflict.code, path.basename(conflict.file), conflict.line], ['warning', 'conflict', 'config.json', 25]);
+    assert.match(conflict.message, /says the weights were saved in bf16/);
+  });
+
+  it("LLaMA-Factory's pure_bf16 is bf16; a training_args.yaml without any flag leaves the saved dtype to speak", async () => {
+    const pure = await readDir(copy('llama-factory', { 'training_args.yaml': lfYaml().replace('bf16: true\n', 'pure_bf16: true\n') }));
+    assert.deepEqual(pure.runs[0].sources.precision?.field, 'pure_bf16');
+    assert.equal(pure.runs[0].precision?.a.name, 'bf16');
+    const none = await readDir(copy('llama-factory', { 'training_args.yaml': lfYaml().replace('bf16: true\n', '') }));
+    assert.deepEqual(none.runs[0].sources.precision?.field, 'torch_dtype');
+    assert.equal(none.runs[0].precision?.a.name, 'bf16');
+  });
+
+  it('only checkpoints and runs/: the latest checkpoint is the run and claims the event file', async () => {
+    const dir = copy('with-tensorboard');
+    mkdirSync(path.join(dir, 'checkpoint-400'));
+    for (const name of ['trainer_state.json', 'config.json']) writeFileSync(path.join(dir, 'checkpoint-400', name), readFileSync(path.join(dir, name)));
+    for (const name of ['trainer_state.json', 'config.json', 'all_results.json', 'eval_results.json', 'train_results.json']) rmSync(path.join(dir, name));
+    const s = await scan([dir], { readers: READERS });
+    assert.deepEqual(
+      s.runs.map((x) => [x.format, x.id]),
+      [['hf-trainer', 'checkpoint-400/trainer_state.json']],
+    );
+    assert.equal(s.runs[0].precision?.a.name, 'bf16');
+    assert.ok(s.diagnostics.some((d) => d.code === 'grouped'));
+  });
+
+  it('every diagnostic of the fixtures has a code from the closed set', async () => {
+    for (const sub of ['complete', 'run-clm', 'steps-batch-seq', 'qlora-nf4', 'nan-eval', 'truncated', 'unknown-arch', 'no-config', 'binary', 'with-tensorboard', 'llama-factory']) {
+      for (const d of (await read(sub)).diagnostics) assert.ok(d.code !== undefined && (DIAGNOSTIC_CODES as readonly string[]).includes(d.code), `${sub}: ${d.message}`);
     }
   });
 });

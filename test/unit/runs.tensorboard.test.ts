@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { cp, copyFile, mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +9,9 @@ import { DEFAULT_ALIASES, extendAliases } from '../../src/runs/aliases';
 import type { Diagnostic } from '../../src/runs/diagnostics';
 import { ScanCache, scan } from '../../src/runs/discover';
 import { PRECISION_NAMES } from '../../src/runs/precision';
-import { canonicalTag, isEventFile, pickLossKeys, readTensorBoardRun, tensorboardReader } from '../../src/runs/readers/tensorboard';
+import { READERS } from '../../src/runs/readers';
+import { canonicalTag, isEventFile, namespacedLoss, pickLossKeys, readTensorBoardRun, tensorboardReader } from '../../src/runs/readers/tensorboard';
+import { type Span, eventHead, fileSpan, groupTrainings, writerProcess } from '../../src/runs/readers/tensorboardGroups';
 import { incompleteText, isComplete } from '../../src/runs/run';
 import { DT, type Tensor, decodeEvent, protoValue, tensorScalar } from '../../src/runs/tensorboardProto';
 import { frameRecord, maskedCrc32c, readTfRecords } from '../../src/runs/tfrecord';
@@ -31,6 +33,9 @@ const FRAMING_LOST = at('framing-lost/runs/exp-len/events.out.tfevents.171455850
 const NAN = at('nan-loss/runs/exp-lr-too-high/events.out.tfevents.1714558500.gpu05.7004.0');
 const NOT_EVENTS = at('not-events/logs/events.out.tfevents.x');
 const EMPTY = at('empty/runs/just-started/events.out.tfevents.1714558500.gpu06.7005.0');
+const TF0 = at('tf0-ptb/logs/events.out.tfevents.1462400000.lab-box');
+const SWEEP_DIR = 'sweep-seven/logs/sweep';
+const SWEEP = [0, 1, 2, 3, 4, 5, 6].map((i) => at(`${SWEEP_DIR}/events.out.tfevents.${1714730000 + 1200 * i}.node3.${52000 + 17 * (i + 1)}.0`));
 
 const f32 = Math.fround;
 const brief = (d: Diagnostic) => ({ file: path.relative(FIXTURES, d.file), field: d.field, severity: d.severity });
@@ -55,6 +60,7 @@ const encoder = Root.fromJSON({
         floatVal: { rule: 'repeated', type: 'float', id: 5 },
         doubleVal: { rule: 'repeated', type: 'double', id: 6 },
         intVal: { rule: 'repeated', type: 'int32', id: 7 },
+        stringVal: { rule: 'repeated', type: 'bytes', id: 8 },
       },
     },
     Shape: { fields: { dim: { rule: 'repeated', type: 'Dim', id: 2 } } },
@@ -64,11 +70,18 @@ const encoder = Root.fromJSON({
 const EventType = encoder.lookupType('Event');
 
 type Value = { tag: string; simpleValue?: number; tensor?: object; metadata?: object };
-const scalarEvent = (step: number, tag: string, simpleValue: number) => ({ step, summary: { value: [{ tag, simpleValue }] } });
+const scalarEvent = (step: number, tag: string, simpleValue: number, wallTime?: number) => ({ ...(wallTime !== undefined ? { wallTime } : {}), step, summary: { value: [{ tag, simpleValue }] } });
+/** torch's add_text: "<tag>/text_summary", a DT_STRING tensor of shape [1], the text plugin's metadata. */
+const textEvent = (tag: string, text: string, wallTime = 1) => ({
+  wallTime,
+  summary: { value: [{ tag: `${tag}/text_summary`, tensor: { dtype: 7, tensorShape: { dim: [{ size: 1 }] }, stringVal: [Buffer.from(text)] }, metadata: { pluginData: { pluginName: 'text' } } }] },
+});
 const valuesEvent = (step: number, value: Value[]) => ({ step, summary: { value } });
 
+/** An event file: the file_version record (stamped when the writer opened the file, as the writers do), then the events. */
 function eventBytes(events: object[]): Buffer {
-  return Buffer.concat([{ wallTime: 1, fileVersion: 'brain.Event:2' }, ...events].map((e) => frameRecord(EventType.encode(EventType.fromObject(e)).finish())));
+  const opened = (events[0] as { wallTime?: number } | undefined)?.wallTime ?? 1;
+  return Buffer.concat([{ wallTime: opened, fileVersion: 'brain.Event:2' }, ...events].map((e) => frameRecord(EventType.encode(EventType.fromObject(e)).finish())));
 }
 
 let tmp: string;
@@ -207,22 +220,24 @@ describe('tensorboard reader: fixtures', () => {
     assert.ok(inputs?.includes(at('lightning/lightning_logs/config.yaml')) === false, 'the parent is only looked at without a config beside');
   });
 
-  it("Hugging Face TensorBoardCallback: eval/loss, D from num_input_tokens_seen, precision from add_hparams' subfolder", async () => {
+  it("Hugging Face TensorBoardCallback without a trainer_state.json: eval/loss, N from model_config, precision from args, D from num_input_tokens_seen", async () => {
     const { runs, diagnostics } = await readTensorBoardRun(HF, context);
     const run = runs[0];
     assert.equal(run.name, 'May01_10-15-00_gpu01');
     assert.equal(run.finalLoss, f32(3.3383));
     assert.equal(run.tokens, 500 * 16 * 512);
     assert.deepEqual(run.precision, BF16);
-    assert.equal(run.params, undefined);
-    assert.deepEqual(run.missing, ['params']);
+    // GPT-2 with 6 layers of d=384 (n_inner null: 4d): 6 x (4d² + 4d + 8d² + 5d + 4d) + 2d.
+    assert.equal(run.params, 6 * (12 * 384 * 384 + 13 * 384) + 2 * 384);
+    assert.ok(isComplete(run));
     assert.deepEqual(run.sources, {
       finalLoss: { file: HF, field: 'eval/loss' },
+      params: { file: HF, field: 'architecture (model_type, n_layer, n_embd, n_head)' },
       tokens: { file: HF, field: 'train/num_input_tokens_seen' },
-      precision: { file: HF_HPARAMS, field: 'bf16' },
+      // The args text summary decides, not the hparams plugin's copy in the subfolder.
+      precision: { file: HF, field: 'args/text_summary.bf16' },
     });
-    assert.deepEqual(diagnostics.map(brief), [{ file: `${HF_DIR}/events.out.tfevents.1714558500.gpu01.4242.0`, field: 'params', severity: 'warning' }]);
-    assert.match(diagnostics[0].message, /^params \(N, the non-embedding parameter count\) not found in the 2 event files \(no hparams\.yaml, config\.yaml or config\.json beside them to take it from\)/);
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.field, d.severity]), [['derived', 'params', 'info']]);
     const curve = run.curve ?? [];
     assert.equal(curve.length, 15);
     assert.deepEqual(curve.slice(-2), [
@@ -233,12 +248,11 @@ describe('tensorboard reader: fixtures', () => {
   });
 
   it("the add_hparams subfolder's file belongs to the run above it", async () => {
-    assert.deepEqual(await readTensorBoardRun(HF_HPARAMS, context), {
-      runs: [],
-      diagnostics: [],
-      notMine: true,
-      inputs: [HF, HF_HPARAMS, at(HF_DIR), at(`${HF_DIR}/1714558500.2143218`)],
-    });
+    const r = await readTensorBoardRun(HF_HPARAMS, context);
+    assert.deepEqual([r.runs, r.diagnostics, r.notMine], [[], [], true]);
+    for (const input of [HF, HF_HPARAMS, at(HF_DIR), at(`${HF_DIR}/1714558500.2143218`)]) assert.ok(r.inputs?.includes(input), input);
+    // Whether a Trainer run owns the folder is decided by these: a trainer_state.json appearing there changes the answer.
+    assert.ok(r.inputs?.includes(at('hf-trainer/trainer_state.json')));
   });
 
   it('TF2 tensors over two files: a restart from step 200 replaces the steps it logged again', async () => {
@@ -413,11 +427,302 @@ describe('tensorboard reader: fixtures', () => {
   });
 
   it('every fixture event file is either read or not mine, never both, and one reader per run', async () => {
-    const owners = await Promise.all([HF, HF_HPARAMS, LIGHTNING, TF2_FIRST, TF2_SECOND, KERAS_TRAIN, KERAS_VAL, CRASHED].map((f) => readTensorBoardRun(f, context)));
+    const owners = await Promise.all([HF, HF_HPARAMS, LIGHTNING, TF2_FIRST, TF2_SECOND, KERAS_TRAIN, KERAS_VAL, CRASHED, TF0, ...SWEEP].map((f) => readTensorBoardRun(f, context)));
     assert.deepEqual(
       owners.map((r) => (r.notMine ? 0 : r.runs.length)),
-      [1, 0, 1, 1, 0, 1, 0, 1],
+      [1, 0, 1, 1, 0, 1, 0, 1, 1, 7, 0, 0, 0, 0, 0, 0],
     );
+  });
+});
+
+const HF_OWNED_DIR = path.resolve(__dirname, '../fixtures/hf-trainer/with-tensorboard');
+const HF_OWNED = path.join(HF_OWNED_DIR, 'runs/May02_09-30-00_gpu07/events.out.tfevents.1714642200.gpu07.31337.0');
+
+describe('tensorboard reader: Hugging Face output folders', () => {
+  it("event files under a Trainer output folder are the Trainer run's: not mine, with the state among the inputs", async () => {
+    const r = await readTensorBoardRun(HF_OWNED, { root: path.dirname(HF_OWNED_DIR), aliases: DEFAULT_ALIASES });
+    assert.deepEqual([r.runs, r.diagnostics, r.notMine], [[], [], true]);
+    assert.ok(r.inputs?.includes(path.join(HF_OWNED_DIR, 'trainer_state.json')));
+  });
+
+  it('a scan of the output folder with every reader finds one run, the Trainer\'s, and says the event file was joined', async () => {
+    const s = await scan([HF_OWNED_DIR], { readers: READERS });
+    assert.deepEqual(
+      s.runs.map((r) => [r.format, r.id]),
+      [['hf-trainer', 'trainer_state.json']],
+    );
+    const grouped = s.diagnostics.filter((d) => d.code === 'grouped');
+    assert.equal(grouped.length, 1);
+    assert.deepEqual([grouped[0].file, grouped[0].severity], [path.join(HF_OWNED_DIR, 'trainer_state.json'), 'info']);
+    assert.match(grouped[0].message, /runs\/May02_09-30-00_gpu07\/events\.out\.tfevents\.1714642200\.gpu07\.31337\.0/);
+  });
+
+  it('with the state only in a checkpoint folder, the event files are still the Trainer run\'s', async () => {
+    const dir = await runDir('out');
+    await cp(HF_OWNED_DIR, dir, { recursive: true });
+    await mkdir(path.join(dir, 'checkpoint-400'));
+    await rename(path.join(dir, 'trainer_state.json'), path.join(dir, 'checkpoint-400', 'trainer_state.json'));
+    const events = path.join(dir, path.relative(HF_OWNED_DIR, HF_OWNED));
+    const r = await readTmp(events);
+    assert.equal(r.notMine, true);
+    assert.ok(r.inputs?.includes(path.join(dir, 'checkpoint-400', 'trainer_state.json')));
+  });
+
+  it('without any trainer_state.json the event file is a run of its own: N from model_config, bf16 from args, D from train/total_flos', async () => {
+    const dir = await runDir('copied-logs', 'runs', 'May02_09-30-00_gpu07');
+    const events = path.join(dir, path.basename(HF_OWNED));
+    await copyFile(HF_OWNED, events);
+    const { runs, diagnostics } = await readTmp(events);
+    const run = runs[0];
+    const gpt2 = 4 * (12 * 256 * 256 + 13 * 256) + 2 * 256;
+    assert.equal(run.params, gpt2);
+    assert.deepEqual(run.precision, BF16);
+    assert.deepEqual(run.sources.precision, { file: events, field: 'args/text_summary.bf16' });
+    // total_flos / (6 N), N being the Trainer's count: GPT-2 ties its head, so N itself.
+    assert.equal(run.tokens, 400 * 8 * 4 * 1024);
+    assert.deepEqual(run.sources.tokens, { file: events, field: 'train/total_flos' });
+    assert.equal(run.meta?.tokensFrom, 'total_flos / (6 N)');
+    const d = byField(diagnostics, 'tokens');
+    assert.deepEqual(
+      d.map((x) => [x.severity, x.code]),
+      [['info', 'derived']],
+    );
+    assert.match(d[0].message, /train\/total_flos in events\.out\.tfevents\.1714642200\.gpu07\.31337\.0 as total_flos \/ \(6 x 3159552\)/);
+    assert.equal(run.finalLoss, f32(3.7624), 'the last eval/loss');
+    assert.ok(isComplete(run));
+  });
+
+  it("args with bf16 and fp16 false are fp32 training, said as the Trainer's default; model_config's torch_dtype never decides", async () => {
+    const dir = await runDir('runs', 'fp32');
+    const file = await writeEvents(dir, [
+      textEvent('args', JSON.stringify({ per_device_train_batch_size: 8, bf16: false, fp16: false, bf16_full_eval: true, tf32: true }, null, 2)),
+      textEvent('model_config', JSON.stringify({ model_type: 'llama', hidden_size: 256, intermediate_size: 688, num_attention_heads: 4, num_hidden_layers: 4, torch_dtype: 'bfloat16', vocab_size: 32000 }, null, 2)),
+      scalarEvent(100, 'eval/loss', 3.5),
+    ]);
+    const { runs, diagnostics } = await readTmp(file);
+    assert.deepEqual(runs[0].precision?.w, PRECISION_NAMES.fp32);
+    assert.deepEqual(runs[0].sources.precision, { file, field: 'args/text_summary.bf16' });
+    const note = byField(diagnostics, 'precision');
+    assert.deepEqual(
+      note.map((x) => [x.severity, x.code]),
+      [['info', 'default']],
+    );
+    assert.match(note[0].message, /^bf16 and fp16 are false \(args\/text_summary in events\.out\.tfevents\.1700000000\.host\.1\.0\): the Trainer ran without mixed precision, in fp32 \(tf32 on/);
+    assert.equal(runs[0].params, 4 * (4 * 256 * 256 + 3 * 256 * 688 + 2 * 256) + 256);
+    assert.deepEqual(runs[0].sources.params, { file, field: 'architecture (model_type, vocab_size, hidden_size, num_hidden_layers, num_attention_heads, intermediate_size)' });
+  });
+
+  it('QLoRA seen in model_config: nf4 weights, bf16 compute from the args, and train/total_flos not taken for D', async () => {
+    const dir = await runDir('runs', 'qlora');
+    const model = { model_type: 'llama', hidden_size: 256, intermediate_size: 688, num_attention_heads: 4, num_hidden_layers: 4, vocab_size: 32000, quantization_config: { load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_compute_dtype: 'float16', quant_method: 'bitsandbytes' } };
+    const file = await writeEvents(dir, [
+      textEvent('args', JSON.stringify({ bf16: true, fp16: false }, null, 2)),
+      textEvent('model_config', JSON.stringify(model, null, 2)),
+      scalarEvent(100, 'eval/loss', 3.5),
+      scalarEvent(100, 'train/total_flos', 1e15),
+    ]);
+    const { runs, diagnostics } = await readTmp(file);
+    assert.deepEqual(runs[0].precision, { w: PRECISION_NAMES.nf4, a: PRECISION_NAMES.bf16, kv: PRECISION_NAMES.bf16 });
+    assert.deepEqual(runs[0].sources.precision, { file, field: 'model_config/text_summary.quantization_config' });
+    assert.deepEqual(
+      byField(diagnostics, 'precision').map((d) => [d.severity, d.code]),
+      [['info', 'derived']],
+    );
+    assert.equal(runs[0].tokens, undefined);
+    const refused = byField(diagnostics, 'tokens').find((d) => d.code === 'bad-value');
+    assert.match(refused?.message ?? '', /train\/total_flos in .* is not used for D: this is weights loaded quantized/);
+  });
+
+  it('a loss under a dev/ namespace is a validation curve', async () => {
+    const dir = await runDir('runs', 'dev');
+    const file = await writeEvents(dir, [scalarEvent(10, 'dev/loss', 3.5), scalarEvent(10, 'train/loss', 3.25)]);
+    const run = (await readTmp(file)).runs[0];
+    assert.equal(run.finalLoss, 3.5);
+    assert.deepEqual(
+      run.curve?.map((p) => p.split),
+      ['val', 'train'],
+    );
+  });
+
+  it('a text summary that is not JSON is reported on its tag and the run read without it', async () => {
+    const dir = await runDir('runs', 'bad-args');
+    const file = await writeEvents(dir, [textEvent('args', '{"bf16": tru'), scalarEvent(100, 'eval/loss', 3.5)]);
+    const { runs, diagnostics } = await readTmp(file);
+    assert.equal(runs[0].finalLoss, 3.5);
+    assert.equal(runs[0].precision, undefined);
+    const bad = byField(diagnostics, 'args/text_summary');
+    assert.deepEqual(
+      bad.map((x) => [x.severity, x.code]),
+      [['warning', 'syntax']],
+    );
+  });
+});
+
+describe('tensorboard reader: TensorFlow 0.x and namespaced losses', () => {
+  it('a 2016 TF 0.x file: "valid/average loss" is the final loss, "train/average loss" the training curve', async () => {
+    const { runs, diagnostics } = await readTensorBoardRun(TF0, context);
+    const run = runs[0];
+    // tf0_valid(13) in generate_plain.py: 4.9 + 1.6 exp(-13 / 2.5), to 4 places.
+    assert.equal(run.finalLoss, f32(4.9088));
+    assert.deepEqual(run.sources.finalLoss, { file: TF0, field: 'valid/average loss' });
+    assert.equal(run.meta?.validationTag, 'valid/average loss');
+    assert.equal(run.meta?.trainTag, 'train/average loss');
+    assert.equal(run.meta?.lastStep, 13 * 2323);
+    const curve = run.curve ?? [];
+    assert.equal(curve.filter((p) => p.split === 'val').length, 13);
+    assert.equal(curve.filter((p) => p.split === 'train').length, 13);
+    assert.deepEqual(run.missing, ['params', 'tokens', 'precision']);
+    assert.deepEqual(
+      byField(diagnostics, 'finalLoss'),
+      [],
+    );
+  });
+
+  it('namespaced loss tags: the plain loss before an average of it, held-out splits before test, never a bare or training one', () => {
+    assert.deepEqual(pickLossKeys(['valid/average loss', 'train/average loss', 'valid/perplexity'], DEFAULT_ALIASES), { val: 'valid/average loss', train: 'train/average loss' });
+    assert.deepEqual(pickLossKeys(['valid/average_loss'], DEFAULT_ALIASES).val, 'valid/average_loss');
+    assert.deepEqual(pickLossKeys(['validation/loss', 'train/loss'], DEFAULT_ALIASES), { val: 'validation/loss', train: 'train/loss' });
+    assert.deepEqual(pickLossKeys(['eval/lm_loss', 'eval/accuracy'], DEFAULT_ALIASES).val, 'eval/lm_loss');
+    assert.deepEqual(pickLossKeys(['valid/kl_loss', 'valid/average loss', 'valid/loss'], DEFAULT_ALIASES).val, 'valid/loss');
+    assert.deepEqual(pickLossKeys(['test/loss_avg', 'dev/loss_avg'], DEFAULT_ALIASES).val, 'dev/loss_avg');
+    assert.deepEqual(pickLossKeys(['average loss', 'valid/perplexity'], DEFAULT_ALIASES), { val: undefined, train: undefined });
+    assert.deepEqual(pickLossKeys(['val_loss', 'valid/average loss'], DEFAULT_ALIASES).val, 'val_loss', 'an alias comes first');
+    assert.equal(namespacedLoss('valid/average loss')?.split, 'held-out');
+    assert.equal(namespacedLoss('train/average loss')?.split, 'train');
+    assert.equal(namespacedLoss('weights/loss_scale')?.split, undefined);
+  });
+
+  it('a valid/ split folder holding "average loss" is read as the final loss too', async () => {
+    const dir = await runDir('logs', 'ptb');
+    await mkdir(path.join(dir, 'valid'));
+    await writeEvents(dir, [scalarEvent(10, 'average loss', 5.5), scalarEvent(20, 'average loss', 5.0)]);
+    await writeEvents(path.join(dir, 'valid'), [scalarEvent(10, 'average loss', 5.75), scalarEvent(20, 'average loss', 5.25)], 'events.out.tfevents.1700000000.host.1.1');
+    const run = (await readTmp(path.join(dir, 'events.out.tfevents.1700000000.host.1.0'))).runs[0];
+    assert.equal(run.finalLoss, 5.25);
+    assert.deepEqual(run.sources.finalLoss?.field, 'valid/average loss');
+  });
+});
+
+describe('tensorboard reader: one folder, several trainings', () => {
+  it('seven trainings logged one after another into one folder are seven runs, each with its own N and final loss', async () => {
+    const { runs, diagnostics } = await readTensorBoardRun(SWEEP[0], context);
+    assert.deepEqual(
+      runs.map((r) => r.id),
+      SWEEP.map((f) => path.relative(FIXTURES, f)),
+      'each run is named by its folder and file, stable as files are added',
+    );
+    assert.deepEqual(
+      runs.map((r) => r.params),
+      [3_200_000, 6_400_000, 12_800_000, 25_600_000, 51_200_000, 102_400_000, 204_800_000],
+    );
+    assert.deepEqual(
+      runs.map((r) => r.sources.params),
+      SWEEP.map((file) => ({ file, field: 'n_params' })),
+    );
+    // generate_plain.py: floor 3.9 - 0.12 i, plus 0.08 + 6 exp(-1000 / 210) at step 1000.
+    assert.deepEqual(
+      runs.map((r) => r.finalLoss),
+      [1, 2, 3, 4, 5, 6, 7].map((i) => f32(Math.round((3.9 - 0.12 * i + 0.08 + 6 * Math.exp(-1000 / 210)) * 1e4) / 1e4)),
+    );
+    assert.deepEqual(
+      runs.map((r) => [r.name, r.meta?.training, r.meta?.eventFiles]),
+      [1, 2, 3, 4, 5, 6, 7].map((i) => [`sweep #${i}`, i, 1]),
+    );
+    const grouped = diagnostics.filter((d) => d.code === 'grouped');
+    assert.equal(grouped.length, 1);
+    assert.deepEqual([grouped[0].file, grouped[0].severity], [SWEEP[0], 'info']);
+    assert.match(grouped[0].message, /^the event files in sweep\/ are 7 separate trainings, read as 7 runs: events\.out\.tfevents\.1714731200\.node3\.52034\.0 starts again at step 0 \(the training before it reached step 1000\)/);
+    for (const other of SWEEP.slice(1)) assert.equal((await readTensorBoardRun(other, context)).notMine, true);
+  });
+
+  it('a training resumed in a new process (the later file carries on at a later step) stays one run', async () => {
+    const dir = await runDir('runs', 'resumed');
+    await writeEvents(dir, [scalarEvent(100, 'val_loss', 4, 1000), scalarEvent(200, 'val_loss', 3.75, 2000), scalarEvent(300, 'val_loss', 3.6, 3000)], 'events.out.tfevents.1000.node.11.0');
+    await writeEvents(dir, [scalarEvent(200, 'val_loss', 3.7, 5000), scalarEvent(400, 'val_loss', 3.5, 6000)], 'events.out.tfevents.5000.node.12.0');
+    const { runs, diagnostics } = await readTmp(path.join(dir, 'events.out.tfevents.1000.node.11.0'));
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0].finalLoss, 3.5);
+    assert.deepEqual(
+      runs[0].curve?.map((p) => p.step),
+      [100, 200, 400],
+      'the steps logged again after the restart replace the earlier ones',
+    );
+    assert.equal(diagnostics.filter((d) => d.code === 'grouped').length, 0);
+  });
+
+  it("one process's train and valid writers, both from step 0 at the same time, are one training", async () => {
+    const dir = await runDir('logs', 'two-writers');
+    await writeEvents(dir, [scalarEvent(0, 'train/loss', 6, 1000), scalarEvent(100, 'train/loss', 4, 1100)], 'events.out.tfevents.1000.box.77.0');
+    await writeEvents(dir, [scalarEvent(0, 'valid/loss', 6.5, 1001), scalarEvent(100, 'valid/loss', 4.5, 1101)], 'events.out.tfevents.1000.box.77.1');
+    const { runs } = await readTmp(path.join(dir, 'events.out.tfevents.1000.box.77.0'));
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0].finalLoss, 4.5);
+  });
+
+  it('one process that trained twice in a row (a notebook), each time from step 0, is two runs', async () => {
+    const dir = await runDir('logs', 'notebook');
+    await writeEvents(dir, [scalarEvent(0, 'val_loss', 6, 1000), scalarEvent(100, 'val_loss', 4, 1100)], 'events.out.tfevents.1000.box.77.0');
+    await writeEvents(dir, [scalarEvent(0, 'val_loss', 6.2, 1200), scalarEvent(100, 'val_loss', 3.9, 1300)], 'events.out.tfevents.1200.box.77.1');
+    const { runs, diagnostics } = await readTmp(path.join(dir, 'events.out.tfevents.1000.box.77.0'));
+    assert.deepEqual(
+      runs.map((r) => [path.basename(r.id), r.finalLoss]),
+      [
+        ['events.out.tfevents.1000.box.77.0', 4],
+        ['events.out.tfevents.1200.box.77.1', f32(3.9)],
+      ],
+    );
+    assert.equal(diagnostics.filter((d) => d.code === 'grouped').length, 1);
+  });
+
+  it('two processes logging into one folder at the same time are two trainings', async () => {
+    const dir = await runDir('logs', 'concurrent');
+    await writeEvents(dir, [scalarEvent(10, 'val_loss', 6, 1000), scalarEvent(500, 'val_loss', 4, 1500)], 'events.out.tfevents.1000.a.1.0');
+    await writeEvents(dir, [scalarEvent(100, 'val_loss', 5, 1010), scalarEvent(500, 'val_loss', 3, 1490)], 'events.out.tfevents.1010.b.2.0');
+    const { runs, diagnostics } = await readTmp(path.join(dir, 'events.out.tfevents.1000.a.1.0'));
+    assert.deepEqual(
+      runs.map((r) => r.finalLoss),
+      [4, 3],
+    );
+    assert.match(diagnostics.find((d) => d.code === 'grouped')?.message ?? '', /written by another process \(b\.2\) while the training before it was still logging/);
+  });
+});
+
+describe('tensorboard reader: grouping files into trainings', () => {
+  const span = (file: string, s: Partial<Span>): Span => ({ file, ...s });
+
+  it('the writer process comes from the file name: host and pid for torch and TF2, the host for TF1', () => {
+    assert.equal(writerProcess('events.out.tfevents.1714558500.gpu01.4242.0'), 'gpu01.4242');
+    assert.equal(writerProcess('events.out.tfevents.1714570000.tpu-host.100.0.v2'), 'tpu-host.100');
+    assert.equal(writerProcess('events.out.tfevents.1462400000.lab-box'), 'lab-box');
+    assert.equal(writerProcess('events.out.tfevents.1714558500.node.cluster.local.77.3'), 'node.cluster.local.77');
+    assert.equal(writerProcess('metrics.csv'), undefined);
+  });
+
+  it('an Event head is read without decoding it', () => {
+    const bytes = EventType.encode(EventType.fromObject({ wallTime: 1714558525.5, step: 50, summary: { value: [{ tag: 'x', simpleValue: 1 }] } })).finish();
+    assert.deepEqual(eventHead(bytes), { wallTime: 1714558525.5, step: 50, summary: true });
+    assert.deepEqual(eventHead(EventType.encode(EventType.fromObject({ wallTime: 1, fileVersion: 'brain.Event:2' })).finish()), { wallTime: 1, summary: false });
+    assert.deepEqual(eventHead(Buffer.from([0x09, 1, 2])), { summary: false }, 'cut short: nothing made up');
+  });
+
+  it("a file's span skips the text summaries at step 0 for its first scalar step", async () => {
+    const s = await fileSpan(HF);
+    assert.deepEqual([s.process, s.start, s.firstStep, s.lastStep], ['gpu01.4242', 1714558500, 50, 500]);
+  });
+
+  it('restarts, continuations, siblings and files without scalars', () => {
+    const a = span('events.out.tfevents.1.h.1.0', { process: 'h.1', start: 1, end: 100, firstStep: 0, lastStep: 1000 });
+    const resumed = span('events.out.tfevents.200.h.2.0', { process: 'h.2', start: 200, end: 300, firstStep: 800, lastStep: 2000 });
+    const fresh = span('events.out.tfevents.200.h.3.0', { process: 'h.3', start: 200, end: 300, firstStep: 0, lastStep: 1000 });
+    const early = span('events.out.tfevents.200.h.4.0', { process: 'h.4', start: 200, end: 300, firstStep: 40, lastStep: 1000 });
+    const quiet = span('events.out.tfevents.250.h.5.0', { process: 'h.5', start: 250, end: 250 });
+    const files = (groups: ReturnType<typeof groupTrainings>) => groups.map((g) => g.spans.map((x) => x.file));
+    assert.deepEqual(files(groupTrainings([resumed, a])), [[a.file, resumed.file]]);
+    assert.deepEqual(files(groupTrainings([a, fresh])), [[a.file], [fresh.file]]);
+    assert.deepEqual(files(groupTrainings([a, early])), [[a.file], [early.file]], 'within the first twentieth of where the training got to');
+    assert.deepEqual(files(groupTrainings([a, fresh, quiet])), [[a.file], [fresh.file, quiet.file]]);
+    assert.deepEqual(files(groupTrainings([quiet])), [[quiet.file]]);
+    assert.equal(groupTrainings([a, fresh])[1].why, 'events.out.tfevents.200.h.3.0 starts again at step 0 (the training before it reached step 1000)');
   });
 });
 
@@ -611,21 +916,21 @@ describe('tensorboard reader: folders', () => {
 });
 
 describe('tensorboard reader: discovery', () => {
-  it('a scan of the fixtures finds one run per run folder, and a rescan comes from the cache', async () => {
+  it('a scan of the fixtures finds one run per training, and a rescan comes from the cache', async () => {
     const cache = new ScanCache();
     const first = await scan([FIXTURES], { readers: [tensorboardReader], cache });
     assert.deepEqual(
       first.runs.map((r) => r.id),
-      [CORRUPTED, CRASHED, FRAMING_LOST, HF, KERAS_TRAIN, LIGHTNING, NAN, TF2_FIRST].map((f) => path.relative(FIXTURES, f)),
+      [CORRUPTED, CRASHED, FRAMING_LOST, HF, KERAS_TRAIN, LIGHTNING, NAN, ...SWEEP, TF0, TF2_FIRST].map((f) => path.relative(FIXTURES, f)),
     );
-    // Ten files read as TensorBoard (the empty one, and the binary that is reported, too); the sibling files are not mine.
-    assert.equal(first.files, 10);
+    // Twelve files read as TensorBoard (the empty one, and the binary that is reported, too); the sibling files are not mine.
+    assert.equal(first.files, 12);
     assert.ok(first.diagnostics.some((d) => d.file === NOT_EVENTS && d.severity === 'warning'), 'the binary is reported');
     const again = await scan([FIXTURES], { readers: [tensorboardReader], cache });
     // Every run file of the rescan is served from the cache.
     assert.equal(again.cached, again.files);
-    assert.equal(again.files, 10);
-    assert.equal(again.runs.length, 8);
+    assert.equal(again.files, 12);
+    assert.equal(again.runs.length, 16);
   });
 
   it('when the file that read a run goes, the next one takes over on the rescan', async () => {

@@ -1,229 +1,74 @@
 // Hugging Face Trainer output folders: trainer_state.json (log_history with the training loss,
-// eval_loss and tokens seen; global_step, max_steps, train_batch_size) and the files the
-// Trainer and its example scripts leave beside it: config.json (N from the architecture, the
-// precision from torch_dtype and quantization_config), training_args.json when a script saved
-// TrainingArguments.to_json_string() (batch, accumulation, sequence length, bf16/fp16), and
-// eval_results.json / all_results.json / train_results.json (the evaluation after training).
+// eval_loss and tokens seen; global_step, max_steps, train_batch_size, total_flos) and the files
+// the Trainer, its example scripts and the tools built on it leave beside it:
+//   config.json               N from the architecture; the dtype the weights were saved in and
+//                             quantization_config (weights loaded quantized)
+//   training_args.json        TrainingArguments.to_json_string(), when a script saved it
+//   training_args.yaml        LLaMA-Factory's arguments (cutoff_len, bf16, finetuning_type, ...)
+//   runs/<date>_<host>/events.out.tfevents.*
+//                             TensorBoardCallback's event files, whose args and model_config
+//                             text summaries hold the TrainingArguments and the model config
+//   eval_results.json, all_results.json, train_results.json
+//                             the evaluation after training, train_samples, total_flos
 // training_args.bin is a pickle and is never opened.
 //
 // The output folder and each checkpoint-NNN folder under it hold a trainer_state.json. One run
 // is reported per output folder: its own state when it has one (written at the end of
 // training), else the checkpoint with the highest step; every other state file is "not mine".
-//
-// trainer_state.json of a long run logging every step reaches tens of megabytes, so it is
-// walked with jsonc-parser's visitor (no syntax tree), keeping only the thinned curve and the
-// values the run needs. Python's json writes NaN and Infinity bare, which is not JSON: the
-// visitor reports them as invalid symbols, and they are read as the non-finite numbers they
-// are, so the loss checks can name them on their line while the rest of the file is read.
+// The event files are this run's too: the TensorBoard reader leaves them to it (hfEvents.ts).
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { type JSONPath, type ParseErrorCode, printParseErrorCode, visit } from 'jsonc-parser';
 import { type AliasTable, normaliseKey } from '../aliases';
-import { countParameters } from '../architecture';
-import type { Diagnostic, Severity } from '../diagnostics';
+import { type ArchitectureCount, countParameters } from '../architecture';
+import { DEFAULT_MAX_CURVE_POINTS } from '../curves';
+import type { Diagnostic } from '../diagnostics';
 import { parsePrecision } from '../precision';
-import { type CurvePoint, type PartPrecision, type Run, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
-import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary } from '../text';
-import { describeValue, diagnostic, isDiagnostic, nonNegativeFinite, positiveFinite } from '../validate';
+import { type PartPrecision, type Run, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
+import { describeValue, diagnostic, isDiagnostic, positiveFinite } from '../validate';
+import {
+  type Companion,
+  argLookup,
+  companionName,
+  quantizedWeights,
+  companionOf,
+  fieldOf,
+  loadJsonCompanion,
+  loadYamlCompanion,
+  pick,
+  pickAny,
+  plainObject,
+  sourceOf,
+} from './hfCompanions';
+import { ARGS_SUMMARY, HF_SUMMARY_TAGS, MODEL_CONFIG_SUMMARY, hfEventFiles, readTextSummaries, summaryEntries } from './hfEvents';
+import { type EvalSeen, MAX_STATE_BYTES, STATE_KEYS, type StateRead, loadText, readState, topCount } from './hfState';
+import { type ArgLookup, countProblemCode, defaultPrecisionMessage, flosDistortions, precisionFromArgs, tokensFromFlos, trainerFlopsParams, whereSaid } from './hfTraining';
 import type { ReadContext, ReadResult, RunReader } from './types';
-import { DEFAULT_MAX_CURVE_POINTS, MAX_SPLITS, StrideDecimator, shareBudget, thin } from '../curves';
 
+export { MAX_STATE_BYTES };
 export const HF_TRAINER_FORMAT = 'hf-trainer';
 export const TRAINER_STATE = 'trainer_state.json';
 const CONFIG = 'config.json';
 const ARGS = 'training_args.json';
+const ARGS_YAML = 'training_args.yaml';
 const ARGS_PICKLE = 'training_args.bin';
 const ADAPTER_CONFIG = 'adapter_config.json';
 /** Written after training by the Trainer's example scripts; the first holding eval_loss gives the final loss. */
 const RESULTS = ['eval_results.json', 'all_results.json', 'train_results.json'] as const;
 const CHECKPOINT = /^checkpoint-(\d+)$/;
 
-/** Far beyond any real state file (a million logged steps make ~200 MB); past it the file is not loaded. */
-export const MAX_STATE_BYTES = 256 * 1024 * 1024;
-/** config.json, training_args.json and the results files are a few kilobytes. */
-const MAX_COMPANION_BYTES = 4 * 1024 * 1024;
-/** Per-entry problems reported one by one; the rest are counted. */
-const MAX_VALUE_DIAGNOSTICS = 20;
-/** Keys only a trainer state has: a trainer_state.json with none of them is some other file. */
-const STATE_KEYS = ['log_history', 'global_step', 'max_steps', 'best_metric', 'best_model_checkpoint', 'is_world_process_zero', 'total_flos', 'trial_name'];
-/** Sequence-length keys of training scripts (run_clm's block_size, TRL's max_seq_length, LLaMA-Factory's cutoff_len, ...). */
-const SEQ_KEYS = ['max_seq_length', 'block_size', 'seq_length', 'sequence_length', 'seq_len', 'max_seq_len', 'cutoff_len', 'model_max_length'];
+/** Sequence-length keys of training scripts (run_clm's block_size, TRL's max_seq_length / max_length, LLaMA-Factory's cutoff_len, ...). */
+const SEQ_KEYS = ['max_seq_length', 'block_size', 'seq_length', 'sequence_length', 'seq_len', 'max_seq_len', 'cutoff_len', 'model_max_length', 'max_length'];
 /** Alias-table sequence names that are model capacity, not the length trained on. */
 const NOT_TRAINING_SEQ = new Set(['maxpositionembeddings', 'nctx', 'npositions']);
-
-// --- JSON with lines, without a tree ---------------------------------------------------------
-
-interface Located {
-  value: unknown;
-  /** 1-based. */
-  line: number;
-}
-
-interface ScanHandlers {
-  value?(path: JSONPath, value: unknown, line: number): void;
-  open?(path: JSONPath, kind: 'object' | 'array', line: number): void;
-  /** `complete` is false for a container the text ends inside of (a file cut short). */
-  close?(path: JSONPath, kind: 'object' | 'array', complete: boolean): void;
-}
-
-interface Scan {
-  root?: 'object' | 'array' | 'value';
-  errors: Array<{ line: number; message: string }>;
-}
-
-const BARE_NON_FINITE = new Set(['NaN', 'Infinity']);
-
-/** "CloseBraceExpected" → "close brace expected". */
-const errorText = (code: ParseErrorCode): string =>
-  printParseErrorCode(code)
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .toLowerCase();
-
-/**
- * Walks a JSON text, reporting values, containers and syntax errors with 1-based lines. A number
- * that runs into the end of the text may be cut short (1.2 of 1.25) and is not reported.
- */
-function scanJson(text: string, handlers: ScanHandlers): Scan {
-  const scan: Scan = { errors: [] };
-  const stack: Array<{ path: JSONPath; kind: 'object' | 'array' }> = [];
-  let pending: JSONPath | undefined;
-  let minusAt = -1;
-  let swallowValueExpected = false;
-  const open = (kind: 'object' | 'array') => (_offset: number, _length: number, line: number, _char: number, pathOf: () => JSONPath) => {
-    const at = pathOf();
-    if (stack.length === 0 && scan.root === undefined) scan.root = kind;
-    stack.push({ path: at, kind });
-    pending = undefined;
-    handlers.open?.(at, kind, line + 1);
-  };
-  const close = (_offset: number, length: number) => {
-    const top = stack.pop();
-    if (top) handlers.close?.(top.path, top.kind, length > 0);
-  };
-  visit(
-    text,
-    {
-      onObjectBegin: open('object'),
-      onArrayBegin: open('array'),
-      onObjectEnd: close,
-      onArrayEnd: close,
-      onObjectProperty: (property, _offset, _length, _line, _char, pathOf) => {
-        pending = [...pathOf(), property];
-      },
-      onLiteralValue: (value: unknown, offset, length, line, _char, pathOf) => {
-        pending = undefined;
-        if (stack.length === 0 && scan.root === undefined) scan.root = 'value';
-        if (offset + length >= text.length) return;
-        handlers.value?.(pathOf(), value, line + 1);
-      },
-      onError: (code, offset, length, line) => {
-        const token = text.slice(offset, offset + length);
-        const name = printParseErrorCode(code);
-        if (name === 'InvalidSymbol') {
-          if (token === '-' && text.startsWith('Infinity', offset + 1)) {
-            minusAt = offset + 1;
-            return;
-          }
-          if (BARE_NON_FINITE.has(token)) {
-            const value = token === 'NaN' ? Number.NaN : minusAt === offset ? -Infinity : Infinity;
-            if (pending) handlers.value?.(pending, value, line + 1);
-            pending = undefined;
-            swallowValueExpected = true;
-            return;
-          }
-        }
-        if (swallowValueExpected && name === 'ValueExpected') {
-          swallowValueExpected = false;
-          return;
-        }
-        swallowValueExpected = false;
-        scan.errors.push({ line: line + 1, message: errorText(code) });
-      },
-    },
-    { disallowComments: true, allowTrailingComma: false },
-  );
-  return scan;
-}
-
-/** Top-level and second-level values of a small JSON object, by dotted key; the first of duplicate keys wins. */
-interface FlatJson {
-  file: string;
-  values: Map<string, Located>;
-  /** Objects and arrays, by dotted key, at the line they open. */
-  containers: Map<string, { kind: 'object' | 'array'; line: number }>;
-  scan: Scan;
-}
-
-function flatten(text: string, file: string): FlatJson {
-  const flat: FlatJson = { file, values: new Map(), containers: new Map(), scan: { errors: [] } };
-  const keyOf = (at: JSONPath): string | undefined => (at.length >= 1 && at.length <= 2 && at.every((k) => typeof k === 'string') ? at.join('.') : undefined);
-  flat.scan = scanJson(text, {
-    value: (at, value, line) => {
-      const key = keyOf(at);
-      if (key !== undefined && !flat.values.has(key) && !flat.containers.has(key)) flat.values.set(key, { value, line });
-    },
-    open: (at, kind, line) => {
-      const key = keyOf(at);
-      if (key !== undefined && !flat.values.has(key) && !flat.containers.has(key)) flat.containers.set(key, { kind, line });
-    },
-  });
-  return flat;
-}
-
-// --- files -----------------------------------------------------------------------------------
-
-type Loaded = { text: string } | { problem: Diagnostic } | undefined;
-
-/** A text file read whole after checking its size and that it is text; undefined when it does not exist. */
-async function loadText(file: string, maxBytes: number, severity: Severity): Promise<Loaded> {
-  const name = path.basename(file);
-  const problem = (message: string): Loaded => ({ problem: diagnostic(file, undefined, undefined, message, severity) });
-  let bytes: Buffer;
-  try {
-    const stat = await fs.stat(file);
-    if (!stat.isFile()) return problem(`${name} is not a regular file; not read`);
-    if (stat.size > maxBytes) return problem(`${name} is ${(stat.size / 2 ** 20).toFixed(1)} MiB, more than the ${maxBytes / 2 ** 20} MiB read for it; not read`);
-    bytes = await fs.readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    return problem(`cannot read ${name}: ${(e as Error).message}`);
-  }
-  const verdict = sniffBinary(bytes.subarray(0, BINARY_SNIFF_BYTES));
-  if (verdict !== 'text') return problem(binaryMessage(verdict, name));
-  const text = bytes.toString('utf8');
-  // A BOM is not JSON; blanking it keeps every offset, hence every line, where it was.
-  return { text: text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text };
-}
+/** Files named in one message before the rest are counted. */
+const LISTED_FILES = 3;
 
 const exists = (file: string): Promise<boolean> =>
   fs.stat(file).then(
     (s) => s.isFile(),
     () => false,
   );
-
-/** A companion JSON object, or undefined when absent; problems go to `diagnostics`. */
-async function loadCompanion(file: string, diagnostics: Diagnostic[]): Promise<FlatJson | undefined> {
-  const loaded = await loadText(file, MAX_COMPANION_BYTES, 'warning');
-  if (!loaded) return undefined;
-  if ('problem' in loaded) {
-    diagnostics.push(loaded.problem);
-    return undefined;
-  }
-  const flat = flatten(loaded.text, file);
-  const name = path.basename(file);
-  const [first] = flat.scan.errors;
-  if (first) {
-    const more = flat.scan.errors.length > 1 ? ` (and ${flat.scan.errors.length - 1} more)` : '';
-    diagnostics.push(diagnostic(file, first.line, undefined, `${name}: syntax error: ${first.message}${more}; the values before it are read`, 'warning'));
-  }
-  if (flat.scan.root !== 'object') {
-    if (!first) diagnostics.push(diagnostic(file, 1, undefined, `${name} must hold one JSON object; not read`, 'warning'));
-    return undefined;
-  }
-  return flat;
-}
 
 /** The step of a checkpoint-NNN folder, or undefined for any other folder. */
 const checkpointStep = (dir: string): number | undefined => {
@@ -256,306 +101,194 @@ async function supersededBy(file: string, inputs: string[]): Promise<string | un
   return undefined;
 }
 
-// --- trainer_state.json ----------------------------------------------------------------------
+const posix = (p: string): string => p.split(path.sep).join('/');
 
-interface LocatedPoint {
-  point: CurvePoint;
-  order: number;
+function listed(names: readonly string[]): string {
+  const shown = names.slice(0, LISTED_FILES);
+  const more = names.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.length > 1 ? `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}` : (shown[0] ?? '');
 }
 
-interface EvalSeen {
-  loss?: number;
-  /** The value as written, when it was not a usable loss. */
-  bad?: unknown;
-  line: number;
-  step: number;
+// --- the TensorBoard callback's event files ----------------------------------------------------
+
+interface CallbackEvents {
+  args?: Companion;
+  modelConfig?: Companion;
 }
 
-interface StateRead {
-  scan: Scan;
-  top: Map<string, Located>;
-  /** Line and kind of log_history, when present. */
-  logHistory?: { kind: 'object' | 'array'; line: number };
-  curve: CurvePoint[];
-  /** Last plain eval_loss, usable or not. */
-  lastEval?: EvalSeen;
-  /** Last eval_<name>_loss per evaluation set, when evaluating on several. */
-  namedEvals: Map<string, EvalSeen>;
-  lastTokens?: Located;
-  lastStep?: number;
-  entries: number;
-  /** Line of a log entry the file ends inside of. */
-  cutEntryLine?: number;
-}
-
-const NAMED_EVAL_LOSS = /^eval_(.+)_loss$/;
-
-/** Collects log_history entry by entry as the visitor walks them; memory is the thinned curve. */
-function readState(text: string, file: string, maxPoints: number, diagnostics: Diagnostic[]): StateRead {
-  const state: StateRead = { scan: { errors: [] }, top: new Map(), curve: [], namedEvals: new Map(), entries: 0 };
-  const bySplit = new Map<string, StrideDecimator<LocatedPoint>>();
-  let order = 0;
-  let problems = 0;
-  let droppedSplits = false;
-  const report = (d: Diagnostic) => {
-    problems++;
-    if (problems <= MAX_VALUE_DIAGNOSTICS) diagnostics.push(d);
-  };
-  let entry: { index: number; line: number; fields: Map<string, Located> } | undefined;
-
-  const addPoint = (point: CurvePoint) => {
-    let decimator = bySplit.get(point.split);
-    if (!decimator) {
-      // Many evaluation sets are possible, but not an unbounded number of curves.
-      if (bySplit.size >= MAX_SPLITS) {
-        droppedSplits = true;
-        return;
-      }
-      decimator = new StrideDecimator<LocatedPoint>(maxPoints);
-      bySplit.set(point.split, decimator);
+/**
+ * The event files TensorBoardCallback wrote for this run: claimed (named in `inputs`, said in a
+ * 'grouped' info), and their args and model_config text summaries read from the newest file that
+ * has them (a resumed run's last launch had the arguments the run ended with).
+ */
+async function readCallbackEvents(outputDir: string, stateFile: string, inputs: string[], diagnostics: Diagnostic[]): Promise<CallbackEvents> {
+  const { files, dirs } = await hfEventFiles(outputDir);
+  inputs.push(...dirs, ...files);
+  const out: CallbackEvents = {};
+  if (files.length === 0) return out;
+  let problem: { file: string; message: string } | undefined;
+  for (const file of [...files].reverse()) {
+    const { summaries, problem: trouble } = await readTextSummaries(file, HF_SUMMARY_TAGS);
+    const args = summaries.get(ARGS_SUMMARY);
+    const model = summaries.get(MODEL_CONFIG_SUMMARY);
+    if (!out.args && args) {
+      const entries = summaryEntries(args, diagnostics);
+      if (entries) out.args = companionOf(entries, file, `${ARGS_SUMMARY}.`, `${ARGS_SUMMARY}.`);
     }
-    decimator.push({ point, order: order++ });
-  };
-
-  const finishEntry = (index: number, fields: Map<string, Located>) => {
-    state.entries++;
-    const field = (key: string) => `log_history[${index}].${key}`;
-    const stepAt = fields.get('step');
-    let step = state.lastStep ?? 0;
-    if (stepAt) {
-      const checked = nonNegativeFinite(stepAt.value, file, stepAt.line, field('step'), 'warning');
-      if (isDiagnostic(checked)) report({ ...checked, message: `${checked.message}; the previous step is used` });
-      else step = state.lastStep = checked;
+    if (!out.modelConfig && model) {
+      const entries = summaryEntries(model, diagnostics);
+      if (entries) out.modelConfig = companionOf(entries, file, `${MODEL_CONFIG_SUMMARY}.`, `${MODEL_CONFIG_SUMMARY}.`);
     }
-    let tokens: number | undefined;
-    const tokensAt = fields.get('num_input_tokens_seen');
-    if (tokensAt) {
-      const checked = nonNegativeFinite(tokensAt.value, file, tokensAt.line, field('num_input_tokens_seen'), 'warning');
-      if (isDiagnostic(checked)) report({ ...checked, message: `${checked.message}; ignored` });
-      else {
-        tokens = checked;
-        if (checked > 0) state.lastTokens = { value: checked, line: tokensAt.line };
-      }
-    }
-    for (const [key, at] of fields) {
-      const named = NAMED_EVAL_LOSS.exec(key);
-      const split = key === 'loss' ? 'train' : key === 'eval_loss' ? 'eval' : named ? `eval_${named[1]}` : undefined;
-      if (!split) continue;
-      const loss = positiveFinite(at.value, file, at.line, field(key), 'warning');
-      const seen: EvalSeen = isDiagnostic(loss) ? { bad: at.value, line: at.line, step } : { loss, line: at.line, step };
-      if (key === 'eval_loss') state.lastEval = seen;
-      else if (named) state.namedEvals.set(named[1], seen);
-      if (isDiagnostic(loss)) {
-        report({ ...loss, message: `${loss.message} at step ${step}; left out of the curve` });
-        continue;
-      }
-      const point: CurvePoint = { step, split, loss };
-      if (tokens !== undefined) point.tokens = tokens;
-      addPoint(point);
-    }
-  };
-
-  state.scan = scanJson(text, {
-    value: (at, value, line) => {
-      if (at.length === 1 && typeof at[0] === 'string') {
-        if (!state.top.has(at[0])) state.top.set(at[0], { value, line });
-      } else if (entry && at.length === 3 && at[0] === 'log_history' && at[1] === entry.index && typeof at[2] === 'string') {
-        if (!entry.fields.has(at[2])) entry.fields.set(at[2], { value, line });
-      }
-    },
-    open: (at, kind, line) => {
-      if (at.length === 1 && at[0] === 'log_history' && !state.logHistory) state.logHistory = { kind, line };
-      else if (at.length === 2 && at[0] === 'log_history' && typeof at[1] === 'number' && kind === 'object') entry = { index: at[1], line, fields: new Map() };
-    },
-    close: (at, _kind, complete) => {
-      if (!entry || at.length !== 2 || at[0] !== 'log_history' || at[1] !== entry.index) return;
-      // An entry the file ends inside of may have lost its last values: it is left out whole.
-      if (complete) finishEntry(entry.index, entry.fields);
-      else state.cutEntryLine = entry.line;
-      entry = undefined;
-    },
-  });
-
-  if (problems > MAX_VALUE_DIAGNOSTICS) {
-    const more = problems - MAX_VALUE_DIAGNOSTICS;
-    diagnostics.push(diagnostic(file, undefined, 'log_history', `${more} more unusable log_history value${more === 1 ? '' : 's'} not listed`, 'warning'));
+    if (trouble !== undefined && !args && !model) problem ??= { file, message: trouble };
+    if (out.args && out.modelConfig) break;
   }
-  if (droppedSplits) diagnostics.push(diagnostic(file, undefined, 'log_history', `more than ${MAX_SPLITS} loss curves (evaluation sets); the others are left out of the curve`, 'warning'));
-  const groups = [...bySplit.values()].map((d) => d.result());
-  const shares = shareBudget(
-    groups.map((g) => g.length),
-    maxPoints,
+  const names = files.map((f) => posix(path.relative(outputDir, f)));
+  const read = [out.args && 'args', out.modelConfig && 'model_config'].filter((x): x is string => typeof x === 'string');
+  const what = read.length > 0 ? `; ${files.length > 1 ? 'their' : 'its'} ${read.join(' and ')} text summar${read.length > 1 ? 'ies were' : 'y was'} read for the training arguments${out.modelConfig ? ' and the model' : ''}` : '';
+  diagnostics.push(
+    diagnostic(
+      stateFile,
+      undefined,
+      undefined,
+      `the TensorBoard event file${files.length > 1 ? 's' : ''} ${listed(names)} (written by the Trainer's TensorBoardCallback) ${files.length > 1 ? 'are' : 'is'} part of this run, not ${files.length > 1 ? 'runs' : 'a run'} of ${files.length > 1 ? 'their' : 'its'} own${what}`,
+      'info',
+      'grouped',
+    ),
   );
-  state.curve = groups
-    .flatMap((g, i) => thin(g, shares[i]))
-    .sort((a, b) => a.order - b.order)
-    .map((p) => p.point);
-  return state;
-}
-
-/** A top-level count of the state (global_step, max_steps, train_batch_size), checked; problems are warnings. */
-function topCount(state: StateRead, file: string, key: string, diagnostics: Diagnostic[], positive = false): Located | undefined {
-  const at = state.top.get(key);
-  if (!at) return undefined;
-  const ok = typeof at.value === 'number' && Number.isSafeInteger(at.value) && (positive ? at.value > 0 : at.value >= 0);
-  if (!ok) {
-    diagnostics.push(diagnostic(file, at.line, key, `${key} must be ${positive ? 'a positive' : 'a non-negative'} integer, got ${describeValue(at.value)}; ignored`, 'warning'));
-    return undefined;
+  if (!out.args && problem) {
+    diagnostics.push(diagnostic(problem.file, undefined, ARGS_SUMMARY, `${path.basename(problem.file)}: ${problem.message}; its text summaries are not read`, 'warning', 'syntax'));
   }
-  return at;
+  return out;
 }
 
-// --- companions ------------------------------------------------------------------------------
-
-/** A value of a companion file by key, among several names (user aliases first). */
-function pick(flat: FlatJson | undefined, names: readonly string[]): (Located & { key: string; file: string }) | undefined {
-  if (!flat) return undefined;
-  const byNorm = new Map<string, string>();
-  for (const key of flat.values.keys()) if (!key.includes('.') && !byNorm.has(normaliseKey(key))) byNorm.set(normaliseKey(key), key);
-  for (const name of names) {
-    const key = byNorm.get(normaliseKey(name));
-    const at = key !== undefined ? flat.values.get(key) : undefined;
-    if (key !== undefined && at) return { ...at, key, file: flat.file };
-  }
-  return undefined;
-}
-
-const sourceOf = (at: { file: string; line: number }, field: string): SourceRef => ({ file: at.file, line: at.line, field });
+// --- precision ---------------------------------------------------------------------------------
 
 interface PrecisionRead {
   precision?: TrainingPrecision;
   source?: SourceRef;
   quantMethod?: string;
+  /** Taken from the dtype the weights were saved in, for want of training arguments. */
+  fromSavedDtype?: boolean;
 }
 
-/** Weights held quantized during training (QLoRA-style): the precision quantization_config names. */
-function quantizedWeights(config: FlatJson, diagnostics: Diagnostic[]): { part?: PartPrecision; method: string; line: number } | undefined {
-  const container = config.containers.get('quantization_config');
-  if (!container) return undefined;
-  const line = container.line;
-  if (container.kind !== 'object') {
-    diagnostics.push(diagnostic(config.file, line, 'quantization_config', 'quantization_config must be an object; the weight precision is unknown', 'warning'));
-    return { method: 'unknown', line };
-  }
-  const q = (key: string) => config.values.get(`quantization_config.${key}`)?.value;
-  const methodValue = q('quant_method');
-  const method = typeof methodValue === 'string' ? methodValue : q('load_in_4bit') === true || q('load_in_8bit') === true ? 'bitsandbytes' : 'unknown';
-  let part: PartPrecision | undefined;
-  if (q('load_in_4bit') === true || q('_load_in_4bit') === true) {
-    const kind = q('bnb_4bit_quant_type');
-    part = parsePrecision(kind === 'fp4' ? 'fp4' : 'nf4');
-  } else if (q('load_in_8bit') === true || q('_load_in_8bit') === true) {
-    part = parsePrecision('int8');
-  } else if (method === 'fp8' || method === 'fbgemm_fp8') {
-    part = parsePrecision('e4m3');
-  } else if (typeof q('bits') === 'number') {
-    // GPTQ, AWQ, AQLM, EETQ and the like: integer codes of `bits` bits.
-    const bits = q('bits') as number;
-    part = Number.isInteger(bits) ? parsePrecision(`int${bits}`) : undefined;
-  }
-  return { part, method, line };
+const uniform = (part: PartPrecision): TrainingPrecision => ({ w: part, a: part, kv: part });
+
+/** The dtype config.json says the weights were saved in: only what the weights were, never how they computed. */
+function savedDtype(config: Companion | undefined, diagnostics: Diagnostic[]): { part: PartPrecision; key: string } | undefined {
+  if (!config) return undefined;
+  const key = config.values.has('torch_dtype') ? 'torch_dtype' : 'dtype';
+  const at = config.values.get(key);
+  if (!at) return undefined;
+  const part = typeof at.value === 'string' ? parsePrecision(at.value) : undefined;
+  if (!part) diagnostics.push(diagnostic(config.file, at.line, key, `${key} ${describeValue(at.value)} is not a precision this reader knows; ignored`, 'warning', 'bad-value'));
+  return part ? { part, key } : undefined;
 }
+
+const where = whereSaid;
 
 /**
- * Training precision: the weights' from quantization_config when they were held quantized, the
- * compute precision from the arguments' bf16/fp16 mixed-precision flags when saved, else from
- * the dtype the model was loaded and saved in.
+ * The training precision. The training arguments decide it: bf16/fp16 set is 16-bit compute
+ * (mixed precision), neither set is fp32 (see precisionFromArgs). Weights loaded quantized
+ * (quantization_config) give the weights' part, bitsandbytes computing in its compute dtype
+ * unless a mixed-precision flag says otherwise. Without any training arguments the dtype the
+ * weights were saved in is the only word left, and is taken with a note.
  */
-function readPrecision(config: FlatJson | undefined, args: FlatJson | undefined, diagnostics: Diagnostic[]): PrecisionRead {
+function readPrecision(saved: Companion | undefined, quantFrom: Companion | undefined, lookup: ArgLookup, diagnostics: Diagnostic[]): PrecisionRead {
   const out: PrecisionRead = {};
-  let saved: { part: PartPrecision; at: Located; key: string } | undefined;
-  if (config) {
-    const key = config.values.has('torch_dtype') ? 'torch_dtype' : 'dtype';
-    const at = config.values.get(key);
-    if (at) {
-      const part = typeof at.value === 'string' ? parsePrecision(at.value) : undefined;
-      if (part) saved = { part, at, key };
-      else diagnostics.push(diagnostic(config.file, at.line, key, `${key} ${describeValue(at.value)} is not a precision this reader knows; ignored`, 'warning'));
-    }
-  }
-  let amp: { part: PartPrecision; at: Located; key: string } | undefined;
-  for (const key of ['bf16', 'fp16'] as const) {
-    const at = args?.values.get(key);
-    if (at?.value === true) {
-      amp = { part: parsePrecision(key) as PartPrecision, at, key };
-      break;
-    }
-  }
-  const tf32 = args?.values.get('tf32');
-  if (!amp && saved?.part.bits === 32 && tf32?.value === true) amp = { part: parsePrecision('tf32') as PartPrecision, at: tf32, key: 'tf32' };
-
-  const quant = config ? quantizedWeights(config, diagnostics) : undefined;
-  let compute = amp?.part ?? saved?.part;
-  if (quant && config) {
+  const dtype = savedDtype(saved, diagnostics);
+  const flags = precisionFromArgs(lookup);
+  const amp = flags?.how === 'flag' ? flags : undefined;
+  const quant = quantFrom ? quantizedWeights(quantFrom, diagnostics) : undefined;
+  if (quant && quantFrom) {
     out.quantMethod = quant.method;
-    // bitsandbytes dequantizes to its compute dtype for every matmul; mixed-precision flags still win.
-    const computeAt = config.values.get('quantization_config.bnb_4bit_compute_dtype');
+    const computeAt = quantFrom.values.get('quantization_config.bnb_4bit_compute_dtype');
     const bnbCompute = typeof computeAt?.value === 'string' ? parsePrecision(computeAt.value) : undefined;
-    if (!amp && bnbCompute) compute = bnbCompute;
+    const compute = amp?.part ?? bnbCompute ?? flags?.part ?? dtype?.part;
+    const field = fieldOf(quantFrom, 'quantization_config');
     if (!quant.part) {
-      diagnostics.push(
-        diagnostic(config.file, quant.line, 'quantization_config', `quantization_config (quant_method ${JSON.stringify(quant.method)}) does not say the weights' bits in a form this reader knows; the training precision is unknown`, 'warning'),
-      );
+      const message = `quantization_config (quant_method ${JSON.stringify(quant.method)}) does not say the weights' bits in a form this reader knows; the training precision is unknown`;
+      diagnostics.push(diagnostic(quantFrom.file, quant.line, field, message, 'warning', 'unsupported'));
       return out;
     }
     const name = quant.part.name ?? `${quant.part.bits}-bit`;
     diagnostics.push(
       diagnostic(
-        config.file,
+        quantFrom.file,
         quant.line,
-        'quantization_config',
+        field,
         `quantization_config (${quant.method}): the base weights were held in ${name} while training (QLoRA-style, with higher-precision adapters); weights taken as ${quant.part.bits}-bit ${quant.part.type}` +
           (compute ? `, activations and kv as ${compute.name ?? `${compute.bits}-bit`}` : ''),
         'info',
+        'derived',
       ),
     );
     if (!compute) {
-      diagnostics.push(diagnostic(config.file, quant.line, 'precision', 'the compute precision is unknown (no torch_dtype, bnb_4bit_compute_dtype or bf16/fp16 in training_args.json)', 'warning'));
+      diagnostics.push(diagnostic(quantFrom.file, quant.line, 'precision', 'the compute precision is unknown (no torch_dtype, bnb_4bit_compute_dtype or bf16/fp16 in the training arguments)', 'warning', 'missing-field'));
       return out;
     }
     out.precision = { w: quant.part, a: compute, kv: compute };
-    out.source = sourceOf({ file: config.file, line: quant.line }, 'quantization_config');
+    out.source = sourceOf(quantFrom, 'quantization_config', { value: undefined, line: quant.line });
     return out;
   }
-  if (!compute) return out;
-  out.precision = { w: compute, a: compute, kv: compute };
-  out.source = amp && args ? sourceOf({ file: args.file, line: amp.at.line }, amp.key) : saved && config ? sourceOf({ file: config.file, line: saved.at.line }, saved.key) : undefined;
+  if (flags) {
+    out.precision = uniform(flags.part);
+    out.source = flags.source;
+    if (flags.how === 'default') {
+      if (dtype && dtype.part.bits < 32 && saved) {
+        const message =
+          `bf16 and fp16 are false (${where(flags.source)}), so the Trainer ran without mixed precision: taken as fp32; but ${CONFIG}'s ${dtype.key} says the weights were saved in ${dtype.part.name ?? `${dtype.part.bits} bits`}, ` +
+          `which a model loaded in ${dtype.part.name ?? 'that dtype'} (and then trained in it, pure ${dtype.part.name ?? '16-bit'}) would show: if it was, give the precision in a run.json or sweep table`;
+        diagnostics.push(diagnostic(saved.file, saved.values.get(dtype.key)?.line, 'precision', message, 'warning', 'conflict'));
+      } else diagnostics.push(diagnostic(flags.source.file, flags.source.line, 'precision', defaultPrecisionMessage(where(flags.source), flags), 'info', 'default'));
+    }
+    return out;
+  }
+  if (dtype && saved) {
+    out.precision = uniform(dtype.part);
+    out.source = sourceOf(saved, dtype.key);
+    out.fromSavedDtype = true;
+  }
   return out;
 }
+
+// --- D -----------------------------------------------------------------------------------------
 
 interface TokensRead {
   value?: number;
   source?: SourceRef;
   /** Why D could not be had, when it could not. */
   why?: string;
+  how?: string;
 }
 
+const isCount = (at: { value: unknown } | undefined): at is { value: number } => !!at && typeof at.value === 'number' && Number.isSafeInteger(at.value) && at.value > 0;
+
 /** D as steps x batch x accumulation x devices x sequence length, only from values the files state. */
-function tokensFromSteps(state: StateRead, stateFile: string, args: FlatJson | undefined, aliases: AliasTable, diagnostics: Diagnostic[]): TokensRead {
+function tokensFromSteps(state: StateRead, stateFile: string, args: readonly Companion[], aliases: AliasTable, diagnostics: Diagnostic[]): TokensRead {
   const steps = topCount(state, stateFile, 'global_step', [], true);
-  if (!args) return { why: `no ${ARGS} with the batch size and sequence length` };
+  if (args.length === 0) return { why: `no ${ARGS}, ${ARGS_YAML} or TensorBoard args summary with the batch size and sequence length` };
   const seqNames = [...new Set([...aliases.seqLen.filter((n) => !NOT_TRAINING_SEQ.has(normaliseKey(n))), ...SEQ_KEYS])];
-  const seq = pick(args, seqNames);
+  const seq = pickAny(args, seqNames);
   const stateBatch = topCount(state, stateFile, 'train_batch_size', [], true);
-  const argsBatch = pick(args, ['per_device_train_batch_size']);
-  const accumulation = pick(args, ['gradient_accumulation_steps']);
-  const devices = pick(args, ['world_size', 'num_processes']);
-  const packing = args.values.get('packing');
-  const isCount = (at: Located | undefined): at is Located => !!at && typeof at.value === 'number' && Number.isSafeInteger(at.value) && at.value > 0;
+  const argsBatch = pickAny(args, ['per_device_train_batch_size']);
+  const accumulation = pickAny(args, ['gradient_accumulation_steps']);
+  const devices = pickAny(args, ['world_size', 'num_processes']);
+  const packing = pickAny(args, ['packing']);
+  const argsNames = [...new Set(args.map(companionName))].join(', ');
   if (!steps) return { why: 'trainer_state.json has no global_step' };
-  if (!isCount(seq)) return { why: `${path.basename(args.file)} gives no training sequence length (${SEQ_KEYS.slice(0, 3).join(', ')}, ...)` };
+  if (!isCount(seq)) return { why: `${argsNames} give${args.length === 1 ? 's' : ''} no training sequence length (${SEQ_KEYS.slice(0, 3).join(', ')}, cutoff_len, ...)` };
   if (packing?.value === false) {
-    return { why: `${path.basename(args.file)} has packing: false, so sequences were not all ${seq.value} tokens long and steps x batch x ${seq.key} would overstate D` };
+    return { why: `${companionName(packing.companion)} has packing: false, so sequences were not all ${seq.value} tokens long and steps x batch x ${seq.key} would overstate D` };
   }
   const batch = isCount(stateBatch)
-    ? { value: stateBatch.value as number, where: `train_batch_size, ${TRAINER_STATE} line ${stateBatch.line}` }
+    ? { value: stateBatch.value, where: `train_batch_size, ${TRAINER_STATE} line ${stateBatch.line}` }
     : isCount(argsBatch)
-      ? { value: argsBatch.value as number, where: `per_device_train_batch_size, line ${argsBatch.line}` }
+      ? { value: argsBatch.value, where: `per_device_train_batch_size, ${companionName(argsBatch.companion)}${argsBatch.line !== undefined ? ` line ${argsBatch.line}` : ''}` }
       : undefined;
-  if (!batch) return { why: `no train_batch_size in trainer_state.json and no per_device_train_batch_size in ${path.basename(args.file)}` };
-  const accumulate = isCount(accumulation) ? (accumulation.value as number) : 1;
-  const world = isCount(devices) ? (devices.value as number) : undefined;
-  const value = (steps.value as number) * batch.value * accumulate * (world ?? 1) * (seq.value as number);
+  if (!batch) return { why: `no train_batch_size in trainer_state.json and no per_device_train_batch_size in ${argsNames}` };
+  const accumulate = isCount(accumulation) ? accumulation.value : 1;
+  const world = isCount(devices) ? devices.value : undefined;
+  const value = (steps.value as number) * batch.value * accumulate * (world ?? 1) * seq.value;
   if (!Number.isSafeInteger(value)) return { why: 'steps x batch x sequence length is too large to be a token count' };
   const parts = [
     `${steps.value} steps (global_step)`,
@@ -566,52 +299,137 @@ function tokensFromSteps(state: StateRead, stateFile: string, args: FlatJson | u
   ];
   diagnostics.push(
     diagnostic(
-      args.file,
+      seq.companion.file,
       seq.line,
       'tokens',
       `tokens computed as ${parts.join(' x ')} = ${value}, counting every sequence at full length (packed or grouped texts)`,
       world === undefined ? 'warning' : 'info',
+      'derived',
     ),
   );
-  return { value, source: sourceOf(seq, seq.key) };
+  return { value, source: sourceOf(seq.companion, seq.key, seq), how: 'steps × batch × accumulation × devices × sequence length' };
 }
 
-// --- the quantities --------------------------------------------------------------------------
-
-interface Found<T> {
-  value: T;
+interface ParamsRead {
+  value: number;
   source: SourceRef;
+  meta: Record<string, unknown>;
+  count: ArchitectureCount;
+  config: Record<string, unknown>;
 }
 
-/** N from config.json; without one, says what would give it (an adapter folder names its base model). */
-async function readParams(config: FlatJson | undefined, dirs: readonly string[], file: string, inputs: string[], diagnostics: Diagnostic[]): Promise<(Found<number> & { meta: Record<string, unknown> }) | undefined> {
+/** A usable total_flos: the state's (as of its step), else the results files'. */
+function totalFlos(state: StateRead, stateFile: string, results: readonly Companion[]): { value: number; source: SourceRef } | { why: string } {
+  const top = state.top.get('total_flos');
+  const fromResults = results.map((r) => ({ r, at: r.values.get('total_flos') })).find((x) => x.at !== undefined);
+  const found = top ? { value: top.value, source: { file: stateFile, line: top.line, field: 'total_flos' } } : fromResults?.at ? { value: fromResults.at.value, source: sourceOf(fromResults.r, 'total_flos') } : undefined;
+  if (!found) return { why: 'there is no total_flos' };
+  if (typeof found.value !== 'number' || !Number.isFinite(found.value) || found.value <= 0) {
+    return { why: `total_flos is ${describeValue(found.value)} (${where(found.source)}): the model had no floating_point_ops to count with` };
+  }
+  return { value: found.value, source: found.source };
+}
+
+/**
+ * D ≈ total_flos / (6 N_flops), N_flops being the count the Trainer multiplied by (see
+ * trainerFlopsParams). Refused where the files show that total_flos counted something else.
+ */
+function tokensFromTotalFlos(state: StateRead, stateFile: string, results: readonly Companion[], params: ParamsRead | undefined, lookup: ArgLookup, evidence: Parameters<typeof flosDistortions>[1], diagnostics: Diagnostic[]): TokensRead {
+  const flos = totalFlos(state, stateFile, results);
+  if ('why' in flos) return { why: flos.why };
+  if (!params) return { why: `total_flos (${where(flos.source)}) needs N, which is unknown` };
+  const distortions = flosDistortions(lookup, evidence);
+  if (distortions.length > 0) {
+    return { why: `total_flos (${where(flos.source)}) is not used: this is ${distortions.map((d) => `${d.what}${d.source ? `, ${where(d.source)}` : ''}`).join('; ')}, and that makes the Trainer's count of operations no count of tokens` };
+  }
+  const counted = trainerFlopsParams(params.config, params.count);
+  if ('problem' in counted) return { why: `total_flos (${where(flos.source)}) is not used: ${counted.problem}` };
+  const value = tokensFromFlos(flos.value, counted.value);
+  if (!Number.isSafeInteger(value) || value <= 0) return { why: `total_flos / (6 x ${counted.value}) is no token count` };
+  const head = counted.head > 0 ? ` (N ${params.value} plus the untied output matrix, ${counted.head}, which num_parameters(exclude_embeddings=True) counts)` : ' (N: num_parameters(exclude_embeddings=True) leaves out the embeddings and the tied output matrix)';
+  diagnostics.push(
+    diagnostic(
+      flos.source.file,
+      flos.source.line,
+      'tokens',
+      `D not logged; estimated from the Trainer's total_flos as total_flos / (6 x ${counted.value}) = ${flos.value} / ${6 * counted.value} ≈ ${value} tokens${head}. ` +
+        'An estimate: the Trainer counts input_ids with their padding, and FSDP, DeepSpeed ZeRO-3, 4-bit loading or adapters would change what it counts; log num_input_tokens_seen for the exact number',
+      'info',
+      'derived',
+    ),
+  );
+  return { value, source: flos.source, how: 'total_flos / (6 N)' };
+}
+
+/**
+ * D: the state's num_input_tokens_seen (0 is the Trainer's "not counted"), else the last count
+ * logged, else a token count in the results files, else steps x batch x sequence length, else
+ * the Trainer's total_flos over 6N.
+ */
+function readTokens(
+  state: StateRead,
+  file: string,
+  results: readonly Companion[],
+  args: readonly Companion[],
+  flos: { params?: ParamsRead; lookup: ArgLookup; evidence: Parameters<typeof flosDistortions>[1] },
+  aliases: AliasTable,
+  diagnostics: Diagnostic[],
+): TokensRead {
+  const top = state.top.get('num_input_tokens_seen');
+  if (top && typeof top.value === 'number' && Number.isFinite(top.value) && top.value > 0) return { value: top.value, source: { file, line: top.line, field: 'num_input_tokens_seen' } };
+  if (top && top.value !== 0) {
+    diagnostics.push(diagnostic(file, top.line, 'num_input_tokens_seen', `num_input_tokens_seen must be a non-negative number, got ${describeValue(top.value)}; ignored`, 'warning', 'bad-value'));
+  }
+  if (state.lastTokens) return { value: state.lastTokens.value as number, source: { file, line: state.lastTokens.line, field: 'num_input_tokens_seen' } };
+  for (const r of results) {
+    const t = pick(r, aliases.tokens);
+    if (t && typeof t.value === 'number' && Number.isFinite(t.value) && t.value > 0) return { value: t.value, source: sourceOf(r, t.key, t) };
+  }
+  const computed = tokensFromSteps(state, file, args, aliases, diagnostics);
+  if (computed.value !== undefined) return computed;
+  const estimated = tokensFromTotalFlos(state, file, results, flos.params, flos.lookup, flos.evidence, diagnostics);
+  if (estimated.value !== undefined) return estimated;
+  const message =
+    `D (tokens seen) is unknown: ${computed.why}; ${estimated.why}. Log it with TrainingArguments(include_num_input_tokens_seen=True), or save ${ARGS} with per_device_train_batch_size, ` +
+    `gradient_accumulation_steps and the training sequence length (max_seq_length or block_size; max_position_embeddings is the model's limit, not the length trained on)`;
+  diagnostics.push(diagnostic(file, top?.line, 'tokens', message, 'warning', 'missing-field'));
+  return {};
+}
+
+// --- N and the final loss ----------------------------------------------------------------------
+
+/**
+ * N from config.json, else from the model_config text summary (for an adapter run: the base
+ * model's config). Without either, says what would give it (an adapter folder names its base).
+ */
+function readParams(config: Companion | undefined, adapter: Companion | undefined, file: string, diagnostics: Diagnostic[]): ParamsRead | undefined {
   if (config) {
-    const object: Record<string, unknown> = {};
-    for (const [key, at] of config.values) if (!key.includes('.')) Object.defineProperty(object, key, { value: at.value, enumerable: true });
+    const object = plainObject(config);
     const counted = countParameters(object);
     const modelType = config.values.get('model_type');
     if (counted.ok) {
       const { params, family, formula, embeddingParams } = counted.count;
       const meta: Record<string, unknown> = { family, paramsFormula: formula };
       if (embeddingParams !== undefined) meta.embeddingParams = embeddingParams;
-      return { value: params, source: { file: config.file, line: modelType?.line ?? 1, field: 'model_type' }, meta };
+      const source = sourceOf(config, 'model_type', { value: undefined, line: modelType?.line ?? (config.prefix ? undefined : 1) });
+      return { value: params, source, meta, count: counted.count, config: object };
     }
     const at = counted.field ? (config.values.get(counted.field) ?? config.containers.get(counted.field)) : undefined;
-    diagnostics.push(diagnostic(config.file, at?.line ?? modelType?.line ?? 1, 'params', `N (params) is unknown: ${counted.message}`, 'warning'));
+    const known = typeof modelType?.value === 'string' && !/is not one whose parameter count is known/.test(counted.message);
+    diagnostics.push(diagnostic(config.file, at?.line ?? modelType?.line ?? (config.prefix ? undefined : 1), 'params', `N (params) is unknown: ${counted.message}`, 'warning', countProblemCode(counted.message, known)));
     return undefined;
-  }
-  let adapter: FlatJson | undefined;
-  for (const d of dirs) {
-    const candidate = path.join(d, ADAPTER_CONFIG);
-    inputs.push(candidate);
-    adapter ??= await loadCompanion(candidate, diagnostics);
   }
   const base = adapter?.values.get('base_model_name_or_path')?.value;
   const why = adapter
     ? `this is an adapter (PEFT/LoRA) run${typeof base === 'string' ? ` of ${base}` : ''}: copy the base model's ${CONFIG} here`
     : `put the model's ${CONFIG} (saved with the model) beside it`;
-  diagnostics.push(diagnostic(file, undefined, 'params', `no ${CONFIG} beside ${TRAINER_STATE}, so N (params) is unknown; ${why}, or give N in a run.json or sweep table`, 'warning'));
+  diagnostics.push(diagnostic(file, undefined, 'params', `no ${CONFIG} beside ${TRAINER_STATE}, so N (params) is unknown; ${why}, or give N in a run.json or sweep table`, 'warning', 'missing-field'));
   return undefined;
+}
+
+interface Found<T> {
+  value: T;
+  source: SourceRef;
 }
 
 /**
@@ -619,7 +437,7 @@ async function readParams(config: FlatJson | undefined, dirs: readonly string[],
  * when there is one, else the last eval_loss logged. Only a usable last evaluation counts: an
  * earlier one standing in for a NaN would hide that the run diverged.
  */
-function readFinalLoss(state: StateRead, results: readonly FlatJson[], file: string, diagnostics: Diagnostic[]): Found<number> | undefined {
+function readFinalLoss(state: StateRead, results: readonly Companion[], file: string, diagnostics: Diagnostic[]): Found<number> | undefined {
   const after = results.map((r) => ({ r, at: r.values.get('eval_loss') })).find((x) => x.at !== undefined);
   if (after?.at) {
     const { r, at } = after;
@@ -631,15 +449,15 @@ function readFinalLoss(state: StateRead, results: readonly FlatJson[], file: str
     const last = state.lastEval;
     if (last?.loss !== undefined && last.loss !== loss) {
       const message = `final loss ${loss} from ${path.basename(r.file)} (the evaluation after training); the last eval_loss in ${TRAINER_STATE} (step ${last.step}, line ${last.line}) is ${last.loss}`;
-      diagnostics.push(diagnostic(r.file, at.line, 'eval_loss', message, 'info'));
+      diagnostics.push(diagnostic(r.file, at.line, 'eval_loss', message, 'info', 'conflict'));
     }
-    return { value: loss, source: { file: r.file, line: at.line, field: 'eval_loss' } };
+    return { value: loss, source: sourceOf(r, 'eval_loss', at) };
   }
   const found = (seen: EvalSeen, field: string): Found<number> | undefined => (seen.loss !== undefined ? { value: seen.loss, source: { file, line: seen.line, field } } : undefined);
   if (state.lastEval) {
     const last = state.lastEval;
     if (last.loss === undefined) {
-      diagnostics.push(diagnostic(file, last.line, 'eval_loss', `the last eval_loss (step ${last.step}) is ${describeValue(last.bad)}; no earlier evaluation stands in for it, so the run has no final loss`, 'warning'));
+      diagnostics.push(diagnostic(file, last.line, 'eval_loss', `the last eval_loss (step ${last.step}) is ${describeValue(last.bad)}; no earlier evaluation stands in for it, so the run has no final loss`, 'warning', 'bad-value'));
     }
     return found(last, 'eval_loss');
   }
@@ -647,48 +465,36 @@ function readFinalLoss(state: StateRead, results: readonly FlatJson[], file: str
     const [[setName, last]] = [...state.namedEvals];
     const field = `eval_${setName}_loss`;
     const message = last.loss !== undefined ? `final loss from the one evaluation set, ${field} (step ${last.step})` : `the last ${field} (step ${last.step}) is ${describeValue(last.bad)}, so the run has no final loss`;
-    diagnostics.push(diagnostic(file, last.line, 'eval_loss', message, last.loss !== undefined ? 'info' : 'warning'));
+    diagnostics.push(diagnostic(file, last.line, 'eval_loss', message, last.loss !== undefined ? 'info' : 'warning', last.loss !== undefined ? 'derived' : 'bad-value'));
     return found(last, field);
   }
   if (state.namedEvals.size > 1) {
     const names = [...state.namedEvals.keys()].map((n) => `eval_${n}_loss`).join(', ');
-    diagnostics.push(diagnostic(file, state.logHistory?.line, 'eval_loss', `log_history has several evaluation sets (${names}) and no eval_loss: which one is the validation loss is not known, so the run has no final loss`, 'warning'));
+    diagnostics.push(diagnostic(file, state.logHistory?.line, 'eval_loss', `log_history has several evaluation sets (${names}) and no eval_loss: which one is the validation loss is not known, so the run has no final loss`, 'warning', 'missing-field'));
   } else if (state.logHistory?.kind === 'array') {
     const message = 'log_history has no eval_loss: a training loss is not a validation loss, so the run has no final loss (evaluate during training, eval_strategy="steps", to get one)';
-    diagnostics.push(diagnostic(file, state.logHistory.line, 'eval_loss', message, 'warning'));
+    diagnostics.push(diagnostic(file, state.logHistory.line, 'eval_loss', message, 'warning', 'missing-field'));
   }
   return undefined;
 }
 
-/**
- * D: the state's num_input_tokens_seen (0 is the Trainer's "not counted"), else the last count
- * logged, else a token count in the results files, else steps x batch x sequence length.
- */
-function readTokens(state: StateRead, results: readonly FlatJson[], args: FlatJson | undefined, file: string, aliases: AliasTable, diagnostics: Diagnostic[]): Found<number> | undefined {
-  const top = state.top.get('num_input_tokens_seen');
-  if (top && typeof top.value === 'number' && Number.isFinite(top.value) && top.value > 0) return { value: top.value, source: { file, line: top.line, field: 'num_input_tokens_seen' } };
-  if (top && top.value !== 0) {
-    diagnostics.push(diagnostic(file, top.line, 'num_input_tokens_seen', `num_input_tokens_seen must be a non-negative number, got ${describeValue(top.value)}; ignored`, 'warning'));
-  }
-  if (state.lastTokens) return { value: state.lastTokens.value as number, source: { file, line: state.lastTokens.line, field: 'num_input_tokens_seen' } };
-  for (const r of results) {
-    const t = pick(r, aliases.tokens);
-    if (t && typeof t.value === 'number' && Number.isFinite(t.value) && t.value > 0) return { value: t.value, source: sourceOf(t, t.key) };
-  }
-  const computed = tokensFromSteps(state, file, args, aliases, diagnostics);
-  if (computed.value !== undefined && computed.source) return { value: computed.value, source: computed.source };
-  const message =
-    `D (tokens seen) is unknown: ${computed.why}. Log it with TrainingArguments(include_num_input_tokens_seen=True), or save ${ARGS} with per_device_train_batch_size, ` +
-    `gradient_accumulation_steps and the training sequence length (max_seq_length or block_size; max_position_embeddings is the model's limit, not the length trained on)`;
-  diagnostics.push(diagnostic(file, top?.line, 'tokens', message, 'warning'));
-  return undefined;
-}
-
-// --- the run ---------------------------------------------------------------------------------
+// --- the run -----------------------------------------------------------------------------------
 
 export interface HfTrainerOptions {
   /** Upper bound on the loss-curve length. */
   maxCurvePoints?: number;
+}
+
+/** A state cut short or broken where it should be a state; undefined when it is one. */
+function stateProblems(state: StateRead, text: string, file: string): ReadResult | 'state' {
+  const { scan } = state;
+  const looksLikeState = scan.root === 'object' && (state.logHistory !== undefined || STATE_KEYS.some((key) => state.top.has(key)));
+  if (looksLikeState) return 'state';
+  // Valid JSON of another shape is someone else's file; broken JSON under this name is a damaged state.
+  if (scan.errors.length === 0 && text.trim() !== '') return { runs: [], diagnostics: [], notMine: true };
+  const first = scan.errors[0];
+  const message = text.trim() === '' ? `${TRAINER_STATE} is empty` : `${TRAINER_STATE} is not valid JSON (syntax error: ${first?.message ?? 'no object'}); nothing could be read`;
+  return { runs: [], diagnostics: [diagnostic(file, first?.line ?? 1, undefined, message, 'error', 'syntax')] };
 }
 
 /**
@@ -708,32 +514,26 @@ export async function readHfTrainer(stateFile: string, context: ReadContext, opt
 
   const diagnostics: Diagnostic[] = [];
   const loaded = await loadText(file, MAX_STATE_BYTES, 'error');
-  if (!loaded) return { runs: [], diagnostics: [diagnostic(file, undefined, undefined, `${TRAINER_STATE} not found`, 'error')], inputs };
+  if (!loaded) return { runs: [], diagnostics: [diagnostic(file, undefined, undefined, `${TRAINER_STATE} not found`, 'error', 'not-found')], inputs };
   if ('problem' in loaded) return { runs: [], diagnostics: [loaded.problem], inputs };
   const maxPoints = Math.max(2, options.maxCurvePoints ?? DEFAULT_MAX_CURVE_POINTS);
   const valueProblems: Diagnostic[] = [];
   const state = readState(loaded.text, file, maxPoints, valueProblems);
+  const shape = stateProblems(state, loaded.text, file);
+  if (shape !== 'state') return { ...shape, inputs };
   const { scan } = state;
-  const looksLikeState = scan.root === 'object' && (state.logHistory !== undefined || STATE_KEYS.some((key) => state.top.has(key)));
-  if (!looksLikeState) {
-    // Valid JSON of another shape is someone else's file; broken JSON under this name is a damaged state.
-    if (scan.errors.length === 0 && loaded.text.trim() !== '') return { runs: [], diagnostics: [], notMine: true, inputs };
-    const first = scan.errors[0];
-    const message = loaded.text.trim() === '' ? `${TRAINER_STATE} is empty` : `${TRAINER_STATE} is not valid JSON (syntax error: ${first?.message ?? 'no object'}); nothing could be read`;
-    return { runs: [], diagnostics: [diagnostic(file, first?.line ?? 1, undefined, message, 'error')], inputs };
-  }
   const [firstError] = scan.errors;
   if (firstError) {
     // A file cut short makes several errors at its end; the first says it.
     const more = scan.errors.length > 1 ? ` (${scan.errors.length - 1} more after it)` : '';
-    diagnostics.push(diagnostic(file, firstError.line, undefined, `syntax error: ${firstError.message}${more}; the values before it are read and the run is treated as unfinished`, 'error'));
+    diagnostics.push(diagnostic(file, firstError.line, undefined, `syntax error: ${firstError.message}${more}; the values before it are read and the run is treated as unfinished`, 'error', 'syntax'));
   }
   if (state.cutEntryLine !== undefined) {
-    diagnostics.push(diagnostic(file, state.cutEntryLine, 'log_history', 'the last log_history entry is cut off (the file ends inside it); left out', 'warning'));
+    diagnostics.push(diagnostic(file, state.cutEntryLine, 'log_history', 'the last log_history entry is cut off (the file ends inside it); left out', 'warning', 'truncated'));
   }
   diagnostics.push(...valueProblems);
-  if (!state.logHistory) diagnostics.push(diagnostic(file, 1, 'log_history', `${TRAINER_STATE} has no log_history: no losses to read`, 'error'));
-  else if (state.logHistory.kind !== 'array') diagnostics.push(diagnostic(file, state.logHistory.line, 'log_history', 'log_history must be an array of log entries; no losses read', 'error'));
+  if (!state.logHistory) diagnostics.push(diagnostic(file, 1, 'log_history', `${TRAINER_STATE} has no log_history: no losses to read`, 'error', 'missing-field'));
+  else if (state.logHistory.kind !== 'array') diagnostics.push(diagnostic(file, state.logHistory.line, 'log_history', 'log_history must be an array of log entries; no losses read', 'error', 'bad-value'));
 
   const globalStep = topCount(state, file, 'global_step', diagnostics);
   const maxSteps = topCount(state, file, 'max_steps', diagnostics);
@@ -741,8 +541,8 @@ export async function readHfTrainer(stateFile: string, context: ReadContext, opt
   const steps = (globalStep?.value as number | undefined) ?? state.lastStep;
   const unfinished = steps !== undefined && maxSteps !== undefined && (maxSteps.value as number) > 0 && steps < (maxSteps.value as number);
   if (unfinished) {
-    const where = inCheckpoint ? ` (the latest checkpoint, ${path.basename(dir)})` : '';
-    diagnostics.push(diagnostic(file, globalStep?.line ?? maxSteps?.line, 'global_step', `stopped at step ${steps} of ${maxSteps?.value}${where}: the run did not finish, so its losses are not end-of-training losses`, 'info'));
+    const at = inCheckpoint ? ` (the latest checkpoint, ${path.basename(dir)})` : '';
+    diagnostics.push(diagnostic(file, globalStep?.line ?? maxSteps?.line, 'global_step', `stopped at step ${steps} of ${maxSteps?.value}${at}: the run did not finish, so its losses are not end-of-training losses`, 'info', 'unfinished'));
   }
 
   const run: Omit<Run, 'missing'> = { id: runId(file, context.root), name: path.basename(outputDir), format: HF_TRAINER_FORMAT, file, ptq: [], sources: {}, curve: state.curve };
@@ -755,46 +555,55 @@ export async function readHfTrainer(stateFile: string, context: ReadContext, opt
   run.meta = meta;
 
   // Companions: beside the state, then (for a checkpoint) in the output folder above it.
-  const firstCompanion = async (name: string): Promise<FlatJson | undefined> => {
+  const first = async (name: string, load: (f: string, d: Diagnostic[]) => Promise<Companion | undefined>): Promise<Companion | undefined> => {
     for (const d of companionDirs) {
       const candidate = path.join(d, name);
       inputs.push(candidate);
-      const flat = await loadCompanion(candidate, diagnostics);
-      if (flat) return flat;
+      const companion = await load(candidate, diagnostics);
+      if (companion) return companion;
     }
     return undefined;
   };
-  const config = await firstCompanion(CONFIG);
-  const args = await firstCompanion(ARGS);
+  const config = await first(CONFIG, loadJsonCompanion);
+  const adapter = await first(ADAPTER_CONFIG, loadJsonCompanion);
+  const argsJson = await first(ARGS, loadJsonCompanion);
+  const argsYaml = await first(ARGS_YAML, loadYamlCompanion);
+  const events = await readCallbackEvents(outputDir, file, inputs, diagnostics);
+  const args = [argsJson, argsYaml, events.args].filter((c): c is Companion => c !== undefined);
+  const lookup = argLookup(args);
   // Results are written into the output folder after training: they belong to this state only
   // when it is the output folder's own, or a checkpoint taken at the last step.
-  const results: FlatJson[] = [];
+  const results: Companion[] = [];
   if (!inCheckpoint || !unfinished) {
     for (const name of RESULTS) {
       const candidate = path.join(outputDir, name);
       inputs.push(candidate);
-      const flat = await loadCompanion(candidate, diagnostics);
-      if (flat) results.push(flat);
+      const companion = await loadJsonCompanion(candidate, diagnostics);
+      if (companion) results.push(companion);
     }
   }
 
-  const params = await readParams(config, companionDirs, file, inputs, diagnostics);
+  // The model: config.json, else the model config the callback logged.
+  const model = config ?? events.modelConfig;
+  const params = readParams(model, adapter, file, diagnostics);
   // The vocabulary says which units the loss is in: runs with different tokenizers do not compare.
-  const vocabSize = config?.values.get('vocab_size')?.value;
+  const vocabSize = model?.values.get('vocab_size')?.value;
   if (typeof vocabSize === 'number' && Number.isInteger(vocabSize) && vocabSize > 0) meta.vocabSize = vocabSize;
   if (params) {
     run.params = params.value;
     run.sources.params = params.source;
     Object.assign(meta, params.meta);
   }
-  const precision = readPrecision(config, args, diagnostics);
+
+  // The model_config summary's torch_dtype is the loaded config's, not even the saved weights': only config.json's counts.
+  const precision = readPrecision(config, model, lookup, diagnostics);
   if (precision.quantMethod) meta.quantization = precision.quantMethod;
   if (precision.precision && precision.source) {
     run.precision = precision.precision;
     run.sources.precision = precision.source;
-    if (!args && precision.precision.w.bits === 32 && (precision.source.field === 'torch_dtype' || precision.source.field === 'dtype')) {
+    if (precision.fromSavedDtype && precision.precision.w.bits === 32) {
       const pickle = (await Promise.all(companionDirs.map((d) => exists(path.join(d, ARGS_PICKLE))))).some(Boolean);
-      const how = `save TrainingArguments.to_json_string() as ${ARGS}`;
+      const how = `save TrainingArguments.to_json_string() as ${ARGS}, or log to TensorBoard (report_to="tensorboard"), which keeps them in runs/`;
       diagnostics.push(
         diagnostic(
           precision.source.file,
@@ -802,22 +611,28 @@ export async function readHfTrainer(stateFile: string, context: ReadContext, opt
           'precision',
           `precision read as fp32 from ${precision.source.field}, the dtype the weights were saved in; a run with --bf16/--fp16 computed in 16 bits, which only the training arguments say (${pickle ? `${ARGS_PICKLE} is a pickle and is not read: ${how}` : how})`,
           'info',
+          pickle ? 'unsupported' : 'missing-field',
         ),
       );
     }
   } else if (!precision.quantMethod) {
     const what = config ? `${CONFIG} has no usable torch_dtype` : `there is no ${CONFIG} (torch_dtype)`;
-    diagnostics.push(diagnostic(config?.file ?? file, config ? 1 : undefined, 'precision', `the training precision is unknown: ${what} and no ${ARGS} says bf16/fp16; give it in a run.json or sweep table`, 'warning'));
+    const message = `the training precision is unknown: ${what} and no ${ARGS}, ${ARGS_YAML} or TensorBoard args summary says bf16/fp16; give it in a run.json or sweep table`;
+    diagnostics.push(diagnostic(config?.file ?? file, config ? 1 : undefined, 'precision', message, 'warning', 'missing-field'));
   }
+
   const finalLoss = readFinalLoss(state, results, file, diagnostics);
   if (finalLoss) {
     run.finalLoss = finalLoss.value;
     run.sources.finalLoss = finalLoss.source;
   }
-  const tokens = readTokens(state, results, args, file, context.aliases, diagnostics);
-  if (tokens) {
+  const quantizationConfig = model?.containers.has('quantization_config') ? sourceOf(model, 'quantization_config', { value: undefined, line: model.containers.get('quantization_config')?.line }) : undefined;
+  const evidence = { adapterConfig: adapter?.file, quantizationConfig };
+  const tokens = readTokens(state, file, results, args, { params, lookup, evidence }, context.aliases, diagnostics);
+  if (tokens.value !== undefined && tokens.source) {
     run.tokens = tokens.value;
     run.sources.tokens = tokens.source;
+    if (tokens.how) meta.tokensFrom = tokens.how;
   }
   return { runs: [withMissing(run)], diagnostics, inputs: [...new Set(inputs)] };
 }
