@@ -57,6 +57,8 @@ const MAX_FILES = 5000;
 const MAX_DEPTH = 8;
 /** MLflow caps param values at a few kilobytes. */
 const MAX_PARAM_BYTES = 64 * 1024;
+/** The greatest time a JavaScript Date holds, in ms. */
+const MAX_DATE_MS = 8.64e15;
 /** Per metric file, problem lines listed before they are only counted. */
 const MAX_LINE_DIAGNOSTICS = 5;
 
@@ -538,7 +540,8 @@ export async function readMlflowRun(metaPath: string, context: ReadContext): Pro
   if (experimentName) runMeta.experiment = experimentName;
   for (const key of ['start_time', 'end_time'] as const) {
     const value = top[key];
-    if (typeof value === 'number' && Number.isFinite(value) && value > 0) runMeta[key === 'start_time' ? 'started' : 'ended'] = new Date(value).toISOString();
+    // Past 8.64e15 ms a Date is invalid and toISOString throws: a damaged time is left out.
+    if (typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= MAX_DATE_MS) runMeta[key === 'start_time' ? 'started' : 'ended'] = new Date(value).toISOString();
   }
   if (facts.tokens?.product) runMeta.tokensFrom = 'steps × batch size × sequence length';
 
