@@ -31,19 +31,9 @@ const inRunDir = (file: string): string => {
 };
 const brief = (d: Diagnostic) => ({ file: inRunDir(d.file), line: d.line, field: d.field, severity: d.severity, code: d.code });
 type Brief = ReturnType<typeof brief>;
-/**
- * The diagnostics, in order, against the expected ones; an expected one without a code matches
- * any code (the facts engine's and the shared YAML walker's diagnostics have none yet).
- */
-function assertDiagnostics(actual: readonly Diagnostic[], expected: ReadonlyArray<Partial<Brief>>): void {
-  assert.deepEqual(
-    actual.map((d, i) => {
-      const b: Partial<Brief> = brief(d);
-      if (expected[i] && !('code' in expected[i])) delete b.code;
-      return b;
-    }),
-    expected,
-  );
+/** The diagnostics, in order, against the expected ones: file, line, field, severity and code. */
+function assertDiagnostics(actual: readonly Diagnostic[], expected: readonly Brief[]): void {
+  assert.deepEqual(actual.map(brief), expected);
 }
 async function loaded(meta: string): Promise<MlflowRunFiles> {
   const files = await loadMlflowRun(meta, context);
@@ -146,7 +136,7 @@ describe('mlflow reader: fixtures', () => {
       { file: 'metrics/train_loss', line: 5, field: 'train_loss', severity: 'info', code: 'truncated' },
       { file: 'metrics/train_loss', line: 3, field: 'train_loss', severity: 'warning', code: 'bad-value' },
       { file: 'metrics/val_loss', line: 3, field: 'val_loss', severity: 'warning', code: 'bad-value' },
-      { file: 'meta.yaml', line: undefined, field: 'params', severity: 'warning' },
+      { file: 'meta.yaml', line: undefined, field: 'params', severity: 'warning', code: 'missing-field' },
       { file: 'params/max_steps', line: 1, field: 'tokens', severity: 'info', code: 'unfinished' },
       { file: 'metrics/val_loss', line: 3, field: 'val_loss', severity: 'warning', code: 'bad-value' },
     ]);
@@ -191,7 +181,7 @@ describe('mlflow reader: fixtures', () => {
 
   it("a YAML syntax error in meta.yaml is reported on its line; the run's folders are still read", async () => {
     const { runs, diagnostics } = await readMlflowRun(metaOf('badYaml'), context);
-    assertDiagnostics(diagnostics, [{ file: 'meta.yaml', line: 11, field: undefined, severity: 'error' }]);
+    assertDiagnostics(diagnostics, [{ file: 'meta.yaml', line: 11, field: undefined, severity: 'error', code: 'syntax' }]);
     assert.match(diagnostics[0].message, /^syntax error: flow sequence/);
     const run = runs[0];
     assert.ok(isComplete(run));
@@ -362,6 +352,10 @@ describe("mlflow reader: HF Trainer's MLflowCallback", () => {
     const { runs, diagnostics } = await readMlflowRun(metaOf('hf'), context);
     const run = runs[0];
     assert.equal(run.name, 'experiments/outputs/alpaca');
+    // End to end, through the facts engine: N from the architecture, bf16 from the flag (not the saved float16).
+    assert.equal(run.params, 6_476_271_616);
+    assert.deepEqual(run.precision, { w: PRECISION_NAMES.bf16, a: PRECISION_NAMES.bf16, kv: PRECISION_NAMES.bf16 });
+    assert.deepEqual(run.sources.precision, { file: inRun('hf', 'params', 'bf16'), line: 1, field: 'bf16' });
     assert.equal(run.finalLoss, undefined);
     assert.equal(run.reasons?.finalLoss, 'only a training loss was logged (loss); the final loss must be a validation loss');
     const d = diagnostics.find((x) => x.field === 'finalLoss');

@@ -30,19 +30,9 @@ const summary = (run: string): string => path.join(FIXTURES, RUNS[run], 'files',
 const filesOf = (run: string, name: string): string => path.join(FIXTURES, RUNS[run], 'files', name);
 const brief = (d: Diagnostic) => ({ file: path.basename(d.file), line: d.line, field: d.field, severity: d.severity, code: d.code });
 type Brief = ReturnType<typeof brief>;
-/**
- * The diagnostics, in order, against the expected ones; an expected one without a code matches
- * any code (the facts engine's and the shared YAML/JSON walkers' diagnostics have none yet).
- */
-function assertDiagnostics(actual: readonly Diagnostic[], expected: ReadonlyArray<Partial<Brief>>): void {
-  assert.deepEqual(
-    actual.map((d, i) => {
-      const b: Partial<Brief> = brief(d);
-      if (expected[i] && !('code' in expected[i])) delete b.code;
-      return b;
-    }),
-    expected,
-  );
+/** The diagnostics, in order, against the expected ones: file, line, field, severity and code. */
+function assertDiagnostics(actual: readonly Diagnostic[], expected: readonly Brief[]): void {
+  assert.deepEqual(actual.map(brief), expected);
 }
 async function loaded(run: string): Promise<WandbRunFiles> {
   const files = await loadWandbRun(summary(run), context);
@@ -125,7 +115,7 @@ describe('wandb reader: fixtures', () => {
       { file: 'wandb-metadata.json', line: 19, field: 'state', severity: 'info', code: 'unfinished' },
       { file: 'wandb-history.jsonl', line: 10, field: 'val_loss', severity: 'warning', code: 'bad-value' },
       { file: 'wandb-history.jsonl', line: 16, field: undefined, severity: 'info', code: 'truncated' },
-      { file: 'config.yaml', line: undefined, field: 'params', severity: 'warning' },
+      { file: 'config.yaml', line: undefined, field: 'params', severity: 'warning', code: 'missing-field' },
       { file: 'config.yaml', line: 13, field: 'tokens', severity: 'info', code: 'unfinished' },
     ]);
     assert.match(diagnostics[0].message, /state is "failed": it did not finish/);
@@ -160,7 +150,7 @@ describe('wandb reader: fixtures', () => {
     assert.deepEqual(run.sources.tokens, { file, line: 7, field: 'train/global_step × total_batch_size × max_seq_length' });
     assert.deepEqual(run.sources.precision, { file: filesOf('nan', 'config.yaml'), line: 13, field: 'bf16' });
     assertDiagnostics(diagnostics, [
-      { file: 'wandb-summary.json', line: 7, field: 'tokens', severity: 'info' },
+      { file: 'wandb-summary.json', line: 7, field: 'tokens', severity: 'info', code: 'derived' },
       { file: 'wandb-summary.json', line: 6, field: 'eval/loss', severity: 'warning', code: 'bad-value' },
     ]);
     assert.equal(diagnostics[1].message, 'eval/loss is NaN: not a usable final loss (did the run diverge?); the run has no final loss');
@@ -174,15 +164,15 @@ describe('wandb reader: fixtures', () => {
     assert.equal(run.finalLoss, 3.412);
     assert.deepEqual(run.missing, ['precision']);
     assertDiagnostics(diagnostics, [
-      { file: 'config.yaml', line: 13, field: undefined, severity: 'warning' },
-      { file: 'config.yaml', line: undefined, field: 'precision', severity: 'warning' },
+      { file: 'config.yaml', line: 13, field: undefined, severity: 'warning', code: 'syntax' },
+      { file: 'config.yaml', line: undefined, field: 'precision', severity: 'warning', code: 'missing-field' },
     ]);
     assert.match(diagnostics[0].message, /^syntax error: flow sequence/);
   });
 
   it('a summary cut off mid-write: one syntax error, the values before the cut read', async () => {
     const { runs, diagnostics } = await readWandbRun(summary('truncated'), context);
-    assertDiagnostics(diagnostics, [{ file: 'wandb-summary.json', line: 1, field: undefined, severity: 'error' }]);
+    assertDiagnostics(diagnostics, [{ file: 'wandb-summary.json', line: 1, field: undefined, severity: 'error', code: 'syntax' }]);
     assert.ok(isComplete(runs[0]));
     assert.equal(runs[0].finalLoss, 3.3071);
     assert.deepEqual(runs[0].precision?.w, { bits: 8, type: 'int' });
@@ -330,6 +320,11 @@ describe('wandb reader: HF WandbCallback configs, world size', () => {
     const { runs, diagnostics } = await readWandbRun(summary('hfLlama'), context);
     const run = runs[0];
     assert.equal(run.name, 'experiments/outputs/alpaca');
+    // End to end, through the facts engine: N from the architecture, bf16 from the flag (not the saved float16).
+    assert.equal(run.params, 6_476_271_616);
+    assert.match(run.sources.params?.field ?? '', /^architecture \(/);
+    assert.deepEqual(run.precision, { w: PRECISION_NAMES.bf16, a: PRECISION_NAMES.bf16, kv: PRECISION_NAMES.bf16 });
+    assert.deepEqual(run.sources.precision, { file: config, line: 429, field: 'bf16' });
     assert.equal(run.finalLoss, undefined, 'train/loss is a training loss');
     assert.equal(run.reasons?.finalLoss, 'only a training loss was logged (train/loss); the final loss must be a validation loss');
     const noVal = diagnostics.find((d) => d.field === 'finalLoss');
@@ -345,8 +340,9 @@ describe('wandb reader: HF WandbCallback configs, world size', () => {
     assert.equal(run.reasons?.finalLoss, 'the only eval/loss comes from step 0, before any training (train/global_step is 0 in the summary)');
     const d = diagnostics.find((x) => x.field === 'eval/loss');
     assert.deepEqual(d && brief(d), { file: 'wandb-summary.json', line: 1, field: 'eval/loss', severity: 'warning', code: 'missing-field' });
-    // HF's model/num_parameters counts the embeddings too (58,073,600 here): it is not N.
-    assert.notEqual(run.params, 58_073_600);
+    // HF's model/num_parameters counts the embeddings too (58,073,600 here): N is the architecture's.
+    assert.equal(run.params, 25_305_600);
+    assert.equal(run.sources.precision?.field, 'bf16');
     const files = await loaded('step0');
     assert.deepEqual(fed(files, 'world_size'), { value: 1, file: 'wandb-metadata.json', line: 18 });
   });
@@ -357,8 +353,11 @@ describe('wandb reader: HF WandbCallback configs, world size', () => {
     assert.deepEqual(files.world && 'value' in files.world && files.world.from, 'trainer.devices (wandb-metadata.json line 9) × trainer.num_nodes (wandb-metadata.json line 11)');
     const { runs, diagnostics } = await readWandbRun(summary('lightningDdp'), context);
     assert.equal(runs[0].finalLoss, 3.2135);
-    assert.equal(runs[0].sources.tokens?.field, 'trainer/global_step × batch_size × block_size');
+    // End to end: the engine multiplies the per-device batch by the world size fed from the command line.
+    assert.equal(runs[0].tokens, 4999 * 12 * 8 * 1024);
+    assert.equal(runs[0].sources.tokens?.field, 'trainer/global_step × batch_size × world_size × block_size');
     assert.ok(!diagnostics.some((d) => d.field === 'world_size'), 'the world size is known');
+    assert.equal(runs[0].params, 85_056_000, "N from the LightningModule's n_layer/n_embd");
   });
 
   it('no world size anywhere and D from a per-device batch: said, with what gpu_count does and does not tell', async () => {
@@ -368,6 +367,9 @@ describe('wandb reader: HF WandbCallback configs, world size', () => {
     await writeFile(metadata, (await readFile(metadata, 'utf8')).replace(/"args": \[[^\]]*\],/, '"args": ["fit", "--config", "configs/gpt2-124m.yaml"],'));
     const { runs, diagnostics } = await readWandbRun(path.join(dir, 'files', 'wandb-summary.json'), context);
     assert.equal(runs[0].tokens, 4999 * 12 * 1024);
+    const derived = diagnostics.find((x) => x.field === 'tokens');
+    assert.equal(derived?.code, 'derived');
+    assert.match(derived?.message ?? '', /one device is assumed/, "the engine's word on D says it");
     const d = diagnostics.find((x) => x.field === 'world_size');
     assert.deepEqual(d && brief(d), { file: 'wandb-metadata.json', line: undefined, field: 'world_size', severity: 'info', code: 'default' });
     assert.match(d?.message ?? '', /^world size not known \(no file of the run records it; wandb-metadata\.json lists 8 GPUs on the machine \(gpu_count\), which need not be how many the run used\); it is taken as 1, so D counts batch_size for a single device/);
@@ -398,6 +400,7 @@ describe('wandb reader: tokens seen against tokens planned', () => {
     assert.match(d?.message ?? '', /the planned training\.num_tokens = 3\.3B \(config\.yaml line 39\) is not what it trained on/);
     assert.ok(!diagnostics.some((x) => x.field === 'tokens'), "the engine's word on D is replaced by the reader's");
     assert.deepEqual(run.precision, { w: PRECISION_NAMES.bf16, a: PRECISION_NAMES.bf16, kv: PRECISION_NAMES.bf16 }, 'training.precision: bf16-mixed');
+    assert.equal(run.params, 1_208_602_624, 'N from model.n_layer/n_embd');
   });
 
   it('a seen count beats the planned one, whatever its prefix; a large difference is said', async () => {
@@ -441,12 +444,12 @@ describe('wandb reader: tokens seen against tokens planned', () => {
     await writeFile(path.join(files, 'config.yaml'), (await readFile(path.join(files, 'config.yaml'), 'utf8')) + 'max_steps:\n    value: 5000\n');
     // Finished: D is computed from the plan (max_steps comes first among the step names).
     const finished = await readWandbRun(path.join(files, 'wandb-summary.json'), context);
-    assert.equal(finished.runs[0].sources.tokens?.field, 'max_steps × batch_size × block_size');
+    assert.equal(finished.runs[0].sources.tokens?.field, 'max_steps × batch_size × world_size × block_size');
     // Stopped at step 1200 of 5000: D from the step it reached.
     await writeFile(path.join(files, 'wandb-summary.json'), '{"_step": 60, "val_loss": 3.9, "trainer/global_step": 1200, "train_loss": 3.8}');
     const early = await readWandbRun(path.join(files, 'wandb-summary.json'), context);
-    assert.equal(early.runs[0].tokens, 1200 * 12 * 1024);
-    assert.equal(early.runs[0].sources.tokens?.field, 'trainer/global_step × batch_size × block_size');
+    assert.equal(early.runs[0].tokens, 1200 * 12 * 8 * 1024);
+    assert.equal(early.runs[0].sources.tokens?.field, 'trainer/global_step × batch_size × world_size × block_size');
   });
 });
 

@@ -72,12 +72,15 @@ export function notAtEnd(evalStep: number | undefined, lastStep: number | undefi
 /** The key of the world-size entry fed to the facts engine. */
 export const WORLD_SIZE_KEY = 'world_size';
 
+// The facts engine reads a world size among the entries itself (world_size first); these lists
+// hold every key it reads and a few more, so that when none of them gives a count here, the
+// engine has taken one device too.
 /** Keys naming every process of the run at once. */
-const WORLD_KEYS = ['world_size', 'ddp_world_size', 'num_processes', 'total_devices'];
+const WORLD_KEYS = ['world_size', 'ddp_world_size', 'num_processes', 'n_procs', 'total_gpus', 'total_devices'];
 /** Keys naming the devices of one node (Lightning's Trainer(devices=…), torchrun's --nproc_per_node). */
 const DEVICE_KEYS = ['devices', 'nproc_per_node', 'gpus', 'num_gpus', 'n_gpus', 'ngpus', 'n_gpu', 'gpus_per_node', 'num_devices'];
 /** Keys naming the nodes. */
-const NODE_KEYS = ['num_nodes', 'nnodes', 'n_nodes', 'num_machines'];
+const NODE_KEYS = ['num_nodes', 'nnodes', 'n_nodes', 'nodes', 'num_machines'];
 
 export type WorldSize =
   /** The world size, and the entry that feeds it to the facts engine. */
@@ -177,23 +180,26 @@ export function argumentEntries(args: ReadonlyArray<{ text: string; line?: numbe
   return out;
 }
 
-const GLOBAL_BATCH = /(?:global|total|effective)/i;
+/** Batches that already count every device, and counts per step that are not a batch of sequences. */
+const NOT_PER_DEVICE = /(?:global|total|effective|tokens)/i;
 
 /**
- * The word that D was computed for one device only, when it was computed from a per-device batch
- * and no file records the world size; undefined when the world size is known or does not matter.
+ * What the files say of the world size beyond what the engine can: when D was computed from a
+ * per-device batch and no file gives the world size as a number, the engine takes one device
+ * and says so in its word on D; this adds why the files leave it open (devices: "auto", -1) or
+ * what they do say (`hint`: the machine's GPU count). Undefined when there is nothing to add.
  */
 export function worldSizeAssumed(facts: ConfigFacts, world: WorldSize | undefined, file: string, hint = ''): Diagnostic | undefined {
   const product = facts.tokens?.product;
   if (!product || (world && 'value' in world)) return undefined;
-  // The engine may find a world size of its own among keys this module does not know.
-  if ((product as unknown as Record<string, unknown>).worldSize !== undefined) return undefined;
   const batch = product.batchSize.source.field ?? 'the batch size';
-  if (GLOBAL_BATCH.test(batch)) return undefined;
-  const why = world && 'unknown' in world ? `${where(world.entry)}: ${world.unknown}` : `no file of the run records it${hint}`;
+  if (NOT_PER_DEVICE.test(batch)) return undefined;
+  const unknown = world && 'unknown' in world ? world : undefined;
+  if (!unknown && hint === '') return undefined;
+  const why = unknown ? `${where(unknown.entry)}: ${unknown.unknown}` : `no file of the run records it${hint}`;
   return diagnostic(
-    world && 'unknown' in world ? world.entry.file : file,
-    world && 'unknown' in world ? world.entry.line : undefined,
+    unknown ? unknown.entry.file : file,
+    unknown ? unknown.entry.line : undefined,
     WORLD_SIZE_KEY,
     `world size not known (${why}); it is taken as 1, so D counts ${batch} for a single device: if the run used more devices, its D is that many times larger`,
     'info',
