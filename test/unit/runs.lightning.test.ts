@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_ALIASES } from '../../src/runs/aliases';
+import { applyDefaultPrecision, parseDefaultPrecisionSetting } from '../../src/runs/defaults';
 import type { Diagnostic } from '../../src/runs/diagnostics';
 import { PRECISION_NAMES } from '../../src/runs/precision';
 import { type LightningRunFiles, isLightningMetrics, lightningReader, loadLightningRun, readLightningRun } from '../../src/runs/readers/lightning';
@@ -28,19 +29,9 @@ const inVersion = (v: string, name: string): string => path.join(FIXTURES, VERSI
 const csvOf = (v: string): string => inVersion(v, 'metrics.csv');
 const brief = (d: Diagnostic) => ({ file: path.basename(d.file), line: d.line, field: d.field, severity: d.severity, code: d.code });
 type Brief = ReturnType<typeof brief>;
-/**
- * The diagnostics, in order, against the expected ones; an expected one without a code matches
- * any code (the facts engine's and the shared YAML walker's diagnostics have none yet).
- */
-function assertDiagnostics(actual: readonly Diagnostic[], expected: ReadonlyArray<Partial<Brief>>): void {
-  assert.deepEqual(
-    actual.map((d, i) => {
-      const b: Partial<Brief> = brief(d);
-      if (expected[i] && !('code' in expected[i])) delete b.code;
-      return b;
-    }),
-    expected,
-  );
+/** The diagnostics, in order, against the expected ones: file, line, field, severity and code. */
+function assertDiagnostics(actual: readonly Diagnostic[], expected: readonly Brief[]): void {
+  assert.deepEqual(actual.map(brief), expected);
 }
 async function loaded(csv: string): Promise<LightningRunFiles> {
   const files = await loadLightningRun(csv, context);
@@ -103,7 +94,7 @@ describe('lightning reader: fixtures', () => {
       finalLoss: { file, line: 18, field: 'val_loss' },
     });
     assert.deepEqual(run.ptq, [{ bits: 4, type: 'int', format: 'int', method: 'rtn', loss: 4.1378, source: { file, line: 20, field: 'ptq_loss' } }]);
-    assertDiagnostics(diagnostics, [{ file: 'config.yaml', line: 15, field: 'tokens', severity: 'info' }]);
+    assertDiagnostics(diagnostics, [{ file: 'config.yaml', line: 15, field: 'tokens', severity: 'info', code: 'derived' }]);
     assert.match(diagnostics[0].message, /computed as trainer\.max_steps × data\.batch_size × block_size = 600 × 64 × 256 = 9830400 \(from config\.yaml line 15, config\.yaml line 28, hparams\.yaml line 1\)/);
     assert.deepEqual(run.meta, { rows: 19, lastStep: 599, lastEpoch: 2, tokensFrom: 'steps × batch size × sequence length' });
     assert.equal(run.unfinished, undefined, 'the CSV says nothing of how the run ended');
@@ -133,7 +124,7 @@ describe('lightning reader: fixtures', () => {
       { file: 'metrics.csv', line: 5, field: 'train_loss', severity: 'warning', code: 'bad-value' },
       { file: 'metrics.csv', line: 6, field: 'train_loss', severity: 'warning', code: 'bad-value' },
       { file: 'metrics.csv', line: 7, field: 'val_loss', severity: 'warning', code: 'bad-value' },
-      { file: 'hparams.yaml', line: undefined, field: 'tokens', severity: 'warning' },
+      { file: 'hparams.yaml', line: undefined, field: 'tokens', severity: 'warning', code: 'missing-field' },
       { file: 'metrics.csv', line: 7, field: 'val_loss', severity: 'warning', code: 'bad-value' },
     ]);
     assert.equal(diagnostics[0].message, 'train_loss is Infinity at step 149; left out of the curve');
@@ -171,8 +162,8 @@ describe('lightning reader: fixtures', () => {
     assert.equal(run.finalLoss, 3.52);
     assert.deepEqual(run.missing, ['precision']);
     assertDiagnostics(diagnostics, [
-      { file: 'hparams.yaml', line: 4, field: undefined, severity: 'warning' },
-      { file: 'hparams.yaml', line: 4, field: 'weight_bits', severity: 'warning' },
+      { file: 'hparams.yaml', line: 4, field: undefined, severity: 'warning', code: 'syntax' },
+      { file: 'hparams.yaml', line: 4, field: 'weight_bits', severity: 'warning', code: undefined },
     ]);
     assert.equal(run.precision, undefined, 'bits were written: no default precision over them');
     assert.match(diagnostics[0].message, /^syntax error: flow map in block collection must be sufficiently indented and end with a \}$/);
@@ -200,8 +191,8 @@ describe('lightning reader: fixtures', () => {
     assert.deepEqual(run.precision, { w: PRECISION_NAMES.fp32, a: PRECISION_NAMES.fp32, kv: PRECISION_NAMES.fp32 });
     assert.deepEqual(run.sources.precision, { file, field: "Lightning's default precision 32-true" });
     assertDiagnostics(diagnostics, [
-      { file: 'metrics.csv', line: undefined, field: 'params', severity: 'warning' },
-      { file: 'metrics.csv', line: undefined, field: 'tokens', severity: 'warning' },
+      { file: 'metrics.csv', line: undefined, field: 'params', severity: 'warning', code: 'missing-field' },
+      { file: 'metrics.csv', line: undefined, field: 'tokens', severity: 'warning', code: 'missing-field' },
       { file: 'metrics.csv', line: undefined, field: 'precision', severity: 'info', code: 'default' },
     ]);
     assert.match(diagnostics[0].message, /not found in metrics\.csv \(no hparams\.yaml beside it\)/);
@@ -275,8 +266,8 @@ describe('lightning reader: edge cases', () => {
     assert.equal(runs[0].finalLoss, Number((3 + 1 / 120_000).toFixed(6)));
     assert.equal(runs[0].sources.finalLoss?.line, 120_001);
     assertDiagnostics(diagnostics, [
-      { file: 'config.yaml', line: 15, field: 'tokens', severity: 'info' },
-      { file: 'hparams.yaml', line: 7, field: 'post_bits', severity: 'warning' },
+      { file: 'config.yaml', line: 15, field: 'tokens', severity: 'info', code: 'derived' },
+      { file: 'hparams.yaml', line: 7, field: 'post_bits', severity: 'warning', code: 'bad-value' },
     ]);
     assert.match(diagnostics[1].message, /post_bits found but not a loss after quantization \(ptq_loss, post_loss, quantized_loss, …\); no post-training quantization result recorded/);
   });
@@ -297,6 +288,11 @@ describe('lightning reader: architecture, devices and the default precision', ()
 
     const { runs, diagnostics } = await readLightningRun(file, context);
     const run = runs[0];
+    assert.ok(isComplete(run));
+    // End to end, through the facts engine: N from the architecture, the per-device batch times the 2 devices.
+    assert.equal(run.params, 10_647_552);
+    assert.equal(run.tokens, 1000 * 32 * 2 * 256);
+    assert.equal(run.sources.tokens?.field, 'cfg.trainer.max_steps × cfg.data.batch_size × world_size × cfg.data.block_size');
     assert.deepEqual(run.precision, { w: PRECISION_NAMES.fp32, a: PRECISION_NAMES.fp32, kv: PRECISION_NAMES.fp32 });
     assert.deepEqual(run.sources.precision, { file, field: "Lightning's default precision 32-true" });
     const d = diagnostics.find((x) => x.field === 'precision');
@@ -320,9 +316,11 @@ describe('lightning reader: architecture, devices and the default precision', ()
     const curve = run.curve ?? [];
     assert.equal(curve.length, 30);
     assert.ok(curve.every((p) => p.split === 'train'));
-    // No devices anywhere, and D from batch_size: the world size taken as 1, said.
-    const world = diagnostics.find((x) => x.field === 'world_size');
-    assert.deepEqual(world && brief(world), { file: 'hparams.yaml', line: undefined, field: 'world_size', severity: 'info', code: 'default' });
+    // No devices anywhere, and D from batch_size: one device, as the engine's word on D says; nothing for the reader to add.
+    const derived = diagnostics.find((x) => x.field === 'tokens');
+    assert.equal(derived?.code, 'derived');
+    assert.match(derived?.message ?? '', /one device is assumed/);
+    assert.ok(!diagnostics.some((x) => x.field === 'world_size'));
   });
 
   it('a validation loss long before the last step is not the final loss', async () => {
@@ -381,5 +379,23 @@ describe('lightning reader: architecture, devices and the default precision', ()
     const result = await readLightningRun(odd, context);
     assert.equal(result.runs[0].precision, undefined);
     assert.ok(!result.diagnostics.some((d) => d.code === 'default'));
+  });
+});
+
+describe("lightning reader: Lightning's default precision and the user's", () => {
+  it("a default precision set for the folder takes the place of Lightning's; a precision the files give is kept", async () => {
+    const { runs } = await readLightningRun(csvOf('hydraDdp'), context);
+    assert.equal(runs[0].meta?.precisionIsToolDefault, true);
+    const { defaults } = parseDefaultPrecisionSetting('bf16', '/ws/.vscode/settings.json');
+    const defaulted = applyDefaultPrecision([{ run: runs[0], root: FIXTURES }], defaults);
+    assert.deepEqual(defaulted.runs[0].precision, { w: PRECISION_NAMES.bf16, a: PRECISION_NAMES.bf16, kv: PRECISION_NAMES.bf16 });
+    assert.deepEqual(defaulted.runs[0].sources.precision, { file: '/ws/.vscode/settings.json', field: 'precisionPlanner.runs.defaultPrecision' });
+    assert.equal(defaulted.runs[0].meta?.precisionIsToolDefault, undefined);
+    assert.equal(defaulted.runs[0].params, runs[0].params);
+    assert.deepEqual(defaulted.diagnostics.map((d) => d.code), ['default']);
+
+    const good = (await readLightningRun(csvOf('good'), context)).runs[0];
+    assert.equal(good.meta?.precisionIsToolDefault, undefined);
+    assert.equal(applyDefaultPrecision([{ run: good, root: FIXTURES }], defaults).runs[0], good, 'trainer.precision: bf16-mixed is kept');
   });
 });

@@ -18,6 +18,7 @@ import { loadSmallText, sniffFile } from '../load';
 import { yamlEntries } from '../yamlDoc';
 import type { Diagnostic } from '../diagnostics';
 import { type Run, type TrainingPrecision, runId, withMissing } from '../run';
+import { TOOL_DEFAULT_PRECISION } from '../defaults';
 import { binaryMessage, verdictCode } from '../text';
 import { diagnostic } from '../validate';
 import type { ReadContext, ReadResult, RunReader } from './types';
@@ -336,7 +337,14 @@ export async function readLightningRun(csvPath: string, context: ReadContext): P
     facts.precision = { value: DEFAULT_PRECISION, source };
     facts.diagnostics = facts.diagnostics.filter((d) => !(d.field === 'precision' && d.line === undefined));
     const said = at ? `${at.key} is ${at.value === null ? 'null' : 'not set'} in ${CLI_CONFIG_FILE}` : `no file of the run gives the precision (${searched})`;
-    precisionDefault = diagnostic(source.file, source.line, 'precision', `${said}: taking Lightning's default precision, ${LIGHTNING_DEFAULT_PRECISION} (fp32 weights, activations and KV); if the Trainer was given another, log it`, 'info', 'default');
+    precisionDefault = diagnostic(
+      source.file,
+      source.line,
+      'precision',
+      `${said}: taking Lightning's default precision, ${LIGHTNING_DEFAULT_PRECISION} (fp32 weights, activations and KV), unless a default precision is set for the folder; if the Trainer was given another, log it`,
+      'info',
+      'default',
+    );
   }
   diagnostics.push(...facts.diagnostics);
   if (precisionDefault) diagnostics.push(precisionDefault);
@@ -386,6 +394,8 @@ export async function readLightningRun(csvPath: string, context: ReadContext): P
     meta,
   };
   applyFacts(run, facts);
+  // The user's default precision for the folder takes the place of Lightning's.
+  if (precisionDefault) meta[TOOL_DEFAULT_PRECISION] = true;
   if (finalLoss !== undefined) run.finalLoss = finalLoss;
   if (columns && (columns.val !== undefined || columns.train !== undefined)) run.curve = csv.curves.curve([columns.val, columns.train]);
   return { runs: [withMissing(run, reasons)], diagnostics, inputs };
