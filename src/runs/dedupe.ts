@@ -6,6 +6,7 @@
 // is kept; fields only the other has are taken from it, with their sources.
 
 import * as path from 'node:path';
+import { TOOL_DEFAULT_PRECISION } from './defaults';
 import type { Diagnostic } from './diagnostics';
 import { type Run, REQUIRED_FIELDS, withMissing } from './run';
 
@@ -56,6 +57,12 @@ function fillFrom(kept: Run, other: Run): Run {
 /** The kept run with the fields only `other` had filled in, each with its source. */
 function fill(kept: Run, other: Run): Run {
   const merged: Run = { ...kept, sources: { ...kept.sources } };
+  // A tool's documented default (Lightning's 32-true) gives way to a precision a file states.
+  const keptGuessed = kept.meta?.[TOOL_DEFAULT_PRECISION] === true && other.precision !== undefined && other.meta?.[TOOL_DEFAULT_PRECISION] !== true;
+  if (keptGuessed) {
+    merged.precision = other.precision;
+    if (other.sources.precision) merged.sources.precision = other.sources.precision;
+  }
   for (const field of REQUIRED_FIELDS) {
     if (merged[field] !== undefined || other[field] === undefined) continue;
     (merged as unknown as Record<string, unknown>)[field] = other[field];
@@ -63,7 +70,7 @@ function fill(kept: Run, other: Run): Run {
   }
   if (!merged.curve?.length && other.curve?.length) merged.curve = other.curve;
   if (merged.ptq.length === 0 && other.ptq.length > 0) merged.ptq = other.ptq;
-  merged.meta = { ...merged.meta, alsoReadFrom: [...((kept.meta?.alsoReadFrom as string[] | undefined) ?? []), other.file] };
+  merged.meta = { ...merged.meta, ...(keptGuessed ? { [TOOL_DEFAULT_PRECISION]: false } : {}), alsoReadFrom: [...((kept.meta?.alsoReadFrom as string[] | undefined) ?? []), other.file] };
   const { missing: _missing, ...rest } = merged;
   return withMissing(rest, merged.reasons);
 }

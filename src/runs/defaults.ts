@@ -14,6 +14,14 @@ export const DEFAULT_PRECISION_FLAG = '--precision';
 /** The source of a value given on the command line (sources.precision.file). */
 export const COMMAND_LINE = 'command line';
 
+/**
+ * The run.meta key by which a reader marks its precision as a tool's documented default, taken
+ * because no file gives one (Lightning's Trainer trains in 32-true when given no precision): the
+ * user's default precision, which says what the files do not, takes its place.
+ */
+export const TOOL_DEFAULT_PRECISION = 'precisionIsToolDefault';
+const toolDefault = (run: Run): boolean => run.meta?.[TOOL_DEFAULT_PRECISION] === true;
+
 /** Names offered when one is not understood: the common ones of the vocabulary (precision.ts). */
 const EXAMPLE_NAMES = 'bf16, fp16, fp32, fp8, int8, int4 or per part, w4a8kv4';
 
@@ -131,11 +139,13 @@ function withDefault(run: Run, rule: PrecisionRule, source: PrecisionDefaults['s
   made.set(run, byRule);
   const cached = byRule.get(key);
   if (cached) return cached;
-  const { reasons, ...rest } = run;
+  const { reasons, meta, ...rest } = run;
   const sourceRef: SourceRef = { file: source.file, field: source.field };
   const others = Object.fromEntries(Object.entries(reasons ?? {}).filter(([field]) => field !== 'precision'));
+  const ownMeta = meta && Object.fromEntries(Object.entries(meta).filter(([key]) => key !== TOOL_DEFAULT_PRECISION));
   const next: Run = {
     ...rest,
+    ...(ownMeta !== undefined ? { meta: ownMeta } : {}),
     precision: rule.precision,
     sources: { ...run.sources, precision: sourceRef },
     missing: run.missing.filter((field) => field !== 'precision'),
@@ -169,7 +179,7 @@ export function applyDefaultPrecision(
   if (defaults === undefined) return { runs: read.map((r) => r.run), diagnostics: [] };
   const given = new Map<string, { root: string; rule: PrecisionRule; source: PrecisionDefaults['source']; files: string[]; runs: number }>();
   const runs = read.map(({ run, root }) => {
-    if (run.precision !== undefined) return run;
+    if (run.precision !== undefined && !toolDefault(run)) return run;
     const forRoot = typeof defaults === 'function' ? defaults(root) : defaults;
     if (!forRoot) return run;
     const rel = toPosix(path.relative(root, run.file));

@@ -37,4 +37,12 @@ describe('joinDuplicates', () => {
     ];
     for (const [a, b] of cases) assert.equal(joinDuplicates([a, b]).runs.length, 2, `${a.file} ${b.file}`);
   });
+
+  it("a tool's default precision gives way to the one another file of the training states", () => {
+    const fp32 = { w: PRECISION_NAMES.fp32, a: PRECISION_NAMES.fp32, kv: PRECISION_NAMES.fp32 };
+    const csv = run('/ws/logs/version_0/metrics.csv', 'lightning', { params: 1e7, tokens: 1e9, precision: fp32, finalLoss: 3.5, meta: { precisionIsToolDefault: true } });
+    const tb = run('/ws/logs/version_0/events.out.tfevents.1', 'tensorboard', { precision: bf16, finalLoss: 3.5, sources: { precision: { file: '/ws/logs/version_0/hparams.yaml', line: 3 } } });
+    const [joined] = joinDuplicates([csv, tb]).runs;
+    assert.deepEqual([joined.file, joined.precision, joined.sources.precision?.line, joined.meta?.precisionIsToolDefault], [csv.file, bf16, 3, false]);
+  });
 });

@@ -5,9 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_ALIASES } from '../../src/runs/aliases';
+import { countParameters } from '../../src/runs/architecture';
 import type { Diagnostic } from '../../src/runs/diagnostics';
 import { PRECISION_NAMES } from '../../src/runs/precision';
-import { isMlflowMeta, mlflowReader, readMlflowRun } from '../../src/runs/readers/mlflow';
+import { type MlflowRunFiles, isMlflowMeta, loadMlflowRun, mlflowReader, paramEntries, pythonValue, readMlflowRun } from '../../src/runs/readers/mlflow';
 import { incompleteText, isComplete } from '../../src/runs/run';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/mlflow');
@@ -19,6 +20,7 @@ const RUNS: Record<string, string> = {
   killed: 'killed/mlruns/3/0123456789abcdef0123456789abcdef',
   badYaml: 'bad-yaml/mlruns/7/feedfacefeedfacefeedfacefeedface',
   binary: 'binary/mlruns/9/0000aaaa1111bbbb2222cccc3333dddd',
+  hf: 'hf-trainer/mlruns/0/3f9c2b7d1e8a4c6f9b0d2e4a6c8f1b3d',
 };
 const metaOf = (run: string): string => path.join(FIXTURES, RUNS[run], 'meta.yaml');
 const inRun = (run: string, ...parts: string[]): string => path.join(FIXTURES, RUNS[run], ...parts);
@@ -27,7 +29,18 @@ const inRunDir = (file: string): string => {
   const parts = file.split(path.sep);
   return parts.slice(parts.findIndex((p) => /^[0-9a-f]{32}$/.test(p)) + 1).join('/');
 };
-const brief = (d: Diagnostic) => ({ file: inRunDir(d.file), line: d.line, field: d.field, severity: d.severity });
+const brief = (d: Diagnostic) => ({ file: inRunDir(d.file), line: d.line, field: d.field, severity: d.severity, code: d.code });
+type Brief = ReturnType<typeof brief>;
+/** The diagnostics, in order, against the expected ones: file, line, field, severity and code. */
+function assertDiagnostics(actual: readonly Diagnostic[], expected: readonly Brief[]): void {
+  assert.deepEqual(actual.map(brief), expected);
+}
+async function loaded(meta: string): Promise<MlflowRunFiles> {
+  const files = await loadMlflowRun(meta, context);
+  assert.ok(!('result' in files));
+  return files;
+}
+const fedValue = (files: MlflowRunFiles, key: string): unknown => files.factEntries.find((e) => e.key === key)?.value;
 
 let tmp: string;
 before(async () => {
@@ -105,29 +118,32 @@ describe('mlflow reader: fixtures', () => {
     }
   });
 
-  it('a failed run that diverged: a NaN latest loss is not replaced by an earlier one; bad lines named', async () => {
+  it('a failed run that diverged: a NaN latest loss is not replaced by an earlier one; bad lines named; the planned D not used', async () => {
     const { runs, diagnostics } = await readMlflowRun(metaOf('failed'), context);
     const run = runs[0];
     assert.equal(run.unfinished, true);
     assert.equal(run.meta?.status, 'FAILED');
     assert.equal(run.finalLoss, undefined);
-    assert.deepEqual(run.missing, ['params', 'finalLoss']);
-    assert.equal(incompleteText(run), 'loss is NaN (the latest val_loss, step 1500); missing N (parameters)');
-    assert.equal(run.tokens, 2000 * 64 * 256);
+    assert.deepEqual(run.missing, ['params', 'tokens', 'finalLoss']);
+    assert.equal(
+      incompleteText(run),
+      'the run did not finish (status FAILED): the planned max_steps × batch_size × block_size = 32.8M is not what it saw; loss is NaN (the latest val_loss, step 1500); missing N (parameters)',
+    );
+    assert.equal(run.tokens, undefined, 'max_steps × batch_size × block_size is what a failed run planned, not what it saw');
     assert.deepEqual(run.precision?.w, PRECISION_NAMES.bf16);
-    assert.deepEqual(diagnostics.map(brief), [
-      { file: 'meta.yaml', line: 13, field: 'status', severity: 'info' },
-      { file: 'metrics/train_loss', line: 5, field: 'train_loss', severity: 'info' },
-      { file: 'metrics/train_loss', line: 3, field: 'train_loss', severity: 'warning' },
-      { file: 'metrics/val_loss', line: 3, field: 'val_loss', severity: 'warning' },
-      { file: 'params/max_steps', line: 1, field: 'tokens', severity: 'info' },
-      { file: 'meta.yaml', line: undefined, field: 'params', severity: 'warning' },
-      { file: 'metrics/val_loss', line: 3, field: 'val_loss', severity: 'warning' },
+    assertDiagnostics(diagnostics, [
+      { file: 'meta.yaml', line: 13, field: 'status', severity: 'info', code: 'unfinished' },
+      { file: 'metrics/train_loss', line: 5, field: 'train_loss', severity: 'info', code: 'truncated' },
+      { file: 'metrics/train_loss', line: 3, field: 'train_loss', severity: 'warning', code: 'bad-value' },
+      { file: 'metrics/val_loss', line: 3, field: 'val_loss', severity: 'warning', code: 'bad-value' },
+      { file: 'meta.yaml', line: undefined, field: 'params', severity: 'warning', code: 'missing-field' },
+      { file: 'params/max_steps', line: 1, field: 'tokens', severity: 'info', code: 'unfinished' },
+      { file: 'metrics/val_loss', line: 3, field: 'val_loss', severity: 'warning', code: 'bad-value' },
     ]);
     assert.equal(diagnostics[0].message, 'status FAILED: the run did not finish, so its losses are not end-of-training losses');
     assert.equal(diagnostics[1].message, 'truncated last line (crashed or still-running run?); line skipped');
     assert.equal(diagnostics[2].message, 'train_loss is Infinity on line 3; left out of the curve');
-    assert.match(diagnostics[4].message, /computed as max_steps × batch_size × block_size = 2000 × 64 × 256 = 32768000 \(from params\/max_steps, params\/batch_size, params\/block_size\)/);
+    assert.match(diagnostics[5].message, /^the run did not finish \(status FAILED\), and no file says how many tokens it saw: the planned max_steps × batch_size × block_size = 32\.8M is not used as D$/);
     assert.equal(diagnostics[6].message, 'the latest val_loss (step 1500) is NaN: not a usable final loss (did the run diverge?); the run has no final loss');
     assert.deepEqual(
       run.curve?.map((p) => `${p.split}@${p.step}`),
@@ -139,7 +155,7 @@ describe('mlflow reader: fixtures', () => {
     const { runs, diagnostics, notMine } = await readMlflowRun(metaOf('deleted'), context);
     assert.deepEqual(runs, []);
     assert.equal(notMine, undefined);
-    assert.deepEqual(diagnostics.map(brief), [{ file: 'meta.yaml', line: 5, field: 'lifecycle_stage', severity: 'info' }]);
+    assertDiagnostics(diagnostics, [{ file: 'meta.yaml', line: 5, field: 'lifecycle_stage', severity: 'info', code: 'unsupported' }]);
     assert.equal(diagnostics[0].message, 'run deadbeefdeadbeefdeadbeefdeadbeef was deleted in MLflow (its lifecycle_stage is "deleted"); not read');
   });
 
@@ -159,12 +175,13 @@ describe('mlflow reader: fixtures', () => {
         ['precision', 'warning'],
       ],
     );
+    assert.equal(diagnostics[0].code, 'unfinished');
     assert.match(diagnostics[1].message, /not found in the run's params\/ and metrics\//);
   });
 
   it("a YAML syntax error in meta.yaml is reported on its line; the run's folders are still read", async () => {
     const { runs, diagnostics } = await readMlflowRun(metaOf('badYaml'), context);
-    assert.deepEqual(diagnostics.map(brief), [{ file: 'meta.yaml', line: 11, field: undefined, severity: 'error' }]);
+    assertDiagnostics(diagnostics, [{ file: 'meta.yaml', line: 11, field: undefined, severity: 'error', code: 'syntax' }]);
     assert.match(diagnostics[0].message, /^syntax error: flow sequence/);
     const run = runs[0];
     assert.ok(isComplete(run));
@@ -178,7 +195,7 @@ describe('mlflow reader: fixtures', () => {
   it('a binary meta.yaml beside a run\'s folders is reported once; one elsewhere is not this reader\'s', async () => {
     const { runs, diagnostics } = await readMlflowRun(metaOf('binary'), context);
     assert.deepEqual(runs, []);
-    assert.deepEqual(diagnostics.map(brief), [{ file: 'meta.yaml', line: undefined, field: undefined, severity: 'error' }]);
+    assertDiagnostics(diagnostics, [{ file: 'meta.yaml', line: undefined, field: undefined, severity: 'error', code: 'binary' }]);
     assert.match(diagnostics[0].message, /not a text file/);
 
     const lone = path.join(tmp, 'mlruns', '5', 'meta.yaml');
@@ -206,13 +223,13 @@ describe('mlflow reader: edge cases', () => {
     await writeFile(meta, text.replace('status: 3', 'status: 9'));
     const { runs, diagnostics } = await readMlflowRun(meta, context);
     assert.equal(runs[0].unfinished, true);
-    assert.deepEqual(diagnostics.map(brief)[0], { file: 'meta.yaml', line: 13, field: 'status', severity: 'warning' });
+    assert.deepEqual(diagnostics.map(brief)[0], { file: 'meta.yaml', line: 13, field: 'status', severity: 'warning', code: 'bad-value' });
     assert.match(diagnostics[0].message, /status 9 is not an MLflow run status/);
   });
 
   it('malformed metric lines are listed up to a limit, then counted', async () => {
     const dir = await copyRun('good');
-    const lines = ['1717000000000 3.9 100', ...Array.from({ length: 8 }, (_, i) => `garbage ${i}`), '1717000001000 3.5 200'];
+    const lines = ['1717000000000 3.9 2900', ...Array.from({ length: 8 }, (_, i) => `garbage ${i}`), '1717000001000 3.5 3000'];
     await writeFile(path.join(dir, 'metrics', 'val', 'loss'), `${lines.join('\n')}\n`);
     const { runs, diagnostics } = await readMlflowRun(path.join(dir, 'meta.yaml'), context);
     assert.equal(runs[0].finalLoss, 3.5);
@@ -222,6 +239,10 @@ describe('mlflow reader: edge cases', () => {
       [2, 3, 4, 5, 6, undefined],
     );
     assert.match(bad[0].message, /expected "<timestamp> <value> <step>", got the string "garbage 0"; line skipped/);
+    assert.deepEqual(
+      bad.map((d) => d.code),
+      ['syntax', 'syntax', 'syntax', 'syntax', 'syntax', 'truncated'],
+    );
     assert.equal(bad[5].message, '3 more malformed lines not listed');
   });
 
@@ -255,5 +276,140 @@ describe('mlflow reader: edge cases', () => {
     const { runs, diagnostics } = await readMlflowRun(path.join(dir, 'meta.yaml'), context);
     assert.deepEqual(runs, []);
     assert.match(diagnostics[0].message, /was deleted in MLflow \(it is in MLflow's \.trash folder\); not read/);
+  });
+});
+
+describe('mlflow reader: params as Python wrote them', () => {
+  it('str() of Python values reads back as those values; other text stays text', () => {
+    assert.equal(pythonValue('True'), true);
+    assert.equal(pythonValue('False'), false);
+    assert.equal(pythonValue('None'), null);
+    assert.equal(pythonValue('4096'), 4096);
+    assert.equal(pythonValue('-1'), -1);
+    assert.equal(pythonValue('2e-05'), 2e-5);
+    assert.equal(pythonValue('10000.0'), 10000);
+    assert.equal(pythonValue('3.06681596994388e+17'), 3.06681596994388e17);
+    assert.deepEqual(pythonValue("['LlamaForCausalLM']"), ['LlamaForCausalLM']);
+    assert.deepEqual(pythonValue("['full_shard', 'auto_wrap']"), ['full_shard', 'auto_wrap']);
+    assert.deepEqual(pythonValue('[]'), []);
+    assert.deepEqual(pythonValue('(0.9, 0.95)'), [0.9, 0.95]);
+    assert.deepEqual(pythonValue("{'type': 'linear', 'factor': 2.0, 'extra': None, 'flag': True}"), { type: 'linear', factor: 2, extra: null, flag: true });
+    assert.deepEqual(pythonValue("{'a': {'b': [1, 2]}, 'c': \"it's\"}"), { a: { b: [1, 2] }, c: "it's" });
+    assert.deepEqual(pythonValue("['a\\'b', '\\n', '\\x41\\u00e9']"), ["a'b", '\n', 'Aé']);
+    // Text that only looks like a number or a display.
+    for (const text of ['bfloat16', 'bf16-mixed', '4.34.1', 'experiments/outputs/alpaca', '<HUB_TOKEN>', '', "['unclosed'", "{'a': 1} trailing", '[a, b]', '12345678901234567890', 'inf', '{1, 2}']) {
+      assert.equal(pythonValue(text), text, text);
+    }
+  });
+
+  it('a dict display becomes nested entries, as the YAML walker nests keys', () => {
+    assert.deepEqual(paramEntries('rope_scaling', "{'factor': 8.0, 'rope_type': 'llama3'}", '/p/params/rope_scaling'), [
+      { key: 'rope_scaling.factor', value: 8, file: '/p/params/rope_scaling', line: 1 },
+      { key: 'rope_scaling.rope_type', value: 'llama3', file: '/p/params/rope_scaling', line: 1 },
+    ]);
+    assert.deepEqual(paramEntries('id2label', '{}', '/p/x'), []);
+    assert.deepEqual(paramEntries('hidden_size', '512', '/p/x'), [{ key: 'hidden_size', value: 512, file: '/p/x', line: 1 }]);
+  });
+});
+
+describe("mlflow reader: HF Trainer's MLflowCallback", () => {
+  it('every model config and TrainingArguments param reaches the facts engine as a number, a flag or a name', async () => {
+    const files = await loaded(metaOf('hf'));
+    assert.equal(files.hf, true);
+    // 186 params; the dict displays fsdp_config (4 values), id2label and label2id (2 each) become one entry per value, pruned_heads ({}) none.
+    assert.equal(files.params.length, 186 + 3 + 1 + 1 - 1);
+    assert.equal(fedValue(files, 'hidden_size'), 4096);
+    assert.equal(fedValue(files, 'num_hidden_layers'), 32);
+    assert.equal(fedValue(files, 'intermediate_size'), 11008);
+    assert.equal(fedValue(files, 'num_key_value_heads'), 32);
+    assert.equal(fedValue(files, 'vocab_size'), 32001);
+    assert.equal(fedValue(files, 'tie_word_embeddings'), false);
+    assert.equal(fedValue(files, 'rms_norm_eps'), 1e-6);
+    assert.equal(fedValue(files, 'rope_scaling'), null);
+    assert.deepEqual(fedValue(files, 'architectures'), ['LlamaForCausalLM']);
+    assert.deepEqual(fedValue(files, 'fsdp_config.transformer_layer_cls_to_wrap'), ['LlamaDecoderLayer']);
+    assert.equal(fedValue(files, 'per_device_train_batch_size'), 4);
+    assert.equal(fedValue(files, 'gradient_accumulation_steps'), 8);
+    assert.equal(fedValue(files, 'max_steps'), -1);
+    assert.equal(fedValue(files, 'bf16'), true, 'the precision the run trained in (post-merge: beats torch_dtype)');
+    assert.equal(fedValue(files, 'fp16'), false);
+    assert.equal(fedValue(files, 'torch_dtype'), 'float16', 'only the dtype the checkpoint was saved in');
+    assert.equal(fedValue(files, 'model_max_length'), 512);
+    assert.equal(fedValue(files, 'learning_rate'), 2e-5);
+    const bf16 = files.factEntries.find((e) => e.key === 'bf16');
+    assert.deepEqual(bf16 && { file: inRunDir(bf16.file), line: bf16.line }, { file: 'params/bf16', line: 1 });
+    // The epochs-planned run (max_steps -1) reached HF's global_step 1218: fed as its steps.
+    const step = files.factEntries.find((e) => e.key === 'global_step');
+    assert.deepEqual(step && { value: step.value, file: inRunDir(step.file), line: step.line }, { value: 1218, file: 'metrics/loss', line: 1218 });
+    // Typed, the architecture counts: Llama-7B's 6,476,271,616 non-embedding parameters.
+    const count = countParameters(Object.fromEntries(files.params.map((e) => [e.key, e.value])));
+    assert.ok(count.ok);
+    assert.equal(count.count.params, 6_476_271_616);
+    assert.equal(files.world, undefined, 'TrainingArguments.to_dict() holds no world size');
+  });
+
+  it('only a training loss ("loss", as on_log writes it): no final loss, said why; the curve is "loss", not the average train_loss', async () => {
+    const { runs, diagnostics } = await readMlflowRun(metaOf('hf'), context);
+    const run = runs[0];
+    assert.equal(run.name, 'experiments/outputs/alpaca');
+    // End to end, through the facts engine: N from the architecture, bf16 from the flag (not the saved float16).
+    assert.equal(run.params, 6_476_271_616);
+    assert.deepEqual(run.precision, { w: PRECISION_NAMES.bf16, a: PRECISION_NAMES.bf16, kv: PRECISION_NAMES.bf16 });
+    assert.deepEqual(run.sources.precision, { file: inRun('hf', 'params', 'bf16'), line: 1, field: 'bf16' });
+    assert.equal(run.finalLoss, undefined);
+    assert.equal(run.reasons?.finalLoss, 'only a training loss was logged (loss); the final loss must be a validation loss');
+    const d = diagnostics.find((x) => x.field === 'finalLoss');
+    assert.deepEqual(d && brief(d), { file: 'meta.yaml', line: undefined, field: 'finalLoss', severity: 'warning', code: 'missing-field' });
+    const train = (run.curve ?? []).filter((p) => p.split === 'train');
+    assert.equal(train.length, 1218);
+    assert.equal(train[train.length - 1].loss, 0.3967);
+    assert.ok(!diagnostics.some((x) => x.code === 'truncated'), 'every TrainingArguments field is there');
+  });
+
+  it('a params list cut short (MLFLOW_MAX_LOG_PARAMS): said, naming what is lacking', async () => {
+    const dir = await copyRun('hf');
+    for (const key of ['max_steps', 'bf16', 'fp16']) await rm(path.join(dir, 'params', key));
+    const { diagnostics } = await readMlflowRun(path.join(dir, 'meta.yaml'), context);
+    const d = diagnostics.find((x) => x.code === 'truncated');
+    assert.deepEqual(d && brief(d), { file: 'params', line: undefined, field: 'max_steps', severity: 'info', code: 'truncated' });
+    assert.match(d?.message ?? '', /not max_steps, bf16, fp16: the list was cut \(MLFLOW_MAX_LOG_PARAMS\?\)/);
+  });
+
+  it('an evaluation long before the last step is not the final loss', async () => {
+    const dir = await copyRun('hf');
+    await writeFile(path.join(dir, 'metrics', 'eval_loss'), '1698895800000 1.52 200\n1698896500000 1.31 400\n');
+    const { runs, diagnostics } = await readMlflowRun(path.join(dir, 'meta.yaml'), context);
+    assert.equal(runs[0].finalLoss, undefined);
+    assert.equal(runs[0].reasons?.finalLoss, 'the last eval_loss was logged at step 400, but training went on to step 1218: it is not the end-of-training loss');
+    const d = diagnostics.find((x) => x.field === 'eval_loss');
+    assert.deepEqual(d && brief(d), { file: 'metrics/eval_loss', line: 2, field: 'eval_loss', severity: 'warning', code: 'missing-field' });
+    await writeFile(path.join(dir, 'metrics', 'eval_loss'), '1698895800000 1.52 200\n1698900348000 1.12 1218\n');
+    const atEnd = await readMlflowRun(path.join(dir, 'meta.yaml'), context);
+    assert.equal(atEnd.runs[0].finalLoss, 1.12);
+  });
+});
+
+describe('mlflow reader: world size and tokens seen', () => {
+  it('devices and num_nodes params give the world size, fed as world_size', async () => {
+    const dir = await copyRun('good');
+    await writeFile(path.join(dir, 'params', 'devices'), '[0, 1, 2, 3]');
+    await writeFile(path.join(dir, 'params', 'num_nodes'), '2');
+    const files = await loaded(path.join(dir, 'meta.yaml'));
+    const world = files.factEntries.find((e) => e.key === 'world_size');
+    assert.deepEqual(world && { value: world.value, file: inRunDir(world.file), line: world.line }, { value: 8, file: 'params/devices', line: 1 });
+  });
+
+  it('a seen count in the metrics beats the params; 0 seen is no D', async () => {
+    const dir = await copyRun('good');
+    await writeFile(path.join(dir, 'params', 'tokens'), '5e8');
+    const seen = await readMlflowRun(path.join(dir, 'meta.yaml'), context);
+    assert.equal(seen.runs[0].tokens, 98304000, 'metrics/tokens_seen, not params/tokens');
+    assert.equal(seen.runs[0].sources.tokens?.field, 'tokens_seen');
+    await writeFile(path.join(dir, 'metrics', 'tokens_seen'), '1717000061500 0 1000\n');
+    const zero = await readMlflowRun(path.join(dir, 'meta.yaml'), context);
+    assert.equal(zero.runs[0].tokens, undefined);
+    assert.equal(zero.runs[0].reasons?.tokens, 'the run saw 0 tokens (tokens_seen is 0 in the metrics)');
+    const d = zero.diagnostics.find((x) => x.field === 'tokens_seen');
+    assert.deepEqual(d && brief(d), { file: 'metrics/tokens_seen', line: 1, field: 'tokens_seen', severity: 'warning', code: 'conflict' });
   });
 });
