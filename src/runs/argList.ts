@@ -10,12 +10,14 @@ export interface ArgItem {
   line?: number;
 }
 
-const FLAG = /^--([A-Za-z][\w.-]*)(?:=(.*))?$/s;
+const FLAG = /^--?([A-Za-z][\w.-]*)(?:=(.*))?$/s;
+/** Hydra's overrides on a command line: `trainer.devices=2`, `+model.n_layer=12`. */
+const OVERRIDE = /^\+{0,2}([A-Za-z_][\w.-]*)=(.*)$/s;
 const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
 
 /** Is this list a command line: strings, at least one of them a `--flag`? */
 export function isArgList(items: readonly ArgItem[]): boolean {
-  return items.length > 0 && items.every((i) => typeof i.value === 'string') && items.some((i) => FLAG.test(i.value as string));
+  return items.length > 0 && items.every((i) => typeof i.value === 'string') && items.some((i) => FLAG.test(i.value as string) || OVERRIDE.test(i.value as string));
 }
 
 /** "315656192" → 315656192: argparse would have converted it, and the facts engine wants numbers. */
@@ -30,8 +32,9 @@ function argValue(text: string): string | number {
  * Entries `<prefix>.<flag>` for a command line: `--global-batch-size 512` is
  * `global_batch_size: 512` (dashes as underscores, as argparse names its attributes), a flag
  * without a value is true, a flag followed by several values holds them all, and `--lr=3e-4`
- * is read too. A flag given twice keeps its last value, as argparse does. Items before the
- * first flag (the script, positional arguments) are not settings and are left out.
+ * is read too, and so are Hydra's `key=value` overrides. A flag given twice keeps its last
+ * value, as argparse does. Items before the first flag (the script, positional arguments) are
+ * not settings and are left out.
  */
 export function argListEntries(items: readonly ArgItem[], prefix: string, file: string): ConfigEntry[] {
   if (!isArgList(items)) return [];
@@ -48,8 +51,16 @@ export function argListEntries(items: readonly ArgItem[], prefix: string, file: 
   };
   for (const item of items) {
     const text = item.value as string;
-    const flag = FLAG.exec(text);
-    if (flag) {
+    const flag = /^-\d/.test(text) ? null : FLAG.exec(text);
+    const override = flag ? null : OVERRIDE.exec(text);
+    if (override) {
+      close();
+      const name = override[1];
+      const entry: ConfigEntry = { key: prefix ? `${prefix}.${name}` : name, value: argValue(override[2]), file };
+      if (item.line !== undefined) entry.line = item.line;
+      byName.delete(entry.key);
+      byName.set(entry.key, entry);
+    } else if (flag) {
       close();
       const name = flag[1].replace(/-/g, '_');
       const entry: ConfigEntry = { key: prefix ? `${prefix}.${name}` : name, value: true, file };

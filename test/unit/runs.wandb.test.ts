@@ -487,3 +487,19 @@ describe('wandb reader: the final loss is from the end of training', () => {
     assert.equal(runs[0].finalLoss, 3.3);
   });
 });
+
+describe('wandb reader: the command line in wandb-metadata.json', () => {
+  it("`--bf16 True` gives the precision when the config logged no TrainingArguments; the command line's steps stay out", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'wandb-args-'));
+    const files = path.join(dir, 'wandb', 'run-20230707_104103-abcd1234', 'files');
+    await mkdir(files, { recursive: true });
+    await writeFile(path.join(files, 'config.yaml'), 'wandb_version: 1\n\nn_params:\n  desc: null\n  value: 124000000\n');
+    await writeFile(path.join(files, 'wandb-metadata.json'), JSON.stringify({ args: ['--model_name_or_path', 'gpt2', '--bf16', 'True', '--max_steps', '9999'], state: 'running' }, null, 4));
+    await writeFile(path.join(files, 'wandb-summary.json'), JSON.stringify({ 'eval/loss': 3.1, _step: 100 }));
+    const { runs } = await readWandbRun(path.join(files, 'wandb-summary.json'), { root: dir, aliases: DEFAULT_ALIASES });
+    assert.deepEqual(runs[0].precision, { w: PRECISION_NAMES.bf16, a: PRECISION_NAMES.bf16, kv: PRECISION_NAMES.bf16 });
+    assert.deepEqual(runs[0].sources.precision, { file: path.join(files, 'wandb-metadata.json'), line: 6, field: 'bf16' });
+    assert.equal(runs[0].tokens, undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+});

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { type AliasTable, DEFAULT_ALIASES, normaliseKey } from '../aliases';
 import { lossKeys } from '../curves';
 import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics';
+import { argListEntries } from '../argList';
 import type { ConfigEntry } from '../entries';
 import { type ConfigFacts, EntryIndex, type FactsOptions, type Found, countOf, describeSource, findConfigFacts, numberOf } from '../facts';
 import { formatCount } from '../quantity';
@@ -145,39 +146,15 @@ export function worldSizeEntries(world: WorldSize | undefined, entries: readonly
 }
 
 /**
- * Command-line arguments (W&B's wandb-metadata.json "args") as entries, for the world size they
- * may name: "--nproc_per_node=4", "--devices 2", "--trainer.devices=2" (LightningCLI),
- * "trainer.num_nodes=2" (Hydra).
+ * Command-line arguments (W&B's wandb-metadata.json "args") as entries: "--nproc_per_node=4",
+ * "--devices 2", "--trainer.devices=2" (LightningCLI), "trainer.num_nodes=2" (Hydra), "--bf16 True".
  */
 export function argumentEntries(args: ReadonlyArray<{ text: string; line?: number }>, file: string): ConfigEntry[] {
-  const out: ConfigEntry[] = [];
-  const value = (text: string): unknown => (/^-?\d+(?:\.\d+)?$/.test(text.trim()) ? Number(text) : text);
-  const keyOf = (name: string): string => name.replace(/-/g, '_');
-  for (let i = 0; i < args.length; i++) {
-    const { text, line } = args[i];
-    const add = (name: string, raw: string, at = line): void => {
-      const entry: ConfigEntry = { key: keyOf(name), value: value(raw), file };
-      if (at !== undefined) entry.line = at;
-      out.push(entry);
-    };
-    const flagWithValue = /^--?([A-Za-z_][\w.-]*)=(.*)$/s.exec(text);
-    if (flagWithValue) {
-      add(flagWithValue[1], flagWithValue[2]);
-      continue;
-    }
-    const flag = /^--?([A-Za-z_][\w.-]*)$/.exec(text);
-    if (flag) {
-      const next = args[i + 1];
-      if (next !== undefined && (!next.text.startsWith('-') || /^-\d/.test(next.text))) {
-        add(flag[1], next.text);
-        i++;
-      }
-      continue;
-    }
-    const override = /^\+{0,2}([A-Za-z_][\w.-]*)=(.*)$/s.exec(text);
-    if (override) add(override[1], override[2]);
-  }
-  return out;
+  return argListEntries(
+    args.map((a) => ({ value: a.text, line: a.line })),
+    '',
+    file,
+  );
 }
 
 /** Batches that already count every device, and counts per step that are not a batch of sequences. */

@@ -43,6 +43,8 @@ export const WANDB_FORMAT = 'wandb';
 export const WANDB_SUMMARY_FILE = 'wandb-summary.json';
 const CONFIG_FILE = 'config.yaml';
 const METADATA_FILE = 'wandb-metadata.json';
+/** Command-line flags that set the training precision (HF TrainingArguments, Lightning, Accelerate). */
+const PRECISION_FLAGS = new Set(['bf16', 'fp16', 'precision', 'mixed_precision', 'trainer.precision']);
 const HISTORY_FILE = 'wandb-history.jsonl';
 
 /** run-20240501_101500-3kx9q2ab, offline-run-…: the start time and the run id. */
@@ -311,7 +313,10 @@ export async function loadWandbRun(summaryPath: string, context: ReadContext): P
     configEntries,
     hasConfig: config.text !== undefined,
     metadata,
-    factEntries: [...logged, ...worldSizeEntries(world, logged)],
+    // The command line's precision flags last: older callbacks logged no TrainingArguments, and
+    // `--bf16 True` is then the only word on precision (its steps and batches are the plan, which
+    // the summary's progress decides over, so they stay out).
+    factEntries: [...logged, ...worldSizeEntries(world, logged), ...argumentEntries(metadata.args, metadataFile).filter((e) => PRECISION_FLAGS.has(e.key))],
   };
   if (folder) run.folder = folder;
   if (history) run.history = history;
