@@ -498,7 +498,7 @@ describe('wandb reader: the command line in wandb-metadata.json', () => {
     await writeFile(path.join(files, 'wandb-summary.json'), JSON.stringify({ 'eval/loss': 3.1, _step: 100 }));
     const { runs } = await readWandbRun(path.join(files, 'wandb-summary.json'), { root: dir, aliases: DEFAULT_ALIASES });
     assert.deepEqual(runs[0].precision, { w: PRECISION_NAMES.bf16, a: PRECISION_NAMES.bf16, kv: PRECISION_NAMES.bf16 });
-    assert.deepEqual(runs[0].sources.precision, { file: path.join(files, 'wandb-metadata.json'), line: 6, field: 'bf16' });
+    assert.deepEqual(runs[0].sources.precision, { file: path.join(files, 'wandb-metadata.json'), line: 5, field: 'bf16' }, 'the line of the flag');
     assert.equal(runs[0].tokens, undefined);
     await rm(dir, { recursive: true, force: true });
   });
