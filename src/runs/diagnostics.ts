@@ -51,7 +51,7 @@ export interface Diagnostic {
   field?: string;
   message: string;
   severity: Severity;
-  code?: DiagnosticCode;
+  code: DiagnosticCode;
 }
 
 export function formatDiagnostic(d: Diagnostic): string {

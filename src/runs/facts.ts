@@ -540,6 +540,7 @@ function findPrecision(index: EntryIndex, aliases: AliasTable, warn: Warn, diagn
       first.source.field,
       `${fields} found (${parts.map((p) => describeSource(p.source)).join(', ')}) but no ${lacking} bits and no precision key; the training precision is incomplete`,
       'warning',
+      'missing-field',
     ),
   );
   return { partial: true };

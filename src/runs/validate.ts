@@ -23,10 +23,9 @@ export function diagnostic(
   field: string | undefined,
   message: string,
   severity: Severity = 'error',
-  code?: DiagnosticCode,
+  code: DiagnosticCode,
 ): Diagnostic {
-  const d: Diagnostic = { file, message, severity };
-  if (code !== undefined) d.code = code;
+  const d: Diagnostic = { file, message, severity, code };
   if (line !== undefined) d.line = line;
   if (field !== undefined) d.field = field;
   return d;

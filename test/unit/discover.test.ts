@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ScanCache, scan } from '../../src/runs/discover';
 import type { RunReader } from '../../src/runs/readers';
+import { DIAGNOSTIC_CODES } from '../../src/runs/diagnostics';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'precision-planner');
 
@@ -120,5 +121,13 @@ describe('discovery', () => {
     const again = await scan([dir], { readers, cache });
     assert.deepEqual([again.runs.map((x) => x.format), again.cached, calls.length], [['second'], 1, 2]);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every diagnostic of a scan of every fixture carries a code from the closed set', async () => {
+    const r = await scan([path.join(__dirname, '..', 'fixtures')]);
+    assert.ok(r.diagnostics.length > 100, `${r.diagnostics.length} diagnostics`);
+    const codes = new Set<string>(DIAGNOSTIC_CODES);
+    const uncoded = r.diagnostics.filter((d) => !codes.has(d.code));
+    assert.deepEqual(uncoded, []);
   });
 });

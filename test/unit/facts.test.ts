@@ -225,7 +225,7 @@ describe('findConfigFacts', () => {
 
     const partial = facts([entry('params', 1e6), entry('tokens', 1e8), entry('weight_bits', 4, 7)]);
     assert.equal(partial.precision, undefined);
-    assert.deepEqual(partial.diagnostics.map(brief), [[7, 'weight_bits', 'warning', undefined]], 'one message, not a second "not found"');
+    assert.deepEqual(partial.diagnostics.map(brief), [[7, 'weight_bits', 'warning', 'missing-field']], 'one message, not a second "not found"');
     assert.match(partial.diagnostics[0].message, /no activation bits and no precision key/);
   });
 

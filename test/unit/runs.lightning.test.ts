@@ -163,7 +163,7 @@ describe('lightning reader: fixtures', () => {
     assert.deepEqual(run.missing, ['precision']);
     assertDiagnostics(diagnostics, [
       { file: 'hparams.yaml', line: 4, field: undefined, severity: 'warning', code: 'syntax' },
-      { file: 'hparams.yaml', line: 4, field: 'weight_bits', severity: 'warning', code: undefined },
+      { file: 'hparams.yaml', line: 4, field: 'weight_bits', severity: 'warning', code: 'missing-field' },
     ]);
     assert.equal(run.precision, undefined, 'bits were written: no default precision over them');
     assert.match(diagnostics[0].message, /^syntax error: flow map in block collection must be sufficiently indented and end with a \}$/);
