@@ -50,8 +50,9 @@ export interface Truth {
  * match: equal within tolerance; absent-ok: neither the files nor the reader give a value;
  * missing: the files give one, the reader none; wrong: both give one and they differ;
  * spurious: the reader gives a value the files do not support.
+ * tool-default: the files give none and the reader took the tool's documented default, saying so.
  */
-export type Verdict = 'match' | 'absent-ok' | 'missing' | 'wrong' | 'spurious';
+export type Verdict = 'match' | 'absent-ok' | 'missing' | 'wrong' | 'spurious' | 'tool-default';
 export const CORRECT: ReadonlySet<Verdict> = new Set(['match', 'absent-ok']);
 
 export interface FieldResult {
@@ -154,6 +155,7 @@ export function compareField(field: RunField, truth: TruthRun, run: Run | undefi
     const expected = truth.precision?.value ?? null;
     const got = run?.precision ? precisionOf(run.precision) : null;
     const shown = got && got.w === got.a && got.a === got.kv ? got.w : got;
+    if (expected === null && got !== null && run?.meta?.precisionIsToolDefault === true) return { verdict: 'tool-default', expected, got: shown };
     return {
       verdict: verdict(expected, got, () => {
         const e = expand(expected as PrecisionTruth);
@@ -228,6 +230,8 @@ export interface FormatSummary {
   withValue: Record<RunField, number>;
   /** Values given where the files have none, or differing from them. */
   wrong: number;
+  /** Values the files do not give, taken from a tool's documented default and said as such. */
+  toolDefaults: number;
 }
 
 export function summarize(comparison: CorpusComparison): FormatSummary[] {
@@ -247,6 +251,7 @@ export function summarize(comparison: CorpusComparison): FormatSummary[] {
         correct: count((c, f) => CORRECT.has(c.fields[f].verdict)),
         withValue: count((c, f) => c.fields[f].expected !== null),
         wrong: runs.reduce((n, c) => n + REQUIRED_FIELDS.filter((f) => c.fields[f].verdict === 'wrong' || c.fields[f].verdict === 'spurious').length, 0),
+        toolDefaults: runs.reduce((n, c) => n + REQUIRED_FIELDS.filter((f) => c.fields[f].verdict === 'tool-default').length, 0),
       };
     });
 }
@@ -263,13 +268,13 @@ function show(value: number | PrecisionTruth | null): string {
 export function markdown(comparison: CorpusComparison): string {
   const rows = summarize(comparison);
   const lines = [
-    `| format | folders | runs | found | complete | ${REQUIRED_FIELDS.map((f) => `${FIELD_HEADERS[f]} ok`).join(' | ')} | wrong values |`,
-    `| --- | ---: | ---: | ---: | ---: | ${REQUIRED_FIELDS.map(() => '---:').join(' | ')} | ---: |`,
+    `| format | folders | runs | found | complete | ${REQUIRED_FIELDS.map((f) => `${FIELD_HEADERS[f]} ok`).join(' | ')} | wrong values | tool defaults |`,
+    `| --- | ---: | ---: | ---: | ---: | ${REQUIRED_FIELDS.map(() => '---:').join(' | ')} | ---: | ---: |`,
     ...rows.map(
-      (r) => `| ${r.format} | ${r.folders} | ${r.truthRuns} | ${r.found} | ${r.complete} | ${REQUIRED_FIELDS.map((f) => `${r.correct[f]}/${r.truthRuns} (${r.withValue[f]} stated)`).join(' | ')} | ${r.wrong} |`,
+      (r) => `| ${r.format} | ${r.folders} | ${r.truthRuns} | ${r.found} | ${r.complete} | ${REQUIRED_FIELDS.map((f) => `${r.correct[f]}/${r.truthRuns} (${r.withValue[f]} stated)`).join(' | ')} | ${r.wrong} | ${r.toolDefaults} |`,
     ),
     '',
-    '"ok" counts runs whose value matches truth (N and D within 2%, loss within 0.5%, precision names equal) or that rightly have none; "stated" is how many of the runs have the value in their files.',
+    '"ok" counts runs whose value matches truth (N and D within 2%, loss within 0.5%, precision names equal) or that rightly have none; "stated" is how many of the runs have the value in their files; "tool defaults" are values no file gives, taken from a documented default of the tool and said so (Lightning: 32-true).',
     '',
     '## Mismatches',
     '',

@@ -7,6 +7,7 @@
 
 import { promises as fs } from 'node:fs';
 import * as CRC32C from 'crc-32/crc32c';
+import { BINARY_SNIFF_BYTES, sniffBinary } from './text';
 
 export const HEADER_BYTES = 12;
 export const FOOTER_BYTES = 4;
@@ -202,20 +203,21 @@ export async function* readTfRecords(file: string, options: TfRecordOptions = {}
   for await (const batch of readTfRecordBatches(file, options)) yield* batch;
 }
 
-export type HeadCheck = 'records' | 'empty' | 'short' | 'foreign';
+export type HeadCheck = 'records' | 'empty' | 'short' | 'foreign' | 'lfs-pointer';
 
 /**
  * Whether a file starts like a TFRecord file: the first header's length checksum matches
- * (a chance of 1 in 2^32 for other bytes). Reads 12 bytes.
+ * (a chance of 1 in 2^32 for other bytes); a Git LFS pointer in its place is told apart.
  */
 export async function checkHead(file: string): Promise<HeadCheck> {
   const handle = await fs.open(file, 'r');
   try {
-    const head = Buffer.alloc(HEADER_BYTES);
-    const { bytesRead } = await handle.read(head, 0, HEADER_BYTES, 0);
+    const head = Buffer.alloc(BINARY_SNIFF_BYTES);
+    const { bytesRead } = await handle.read(head, 0, BINARY_SNIFF_BYTES, 0);
     if (bytesRead === 0) return 'empty';
     if (bytesRead < HEADER_BYTES) return 'short';
-    return maskedCrc32c(head.subarray(0, 8)) === head.readUInt32LE(8) ? 'records' : 'foreign';
+    if (maskedCrc32c(head.subarray(0, 8)) === head.readUInt32LE(8)) return 'records';
+    return sniffBinary(head.subarray(0, bytesRead)) === 'lfs-pointer' ? 'lfs-pointer' : 'foreign';
   } finally {
     await handle.close();
   }

@@ -130,4 +130,22 @@ describe('discovery', () => {
     const uncoded = r.diagnostics.filter((d) => !codes.has(d.code));
     assert.deepEqual(uncoded, []);
   });
+
+  it('a Git LFS pointer under any format\'s file name is said to be one, with its code, by every reader', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'precision-lfs-'));
+    const pointer = 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n';
+    const files = ['hf/trainer_state.json', 'tb/events.out.tfevents.1714558500.gpu01.4242.0', 'lightning_logs/version_0/metrics.csv', 'wandb/run-1/files/wandb-summary.json', 'm/run.json', 't/sweep.csv', 't/record.json', 't/results.jsonl', 'logs/train.log'];
+    for (const f of files) {
+      mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      writeFileSync(path.join(dir, f), pointer);
+    }
+    const r = await scan([dir]);
+    assert.deepEqual(r.runs, []);
+    assert.deepEqual(
+      r.diagnostics.map((d) => [path.relative(dir, d.file), d.code]).sort(),
+      files.map((f) => [f, 'lfs-pointer']).sort(),
+    );
+    assert.ok(r.diagnostics.every((d) => /git lfs pull/.test(d.message)));
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

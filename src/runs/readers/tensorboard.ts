@@ -33,6 +33,7 @@ import { type ArgLookup, countProblemCode, defaultPrecisionMessage, flosDistorti
 import { type Training, fileSpan, groupTrainings } from './tensorboardGroups';
 import { type Member, RunScan, SPLIT_FOLDERS, TOTAL_FLOS_TAG, namespacedLoss, pickLossKeys } from './tensorboardScan';
 import type { ReadContext, ReadResult, RunReader } from './types';
+import { binaryMessage } from '../text';
 
 export { canonicalTag, namespacedLoss, pickLossKeys } from './tensorboardScan';
 
@@ -453,6 +454,9 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
     if (own === 'foreign') {
       return { runs: [], diagnostics: [diagnostic(file, undefined, undefined, `${fileName(file)} ${NOT_AN_EVENT_FILE}; not read`, 'warning', 'syntax')], inputs: [...members.map((m) => m.file), ...looked] };
     }
+    if (own === 'lfs-pointer') {
+      return { runs: [], diagnostics: [diagnostic(file, undefined, undefined, binaryMessage('lfs-pointer', fileName(file)), 'warning', 'lfs-pointer')], inputs: [...members.map((m) => m.file), ...looked] };
+    }
     const firstEmpty = members.find((m) => heads.get(m.file) === 'empty' || heads.get(m.file) === 'short');
     if (firstEmpty && firstEmpty.file !== file) return notMine(members, looked);
     const message =
@@ -466,9 +470,10 @@ export async function readTensorBoardRun(eventPath: string, context: ReadContext
   const readable: Member[] = [];
   for (const member of members) {
     const head = heads.get(member.file);
-    if (head === 'foreign' || head instanceof Error) {
-      const why = head instanceof Error ? `cannot be read (${head.message})` : NOT_AN_EVENT_FILE;
-      diagnostics.push(diagnostic(member.file, undefined, undefined, `${fileName(member.file)} ${why}; the run is read without it`, 'warning', head instanceof Error ? 'unreadable' : 'syntax'));
+    if (head === 'foreign' || head === 'lfs-pointer' || head instanceof Error) {
+      const why = head instanceof Error ? `cannot be read (${head.message})` : head === 'lfs-pointer' ? 'is a Git LFS pointer (run `git lfs pull`)' : NOT_AN_EVENT_FILE;
+      const code = head instanceof Error ? 'unreadable' : head === 'lfs-pointer' ? 'lfs-pointer' : 'syntax';
+      diagnostics.push(diagnostic(member.file, undefined, undefined, `${fileName(member.file)} ${why}; the run is read without it`, 'warning', code));
       continue;
     }
     readable.push(member);
