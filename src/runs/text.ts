@@ -52,3 +52,13 @@ export function binaryMessage(verdict: Exclude<BinaryVerdict, 'text'>, name: str
 export function verdictCode(verdict: Exclude<BinaryVerdict, 'text'>): 'binary' | 'lfs-pointer' {
   return verdict === 'lfs-pointer' ? 'lfs-pointer' : 'binary';
 }
+
+/** The head of a UTF-16 file (after its byte-order mark) as text, to tell what it would be if saved as UTF-8. */
+export function decodeUtf16(head: Buffer): string {
+  const bigEndian = head[0] === 0xfe && head[1] === 0xff;
+  try {
+    return new TextDecoder(bigEndian ? 'utf-16be' : 'utf-16le').decode(head.subarray(2, head.length - (head.length % 2)));
+  } catch {
+    return '';
+  }
+}

@@ -7,7 +7,8 @@ import type { Diagnostic, Severity } from '../diagnostics';
 import { forEachLine } from '../lines';
 import { DEFAULT_MAX_CURVE_POINTS, MAX_SPLITS, StrideDecimator, shareBudget, thin } from '../curves';
 import type { CurvePoint } from '../run';
-import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary, verdictCode } from '../text';
+import { sniffFile } from '../load';
+import { binaryMessage, verdictCode } from '../text';
 import { describeValue, diagnostic, isDiagnostic, nonNegativeFinite, positiveFinite } from '../validate';
 
 export const METRICS_FILE_NAME = 'metrics.jsonl';
@@ -137,17 +138,6 @@ class CurveCollector {
   }
 }
 
-async function sniff(file: string): Promise<ReturnType<typeof sniffBinary>> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const head = Buffer.alloc(BINARY_SNIFF_BYTES);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return sniffBinary(head.subarray(0, bytesRead));
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Streams metrics.jsonl into a thinned loss curve. Returns undefined when the file does not
  * exist (a run without a curve is normal); every other problem is a diagnostic.
@@ -159,7 +149,7 @@ export async function readMetricsJsonl(file: string, options: MetricsOptions = {
   try {
     const stat = await fs.stat(file);
     if (!stat.isFile()) return empty(diagnostic(file, undefined, undefined, `${METRICS_FILE_NAME} is not a regular file; not read`, 'warning', 'unreadable'));
-    const verdict = await sniff(file);
+    const verdict = await sniffFile(file);
     if (verdict !== 'text') return empty(diagnostic(file, undefined, undefined, binaryMessage(verdict, METRICS_FILE_NAME), 'warning', verdictCode(verdict)));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

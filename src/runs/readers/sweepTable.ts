@@ -45,7 +45,7 @@ import { forEachLine } from '../lines';
 import { parsePrecision, parseTrainingPrecision } from '../precision';
 import { formatCount } from '../quantity';
 import { type CurvePoint, type PartPrecision, type PtqEval, REQUIRED_FIELDS, type Run, type RunField, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
-import { binaryMessage, sniffBinary, verdictCode } from '../text';
+import { binaryMessage, decodeUtf16, sniffBinary, verdictCode } from '../text';
 import { diagnostic } from '../validate';
 import { parseJsonLine } from './metricsJsonl';
 import {
@@ -850,14 +850,6 @@ function headLooksLikeTable(kind: TableKind, head: string, file: string, wholeFi
   }
 }
 
-function decodeUtf16(head: Buffer): string {
-  const bigEndian = head[0] === 0xfe && head[1] === 0xff;
-  try {
-    return new TextDecoder(bigEndian ? 'utf-16be' : 'utf-16le').decode(head.subarray(2, head.length - (head.length % 2)));
-  } catch {
-    return '';
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Delimited files

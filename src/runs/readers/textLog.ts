@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics';
 import { forEachLine } from '../lines';
 import { type Run, runId, withMissing } from '../run';
-import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary, verdictCode } from '../text';
+import { BINARY_SNIFF_BYTES, binaryMessage, decodeUtf16, sniffBinary, verdictCode } from '../text';
 import { diagnostic } from '../validate';
 import { megatronDialect } from './textLogMegatron';
 import { nanoGptDialect } from './textLogNanoGpt';
@@ -80,14 +80,6 @@ function dialectOf(text: string, complete: boolean): LogDialect | undefined {
   return undefined;
 }
 
-function decodeUtf16(head: Buffer): string {
-  const bigEndian = head[0] === 0xfe && head[1] === 0xff;
-  try {
-    return new TextDecoder(bigEndian ? 'utf-16be' : 'utf-16le').decode(head.subarray(2, head.length - (head.length % 2)));
-  } catch {
-    return '';
-  }
-}
 
 /** A folder name for a run whose file has a generic name ("runs/gpt-small/train.log" → "gpt-small"), else the file's own name. */
 function runName(file: string): string {
