@@ -412,3 +412,34 @@ describe('text-log reader: big logs', () => {
     assert.equal(curve.at(-1)?.step, steps);
   });
 });
+
+describe('text-log reader: modded-nanogpt', () => {
+  const FILE = fixture('modded-nanogpt/a1b2c3d4-0000-4000-8000-000000000001.txt');
+
+  it("N from the printed GPTConfig, D = the last evaluation's step × batch_size × sequence_length, the last val_loss; the precision left to the user", async () => {
+    const { runs, diagnostics } = await readTextLog(FILE, context);
+    assert.equal(runs.length, 1);
+    const [run] = runs;
+    assert.equal(run.meta?.dialect, 'modded-nanogpt');
+    assert.equal(run.params, 12 * (12 * 768 ** 2 + 13 * 768) + 2 * 768);
+    assert.equal(run.tokens, 1000 * 256 * 1024);
+    assert.deepEqual(run.sources.tokens, { file: FILE, line: 1033, field: 'step × batch_size × sequence_length' });
+    assert.equal(run.finalLoss, 3.3);
+    assert.deepEqual(run.sources.finalLoss, { file: FILE, line: 1033, field: 'val_loss' });
+    assert.deepEqual(run.missing, ['precision']);
+    assert.equal(run.unfinished, undefined);
+    assert.ok(diagnostics.some((d) => d.code === 'derived' && d.field === 'tokens'));
+    assert.ok(diagnostics.some((d) => d.code === 'missing-field' && d.field === 'precision'));
+  });
+
+  it('a log cut before its last step is unfinished; --precision completes it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'modded-'));
+    const text = readFileSync(FILE, 'utf8').split('\n');
+    const cut = text.findIndex((l) => l.startsWith('step:900/1000 train_loss'));
+    await writeFile(path.join(dir, 'run.txt'), `${text.slice(0, cut).join('\n')}\n`);
+    const { runs, diagnostics } = await readTextLog(path.join(dir, 'run.txt'), { root: dir, aliases: DEFAULT_ALIASES });
+    assert.deepEqual([runs[0].unfinished, runs[0].finalLoss, runs[0].tokens], [true, 3.9201, 750 * 256 * 1024]);
+    assert.ok(diagnostics.some((d) => d.code === 'unfinished'));
+    await rm(dir, { recursive: true, force: true });
+  });
+});

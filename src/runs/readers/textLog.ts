@@ -16,13 +16,14 @@ import { type Run, runId, withMissing } from '../run';
 import { BINARY_SNIFF_BYTES, binaryMessage, decodeUtf16, sniffBinary, verdictCode } from '../text';
 import { diagnostic } from '../validate';
 import { megatronDialect } from './textLogMegatron';
+import { moddedNanoGptDialect } from './textLogModded';
 import { nanoGptDialect } from './textLogNanoGpt';
 import { type DialectRun, type LogDialect, type LogEnding, MAX_LINE_CHARS, type RunParts, cleanLine, endingOf } from './textLogShared';
 import type { ReadContext, ReadResult, RunReader } from './types';
 import { WANDB_SUMMARY_FILE } from './wandb';
 
 export const TEXT_LOG_FORMAT = 'text-log';
-export const TEXT_LOG_DIALECTS: readonly LogDialect[] = [nanoGptDialect, megatronDialect];
+export const TEXT_LOG_DIALECTS: readonly LogDialect[] = [nanoGptDialect, megatronDialect, moddedNanoGptDialect];
 
 /** Names trainers' stdout is saved under; anything else is a .log, .out or .txt of unknown kind. */
 const LOG_NAMES = /^(?:train(?:ing)?\.log|output\.log|out\.txt|log\.txt|stdout.*|slurm-[\w.-]+\.out|.*\.o\d+)$/i;
