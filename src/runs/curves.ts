@@ -86,24 +86,31 @@ export function splitOf(key: string): string {
   return 'train';
 }
 
-/** Which logged names hold the validation loss (the final loss) and the training loss. */
-export function lossKeys(keys: readonly string[], aliases: AliasTable): { val?: string; train?: string } {
+/** Logged names by their normalised form, the first spelling of each kept. */
+export function keysByName(keys: readonly string[]): Map<string, string> {
   const byNorm = new Map<string, string>();
   for (const key of keys) if (!byNorm.has(normaliseKey(key))) byNorm.set(normaliseKey(key), key);
+  return byNorm;
+}
+
+/** The training-loss name among the keys, by TRAIN_LOSS_NAMES order, other than the validation one. */
+export function trainLossKey(byNorm: ReadonlyMap<string, string>, val: string | undefined): string | undefined {
+  for (const name of TRAIN_LOSS_NAMES) {
+    const key = byNorm.get(normaliseKey(name));
+    if (key !== undefined && key !== val) return key;
+  }
+  return undefined;
+}
+
+/** Which logged names hold the validation loss (the final loss) and the training loss. */
+export function lossKeys(keys: readonly string[], aliases: AliasTable): { val?: string; train?: string } {
+  const byNorm = keysByName(keys);
   let val: string | undefined;
   for (const alias of aliases.loss) {
     val = byNorm.get(normaliseKey(alias));
     if (val !== undefined) break;
   }
-  let train: string | undefined;
-  for (const name of TRAIN_LOSS_NAMES) {
-    const key = byNorm.get(normaliseKey(name));
-    if (key !== undefined && key !== val) {
-      train = key;
-      break;
-    }
-  }
-  return { val, train };
+  return { val, train: trainLossKey(byNorm, val) };
 }
 
 /** Could this name be a loss either lossKeys would pick? Cheap, for deciding what to keep while streaming. */

@@ -4,7 +4,7 @@
 
 import * as path from 'node:path';
 import { type AliasTable, normaliseKey } from '../aliases';
-import { StrideDecimator, TRAIN_LOSS_NAMES, lossNameFilter } from '../curves';
+import { StrideDecimator, TRAIN_LOSS_NAMES, keysByName, lossNameFilter, trainLossKey } from '../curves';
 import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics';
 import type { ConfigEntry } from '../entries';
 import {
@@ -185,8 +185,7 @@ function bestNamespaced(keys: readonly string[], split: 'held-out' | 'train', ex
  * a held-out namespace ("valid/average loss"), the plain loss before an average of it.
  */
 export function pickLossKeys(keys: readonly string[], aliases: AliasTable): { val?: string; train?: string } {
-  const byNorm = new Map<string, string>();
-  for (const key of keys) if (!byNorm.has(normaliseKey(key))) byNorm.set(normaliseKey(key), key);
+  const byNorm = keysByName(keys);
   let val: string | undefined;
   for (const alias of aliases.loss) {
     const key = byNorm.get(normaliseKey(alias));
@@ -196,15 +195,7 @@ export function pickLossKeys(keys: readonly string[], aliases: AliasTable): { va
     }
   }
   val ??= bestNamespaced(keys, 'held-out');
-  let train: string | undefined;
-  for (const name of TRAIN_LOSS_NAMES) {
-    const key = byNorm.get(normaliseKey(name));
-    if (key !== undefined && key !== val) {
-      train = key;
-      break;
-    }
-  }
-  train ??= bestNamespaced(keys, 'train', val);
+  const train = trainLossKey(byNorm, val) ?? bestNamespaced(keys, 'train', val);
   return { val, train };
 }
 
