@@ -2,7 +2,6 @@
 // clipping, validation at intervals and at the end, post-training quantization, and the run
 // directory written throughout. Runs in-process; engine.ts runs it in child processes.
 
-import * as path from 'node:path';
 import { AdamW, globalNorm, learningRateAt } from './adamw';
 import { initBackend, tf } from './backend';
 import { type ResolvedJob, type TrainJob, resolveJob } from './config';
@@ -11,6 +10,7 @@ import { type Model, createModel, disposeModel, embeddingParams, loss, nonEmbedd
 import { asTensors, calibrationHessians, linearLayers, perturbedLayers, ptqPlan } from './ptq';
 import { parseQuantSpec, partPrecision } from './formats';
 import { type Quantizers, quantizersFor } from './quantize';
+import { runFolderOf } from './runFolder';
 import { type ProbeRecord, type PtqRecord, type RunStatus, RunWriter } from './writer';
 
 export type TrainEvent =
@@ -19,9 +19,12 @@ export type TrainEvent =
   | { type: 'eval'; name: string; step: number; tokens: number; valLoss: number }
   | { type: 'ptq'; name: string; label: string; valLoss: number; sqnrDb: number }
   | { type: 'probe'; name: string; relativeNorm: number; lossIncrease: number }
-  | { type: 'end'; name: string; runDir: string; status: RunStatus; valLoss?: number; tokensPerSecond?: number; error?: string };
+  /** Something the user should know about the run folder (a stale lock taken over). */
+  | { type: 'note'; name: string; message: string }
+  | { type: 'end'; name: string; runDir: string; status: RunStatus; valLoss?: number; tokensPerSecond?: number; error?: string; cancelReason?: string };
 
 export interface TrainOptions {
+  /** Aborting cancels the run at the next step; a string reason is kept in run.json (cancelReason). */
   signal?: AbortSignal;
   onEvent?: (event: TrainEvent) => void;
   /** Folder with the tfjs-backend-wasm .wasm files (backend.ts finds them by default). */
@@ -36,7 +39,11 @@ export interface TrainResult {
   ptq: PtqRecord[];
   tokensPerSecond?: number;
   error?: string;
+  cancelReason?: string;
 }
+
+/** What a cancelled run's manifest says stopped it. */
+const reasonOf = (signal: AbortSignal | undefined): string => (typeof signal?.reason === 'string' ? signal.reason : 'cancelled');
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -71,7 +78,8 @@ export async function train(job: TrainJob, options: TrainOptions = {}): Promise<
   const cfg: ResolvedJob = resolveJob(job);
   const { name, model: modelConfig, batchSize: b } = cfg;
   const t = modelConfig.context;
-  const runDir = path.join(cfg.outDir, name);
+  // Checked before anything is written: the run folder is one folder directly in outDir.
+  const runDir = runFolderOf(cfg.outDir, name);
 
   // Data: the split is fixed by the split seed, the batch order by the run's seed.
   const corpus = loadCorpus(cfg.corpus, cfg.brownDir);
@@ -121,6 +129,7 @@ export async function train(job: TrainJob, options: TrainOptions = {}): Promise<
     ...(cfg.sweep ? { sweep: cfg.sweep } : {}),
   });
   onEvent({ type: 'start', name, runDir, params: writer.current.params, steps, tokens: plannedTokens });
+  for (const message of writer.notes) onEvent({ type: 'note', name, message });
 
   const startedAt = performance.now();
   let status: RunStatus = 'complete';
@@ -223,18 +232,24 @@ export async function train(job: TrainJob, options: TrainOptions = {}): Promise<
 
   // A stopped run keeps the tokens it actually saw (when it saw any): that is its D.
   const seen = tokensSeen();
-  writer.update({
-    status,
-    tokens: seen > 0 ? seen : plannedTokens,
-    epochs: seen > 0 ? sampler.epochs : undefined,
-    ...(valLoss !== undefined ? { valLoss } : {}),
-    ptq,
-    ...(landscape.length > 0 ? { landscape } : {}),
-    tokensPerSecond: throughput(),
-    wallSeconds: (performance.now() - startedAt) / 1000,
-    ...(error ? { error } : {}),
-  });
-  const result: TrainResult = { name, runDir, status, ptq, tokensPerSecond: throughput(), ...(valLoss !== undefined ? { valLoss } : {}), ...(error ? { error } : {}) };
-  onEvent({ type: 'end', name, runDir, status, valLoss, tokensPerSecond: result.tokensPerSecond, error });
+  const cancelReason = status === 'cancelled' ? reasonOf(signal) : undefined;
+  try {
+    writer.update({
+      status,
+      tokens: seen > 0 ? seen : plannedTokens,
+      epochs: seen > 0 ? sampler.epochs : undefined,
+      ...(valLoss !== undefined ? { valLoss } : {}),
+      ptq,
+      ...(landscape.length > 0 ? { landscape } : {}),
+      tokensPerSecond: throughput(),
+      wallSeconds: (performance.now() - startedAt) / 1000,
+      ...(error ? { error } : {}),
+      ...(cancelReason ? { cancelReason } : {}),
+    });
+  } finally {
+    writer.close();
+  }
+  const result: TrainResult = { name, runDir, status, ptq, tokensPerSecond: throughput(), ...(valLoss !== undefined ? { valLoss } : {}), ...(error ? { error } : {}), ...(cancelReason ? { cancelReason } : {}) };
+  onEvent({ type: 'end', name, runDir, status, valLoss, tokensPerSecond: result.tokensPerSecond, error, cancelReason });
   return result;
 }
