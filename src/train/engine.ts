@@ -2,9 +2,11 @@
 // the CLI stay responsive, and a crash takes down one run, not the caller). `runJob` runs one;
 // `runSweep` runs a grid of them, up to `parallel` at once. Cancelling kills every child: each
 // is asked to stop (its run then says "cancelled"), and killed outright after a grace period.
+// Every job writes its own folder: names are single folder names (runFolder.ts), a grid's
+// duplicate settings are trained once, and jobs whose folders collide are refused up front.
 
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -14,7 +16,9 @@ import { DEFAULTS, type TrainJob, resolveJob } from './config';
 import type { TrainEvent, TrainResult } from './loop';
 import { type ModelConfig, countNonEmbeddingParams } from './modelConfig';
 import { parseQuantSpec, quantSpecName } from './formats';
-import { type Manifest, MANIFEST_FILE, writeJsonAtomic } from './writer';
+import { folderCollisions, runNameProblem } from './runFolder';
+import { lockedBy, removeLockOf } from './runLock';
+import { type Manifest, MANIFEST_FILE, removeStaleTempFiles, writeJsonAtomic } from './writer';
 
 // Resolved when the code runs, from node_modules: a bundler leaves these lookups alone.
 const runtimeRequire = createRequire(__filename);
@@ -57,6 +61,8 @@ export interface JobOutcome {
   valLoss?: number;
   tokensPerSecond?: number;
   error?: string;
+  /** Why a cancelled run stopped (its run.json's cancelReason). */
+  cancelReason?: string;
   pid?: number;
 }
 
@@ -64,16 +70,35 @@ const DEFAULT_GRACE_MS = 3000;
 /** Last bytes of a child's stderr kept for the error message of a crash. */
 const STDERR_TAIL = 4000;
 
-/** A manifest left "running" by a child that died marks the run as failed or cancelled. */
-function closeManifest(runDir: string, status: 'failed' | 'cancelled', error?: string): void {
+/**
+ * A manifest left "running" by a child that died marks the run as failed or cancelled. Only a
+ * run that child was writing (its run.lock names the child): a child refused because another
+ * trainer holds the folder must leave that trainer's run alone. The dead child's lock and
+ * temporary files go with it.
+ */
+function closeManifest(runDir: string, pid: number, status: 'failed' | 'cancelled', why: string): void {
+  if (!lockedBy(runDir, pid)) return;
   const file = path.join(runDir, MANIFEST_FILE);
   try {
-    const manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    if (manifest.status !== 'running') return;
-    writeJsonAtomic(file, { ...manifest, status, ...(error ? { error } : {}), updated: new Date().toISOString() });
+    // A link there was never the child's (it refuses them): not followed, not replaced.
+    if (lstatSync(file).isFile()) {
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+      if (manifest.status === 'running') writeJsonAtomic(file, { ...manifest, status, ...(status === 'cancelled' ? { cancelReason: why } : { error: why }), updated: new Date().toISOString() });
+    }
   } catch {
     // No manifest (the child died before writing one) or an unreadable one: nothing to close.
   }
+  removeLockOf(runDir, pid);
+  removeStaleTempFiles(runDir);
+}
+
+/**
+ * Why these jobs cannot run as given: run names that are not one folder name, and jobs that
+ * would write the same folder. Empty when they can.
+ */
+export function jobProblems(jobs: readonly TrainJob[]): string[] {
+  const names = jobs.flatMap((job) => runNameProblem(job.name) ?? []);
+  return [...new Set(names), ...folderCollisions(jobs)];
 }
 
 /** Runs one job in a child process; resolves when the child has exited. Never rejects. */
@@ -81,6 +106,8 @@ export function runJob(job: TrainJob, options: JobOptions = {}): Promise<JobOutc
   const { signal, onEvent = () => {} } = options;
   const absolute: TrainJob = { ...job, outDir: path.resolve(job.outDir), corpus: job.corpus?.map((p) => path.resolve(p)) };
   const runDir = path.join(absolute.outDir, job.name);
+  const nameProblem = runNameProblem(job.name);
+  if (nameProblem) return Promise.resolve({ name: job.name, runDir: absolute.outDir, status: 'failed', error: nameProblem });
   if (signal?.aborted) return Promise.resolve({ name: job.name, runDir, status: 'not-started' });
   const entry = options.childEntry ?? defaultChildEntry();
   const child: ChildProcess = fork(entry.script, [], {
@@ -102,10 +129,16 @@ export function runJob(job: TrainJob, options: JobOptions = {}): Promise<JobOutc
     let cancelled = false;
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
+    let killed = false;
     const cancel = (): void => {
       cancelled = true;
-      if (child.connected) child.send({ type: 'cancel' } satisfies ParentMessage);
-      killTimer = setTimeout(() => child.kill('SIGKILL'), options.graceMs ?? DEFAULT_GRACE_MS);
+      const reason = typeof signal?.reason === 'string' ? signal.reason : undefined;
+      // A failed send is a child already gone: its exit settles the job.
+      if (child.connected) child.send({ type: 'cancel', ...(reason ? { reason } : {}) } satisfies ParentMessage, () => {});
+      killTimer = setTimeout(() => {
+        killed = true;
+        child.kill('SIGKILL');
+      }, options.graceMs ?? DEFAULT_GRACE_MS);
     };
     signal?.addEventListener('abort', cancel, { once: true });
     child.on('message', (message: ChildMessage | { type: 'exit' }) => {
@@ -119,7 +152,7 @@ export function runJob(job: TrainJob, options: JobOptions = {}): Promise<JobOutc
       clearTimeout(killTimer);
       signal?.removeEventListener('abort', cancel);
       if (result) {
-        resolve({ name: job.name, runDir, status: result.status, valLoss: result.valLoss, tokensPerSecond: result.tokensPerSecond, error: result.error, pid });
+        resolve({ name: job.name, runDir, status: result.status, valLoss: result.valLoss, tokensPerSecond: result.tokensPerSecond, error: result.error, ...(result.cancelReason ? { cancelReason: result.cancelReason } : {}), pid });
         return;
       }
       // The wasm module echoes the (minified) source line of an uncaught error: lines are cut short.
@@ -130,7 +163,8 @@ export function runJob(job: TrainJob, options: JobOptions = {}): Promise<JobOutc
         .map((line) => (line.length > 300 ? `${line.slice(0, 300)}...` : line))
         .join(' | ');
       const why = error ?? (cancelled ? 'cancelled' : `trainer exited (${exitSignal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`);
-      closeManifest(runDir, cancelled ? 'cancelled' : 'failed', cancelled ? undefined : why);
+      const reason = typeof signal?.reason === 'string' ? signal.reason : 'cancelled';
+      closeManifest(runDir, pid, cancelled ? 'cancelled' : 'failed', cancelled ? `${reason}${killed ? '; the trainer did not stop in time and was killed' : `; the trainer exited (${exitSignal ?? `code ${code}`}) before saying so`}` : why);
       // Killed during a cancel before it wrote anything: the run never began.
       if (cancelled && !existsSync(path.join(runDir, MANIFEST_FILE))) {
         resolve({ name: job.name, runDir, status: 'not-started', pid });
@@ -144,7 +178,7 @@ export function runJob(job: TrainJob, options: JobOptions = {}): Promise<JobOutc
       error ??= e.message;
       if (child.pid === undefined) settle(null, null);
     });
-    if (child.connected) child.send({ type: 'start', job: absolute, wasmDir: options.wasmDir } satisfies ParentMessage);
+    if (child.connected) child.send({ type: 'start', job: absolute, wasmDir: options.wasmDir } satisfies ParentMessage, () => {});
   });
 }
 
@@ -173,6 +207,43 @@ export interface SweepGrid {
   common?: Partial<Omit<TrainJob, 'name' | 'outDir' | 'tokens' | 'precision' | 'seed' | 'model'>> & { model?: Partial<ModelConfig> };
   /** Name recorded in every run's manifest. */
   name?: string;
+  /** What reading the grid changed, for the user (duplicate settings dropped: dedupeGrid). */
+  notes?: string[];
+}
+
+/** A size as one text, whatever its case or spacing: "2X32 " -> "2x32". */
+export const canonicalSize = (size: string | SizeSpec): string => {
+  const s = typeof size === 'string' ? parseSize(size) : size;
+  return `${s.depth}x${s.width}${s.heads ? `h${s.heads}` : ''}`;
+};
+
+/**
+ * The grid with each setting once: sizes, precisions and seeds compared by what they mean
+ * ("2x32" and "2X32", "int8" and "W8A8KV8" are one setting), tokens by value. Without this a
+ * duplicate makes jobs of one name, which would write one run folder at the same time. A note
+ * per duplicate dropped; the first spelling is kept.
+ */
+export function dedupeGrid(grid: SweepGrid): { grid: SweepGrid; notes: string[] } {
+  const notes: string[] = [];
+  const unique = <T>(values: readonly T[], key: (v: T) => string | number, what: string, show: (v: T) => string): T[] => {
+    const first = new Map<string | number, T>();
+    for (const v of values) {
+      const k = key(v);
+      const kept = first.get(k);
+      if (kept === undefined) first.set(k, v);
+      else notes.push(show(v) === show(kept) ? `${what} ${show(v)} is given more than once: trained once` : `${what} ${show(v)} is the same as ${show(kept)}: trained once`);
+    }
+    return [...first.values()];
+  };
+  const text = (v: string | number | SizeSpec): string => JSON.stringify(typeof v === 'object' ? canonicalSize(v) : v);
+  const deduped: SweepGrid = {
+    ...grid,
+    sizes: unique(grid.sizes, canonicalSize, 'size', text),
+    tokens: unique(grid.tokens, (t) => t, 'token budget', text),
+    precisions: unique(grid.precisions, (p) => quantSpecName(parseQuantSpec(p)), 'precision', text),
+    ...(grid.seeds ? { seeds: unique(grid.seeds, (s) => s, 'seed', text) } : {}),
+  };
+  return { grid: deduped, notes };
 }
 
 /** 2000000 -> "2M", 500000 -> "500k", 1500000 -> "1.5M". */
@@ -183,7 +254,9 @@ export function compactCount(n: number): string {
   return String(n);
 }
 
-export function expandGrid(grid: SweepGrid): TrainJob[] {
+/** The jobs of a grid, each setting once (dedupeGrid). */
+export function expandGrid(input: SweepGrid): TrainJob[] {
+  const { grid } = dedupeGrid(input);
   const seeds = grid.seeds ?? [DEFAULTS.seed];
   const jobs: TrainJob[] = [];
   for (const sizeText of grid.sizes) {
@@ -262,6 +335,9 @@ export type SweepEvent = JobEvent & {
  */
 export async function runSweep(grid: SweepGrid | TrainJob[], options: SweepOptions = {}): Promise<JobOutcome[]> {
   const jobs = Array.isArray(grid) ? grid : expandGrid(grid);
+  // The front ends check this first (jobProblems) and say so; here it is the last gate.
+  const problems = jobProblems(jobs);
+  if (problems.length > 0) throw new Error(problems.join('; '));
   const parallel = Math.max(1, options.parallel ?? os.availableParallelism());
   const order = trainingOrder(jobs);
   const positions = new Array<number>(jobs.length);

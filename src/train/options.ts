@@ -5,9 +5,10 @@
 import { parseWeightFormat } from '../ptq/mx';
 import { parseQuantity } from '../runs/quantity';
 import { type TrainJob, resolveJob } from './config';
-import { type JobOutcome, type SizeSpec, type SweepEvent, type SweepGrid, compactCount, expandGrid, parseSize, trainingOrder } from './engine';
+import { type JobOutcome, type SizeSpec, type SweepEvent, type SweepGrid, compactCount, dedupeGrid, expandGrid, jobProblems, parseSize, trainingOrder } from './engine';
 import { type ModelConfig, countNonEmbeddingParams } from './modelConfig';
 import { parseQuantSpec, quantSpecName } from './formats';
+import { checkRunName } from './runFolder';
 
 /** Settings shared by `train` and `sweep`; numbers may be given as text ("400k", "2e-3"). */
 export interface CommonArgs {
@@ -157,6 +158,7 @@ export function jobFromArgs(o: TrainArgs): TrainJob {
   const tokens = count(o.tokens, 'tokens');
   const spec = precision(o.precision ?? 'fp32');
   const shared = common(o);
+  if (o.name !== undefined) checkRunName(o.name, 'name');
   const job: TrainJob = {
     ...shared,
     name: o.name ?? `L${size.depth}W${size.width}${size.heads ? `H${size.heads}` : ''}-D${compactCount(tokens)}-${quantSpecName(parseQuantSpec(spec))}`,
@@ -182,9 +184,16 @@ export function gridFromArgs(o: SweepArgs): SweepGrid {
   };
   if (o.seeds !== undefined) grid.seeds = list(o.seeds).map((s) => integer(s as string | number, 'seeds'));
   else if (seed !== undefined) grid.seeds = [seed];
-  if (o.name !== undefined) grid.name = o.name;
+  if (o.name !== undefined) {
+    // Recorded in run.json only, yet held to the rule of run names: a sweep's name may one day name a folder.
+    checkRunName(o.name, 'name');
+    grid.name = o.name;
+  }
   if (grid.sizes.length === 0 || grid.tokens.length === 0 || grid.precisions.length === 0) throw new Error('a sweep needs at least one size, one token budget and one precision');
-  return grid;
+  const { grid: deduped, notes } = dedupeGrid(grid);
+  const problems = jobProblems(expandGrid(deduped));
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return notes.length > 0 ? { ...deduped, notes } : deduped;
 }
 
 /**
@@ -227,9 +236,11 @@ export function formatSweepEvent(e: SweepEvent): string | undefined {
     case 'probe':
       return `${job}: weight noise of relative norm ${e.relativeNorm}: loss ${e.lossIncrease >= 0 ? '+' : ''}${e.lossIncrease.toFixed(4)}`;
     case 'end':
-      return `${job}: ${e.status}${e.valLoss !== undefined ? `, validation loss ${e.valLoss.toFixed(4)}` : ''}${e.tokensPerSecond ? `, ${Math.round(e.tokensPerSecond)} tok/s` : ''}${e.error ? ` (${e.error})` : ''}${sweep}`;
+      return `${job}: ${e.status}${e.valLoss !== undefined ? `, validation loss ${e.valLoss.toFixed(4)}` : ''}${e.tokensPerSecond ? `, ${Math.round(e.tokensPerSecond)} tok/s` : ''}${e.error ? ` (${e.error})` : ''}${e.cancelReason ? ` (${e.cancelReason})` : ''}${sweep}`;
     case 'skip':
       return `${job}: skipped (${e.reason})`;
+    case 'note':
+      return `${job}: note: ${e.message}`;
     default:
       return undefined;
   }
