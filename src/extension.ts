@@ -13,7 +13,7 @@ import { RunsView } from './extension/runsView';
 import { onSettingsChanged, settingsProblemsReporter } from './extension/settings';
 import { createStatusBar } from './extension/statusBar';
 import { registerTrainingCommands } from './extension/trainingCommands';
-import { registerTrainingTasks } from './extension/trainingTasks';
+import { cancelAllTraining, registerTrainingTasks } from './extension/trainingTasks';
 
 export function activate(context: vscode.ExtensionContext): void {
   const started = Date.now();
@@ -51,4 +51,7 @@ export function activate(context: vscode.ExtensionContext): void {
   log().info(`activated in ${Date.now() - started} ms`);
 }
 
-export function deactivate(): void {}
+/** Training tasks' runs are cancelled (their run.json says so), with a bounded wait. */
+export function deactivate(): Promise<void> {
+  return cancelAllTraining('VS Code closed the extension (deactivate)');
+}

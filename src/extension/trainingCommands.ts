@@ -101,10 +101,12 @@ async function launchSweep(): Promise<void> {
   let runs: string[];
   let outDir: string;
   let estimate: string;
+  let notes: string[];
   const calibrations = await workspaceCalibrations().catch((): Calibration[] => []);
   try {
     const plan = jobsForDefinition(task.definition as Definition, folder, readSettings().training);
     const grid = plan.jobs as SweepGrid;
+    notes = grid.notes ?? [];
     const jobs = expandGrid(grid);
     const kept = (job: TrainJob): boolean => !plan.rerun && isComplete(path.join(path.resolve(job.outDir), job.name));
     runs = describeSweep(jobs, (job) => (kept(job) ? 'already complete, kept' : undefined));
@@ -120,7 +122,7 @@ async function launchSweep(): Promise<void> {
     `Launch a sweep of ${runs.length} run(s)?`,
     {
       modal: true,
-      detail: `Estimated time: ${estimate}.\n\nIn the order they train:\n${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${outDir}". Complete runs are kept.`,
+      detail: `${notes.map((n) => `Note: ${n}.\n`).join('')}Estimated time: ${estimate}.\n\nIn the order they train:\n${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${outDir}". Complete runs are kept.`,
     },
     launch,
   );

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type { TrainJob } from '../train/config';
 import type { SweepGrid } from '../train/engine';
+import { isInside } from '../train/runFolder';
 import { type SweepArgs, type TrainArgs, gridFromArgs, jobFromArgs } from '../train/options';
 import type { TrainingSettings } from './settings';
 
@@ -81,4 +82,15 @@ export function jobsForDefinition(def: Definition, folder: string, t: TrainingSe
   };
   const parallel = (def.parallel as number | undefined) || t.parallel || undefined;
   return { jobs: gridFromArgs(args), parallel: parallel ?? 0, rerun: def.rerun === true };
+}
+
+/**
+ * The warning for an output folder outside every workspace folder (training writes there, and a
+ * tasks.json from a cloned repository may name any folder: "/", "~/.ssh", "../.."), or
+ * undefined when it lies inside one. Give real paths (realPathOf) to see through links.
+ */
+export function outsideWorkspaceWarning(workspaceFolders: readonly string[], outDir: string, ignoreCase?: boolean): string | undefined {
+  if (isInside(workspaceFolders, outDir, ignoreCase)) return undefined;
+  const where = workspaceFolders.length === 1 ? `the workspace folder ${workspaceFolders[0]}` : workspaceFolders.length > 1 ? `the workspace folders (${workspaceFolders.join(', ')})` : 'any workspace folder';
+  return `The output folder ${outDir} (the task's "out", or the precisionPlanner.training.outDir setting) lies outside ${where}. Train and write the runs there?`;
 }

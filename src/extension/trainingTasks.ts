@@ -2,17 +2,21 @@
 // tasks.json or from the Train a Run / Launch a Sweep commands. Each task is a CustomExecution
 // whose pseudoterminal drives the engine (src/train/engine.ts): the runs train in child
 // processes, never in the extension host, and the terminal streams loss, tokens/s and ETA.
-// Closing the terminal or Terminate Task cancels: every child is stopped, then killed.
+// Closing the terminal or Terminate Task cancels: every child is stopped, then killed; so does
+// the extension's deactivation (cancelAllTraining), which waits a bounded time for the runs to
+// say "cancelled". An output folder outside the workspace folders is written only after a yes.
 //
 // Workspace Trust: training runs code on the workspace's data and writes into it, so it is
 // refused in an untrusted workspace, here and in the commands that start it.
 
 import * as vscode from 'vscode';
 import { type JobOutcome, type SweepEvent, runSweep } from '../train/engine';
+import { RunningTraining } from '../train/cancelAll';
 import { formatSweepEvent, summarizeOutcomes } from '../train/options';
+import { realPathOf } from '../train/runFolder';
 import { log } from './log';
 import { readSettings } from './settings';
-import { type Definition, SWEEP_TASK, TRAIN_TASK, jobsForDefinition } from './trainingDefinition';
+import { type Definition, SWEEP_TASK, TRAIN_TASK, jobsForDefinition, outsideWorkspaceWarning } from './trainingDefinition';
 
 const SOURCE = 'Precision Planner';
 
@@ -22,6 +26,24 @@ export const UNTRUSTED_MESSAGE = 'Precision Planner: training is disabled in an 
 function baseFolder(scope: vscode.Task['scope']): string | undefined {
   if (scope && typeof scope === 'object') return scope.uri.fsPath;
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+/** The sweeps the tasks are running: what deactivation cancels. */
+const training = new RunningTraining();
+
+/** How long deactivation waits for the runs to stop: the engine's grace period, and a little more. */
+const DEACTIVATE_WAIT_MS = 3500;
+
+/**
+ * Cancels every training task's runs (the children stop at their next step and mark their runs
+ * "cancelled"; the engine kills any that does not within its grace period) and resolves when
+ * they have ended, or after `timeoutMs`: deactivation must not hang. A child still running when
+ * the extension host exits loses its parent and cancels itself (child.ts).
+ */
+export async function cancelAllTraining(reason: string, timeoutMs = DEACTIVATE_WAIT_MS): Promise<void> {
+  if (training.size === 0) return;
+  const { ended, stillRunning } = await training.cancelAll(reason, timeoutMs);
+  log().info(`training cancelled (${reason}): ${ended} task(s) ended${stillRunning > 0 ? `, ${stillRunning} still stopping` : ''}`);
 }
 
 const RED = (s: string): string => `\x1b[31m${s}\x1b[0m`;
@@ -41,7 +63,17 @@ class TrainingTerminal implements vscode.Pseudoterminal {
     private readonly definition: Definition,
     private readonly folder: string | undefined,
     private readonly label: string,
-  ) {}
+  ) {
+    // However it is cancelled (this terminal, or deactivation through `training`), it says so.
+    this.controller.signal.addEventListener(
+      'abort',
+      () => {
+        this.line('cancelling: each run stops after its current step and is marked cancelled');
+        log().info(`${this.label}: cancelled (${String(this.controller.signal.reason)})`);
+      },
+      { once: true },
+    );
+  }
 
   open(): void {
     void this.run().then(
@@ -55,18 +87,15 @@ class TrainingTerminal implements vscode.Pseudoterminal {
   }
 
   close(): void {
-    this.cancel();
+    this.cancel('the task was terminated or its terminal closed');
   }
 
   handleInput(data: string): void {
-    if (data === '\x03') this.cancel();
+    if (data === '\x03') this.cancel("Ctrl+C in the task's terminal");
   }
 
-  private cancel(): void {
-    if (this.controller.signal.aborted) return;
-    this.line('cancelling: each run stops after its current step and is marked cancelled');
-    log().info(`${this.label}: cancelled`);
-    this.controller.abort();
+  private cancel(reason: string): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
   }
 
   private line(text: string): void {
@@ -98,6 +127,8 @@ class TrainingTerminal implements vscode.Pseudoterminal {
       return 2;
     }
     const outDir = Array.isArray(plan.jobs) ? plan.jobs[0].outDir : plan.jobs.outDir;
+    if (!(await this.mayWrite(outDir))) return 1;
+    if (!Array.isArray(plan.jobs)) for (const note of plan.jobs.notes ?? []) this.line(`note: ${note}`);
     this.line(BOLD(`${this.label}: training in child processes, runs written to ${outDir}`));
     this.line('Ctrl+C or closing this terminal cancels.');
     log().info(`${this.label}: started (${outDir})`);
@@ -110,18 +141,38 @@ class TrainingTerminal implements vscode.Pseudoterminal {
         if (event.type === 'start' || event.type === 'end' || event.type === 'skip') log().info(`${this.label}: ${text}`);
       }
     };
-    const outcomes: JobOutcome[] = await runSweep(plan.jobs, {
-      signal: this.controller.signal,
-      parallel: plan.parallel || undefined,
-      rerun: plan.rerun,
-      onProgress,
-    });
+    const outcomes: JobOutcome[] = await training.track(
+      this.controller,
+      runSweep(plan.jobs, {
+        signal: this.controller.signal,
+        parallel: plan.parallel || undefined,
+        rerun: plan.rerun,
+        onProgress,
+      }),
+    );
     const failed = outcomes.filter((o) => o.status === 'failed');
     const summary = summarizeOutcomes(outcomes);
     this.line(BOLD(summary));
     for (const f of failed) this.line(RED(`failed: ${f.name}: ${f.error ?? 'unknown error'}`));
     log().info(`${this.label}: ${summary}`);
-    return this.controller.signal.aborted ? 130 : failed.length > 0 ? 1 : 0;
+    return this.controller.signal.aborted ? 130 : failed.length > 0 || outcomes.some((o) => o.status === 'cancelled') ? 1 : 0;
+  }
+
+  /**
+   * True when the runs may be written to `outDir`: inside a workspace folder (links resolved),
+   * or outside after the user said yes. Closing the terminal meanwhile counts as a no.
+   */
+  private async mayWrite(outDir: string): Promise<boolean> {
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => realPathOf(f.uri.fsPath));
+    const warning = outsideWorkspaceWarning(folders, realPathOf(outDir));
+    if (!warning) return true;
+    log().warn(`${this.label}: ${warning}`);
+    const write = 'Write There';
+    const choice = await vscode.window.showWarningMessage(`Precision Planner: ${warning}`, { modal: true, detail: `${this.label} would create run folders in ${outDir}.` }, write);
+    if (choice === write && !this.controller.signal.aborted) return true;
+    this.line(RED(`not started: the output folder ${outDir} lies outside the workspace, and writing there was not confirmed`));
+    log().info(`${this.label}: not started (output folder outside the workspace not confirmed)`);
+    return false;
   }
 }
 
