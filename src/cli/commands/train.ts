@@ -1,5 +1,11 @@
 // `train` and `sweep`: the trainer's front end on the command line. Each run is a child process
-// (src/train/engine.ts); Ctrl+C cancels them all, and each cancelled run says so in its run.json.
+// (src/train/engine.ts); Ctrl+C, SIGTERM or SIGHUP cancels them all, and each cancelled run says
+// so in its run.json. (A CLI killed outright leaves its children without a parent: they cancel
+// themselves, child.ts.)
+//
+// Exit codes: 0 every run complete (or kept); 1 a run failed, or was cancelled by something else
+// than this command (its trainer got a signal); 2 a usage error; 128 + the signal's number when
+// this command was cancelled by one (130 for Ctrl+C, 143 SIGTERM, 129 SIGHUP).
 
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -84,16 +90,35 @@ function checked<T>(build: () => T): T {
   }
 }
 
-/** Cancels on the first Ctrl+C (the runs close their run.json); a second one exits at once. */
-function interruptible(io: Io): { signal: AbortSignal; dispose(): void } {
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+const exitCodeOf = (signal: StopSignal): number => 128 + (os.constants.signals[signal] ?? 0);
+
+/**
+ * Cancels on the first Ctrl+C, SIGTERM or SIGHUP (the runs close their run.json); a second one
+ * exits at once (the children, left without a parent, cancel themselves).
+ */
+function interruptible(io: Io): { signal: AbortSignal; stoppedBy(): StopSignal | undefined; dispose(): void } {
   const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    io.err('\ncancelling: the runs stop after their current step (Ctrl+C again to quit now)');
-    controller.abort();
+  let stoppedBy: StopSignal | undefined;
+  const handlers = STOP_SIGNALS.map((name) => {
+    const handler = (): void => {
+      if (controller.signal.aborted) process.exit(exitCodeOf(stoppedBy ?? name));
+      stoppedBy = name;
+      // SIGHUP: the terminal is gone, nothing to tell.
+      if (name !== 'SIGHUP') io.err(`\ncancelling${name === 'SIGINT' ? '' : ` (${name})`}: the runs stop after their current step (Ctrl+C again to quit now)`);
+      controller.abort(`${name === 'SIGINT' ? 'Ctrl+C' : name} received by the command that started it`);
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return {
+    signal: controller.signal,
+    stoppedBy: () => stoppedBy,
+    dispose: () => {
+      for (const [name, handler] of handlers) process.off(name, handler);
+    },
   };
-  process.on('SIGINT', onSigint);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
 }
 
 /**
@@ -102,7 +127,7 @@ function interruptible(io: Io): { signal: AbortSignal; dispose(): void } {
  * end and evaluation lines are printed either way.
  */
 async function execute(jobs: Parameters<typeof runSweep>[0], parallel: number | undefined, rerun: boolean, json: boolean, io: Io): Promise<number> {
-  const { signal, dispose } = interruptible(io);
+  const { signal, stoppedBy, dispose } = interruptible(io);
   const plain = io.progress ? undefined : plainProgress();
   const onProgress = (event: SweepEvent): void => {
     if (json) {
@@ -125,13 +150,22 @@ async function execute(jobs: Parameters<typeof runSweep>[0], parallel: number | 
     io.progress?.('');
   }
   const failed = outcomes.filter((o) => o.status === 'failed');
+  // Cancelled, and not by this command: their trainer was stopped from outside (a signal).
+  const stopped = signal.aborted ? [] : outcomes.filter((o) => o.status === 'cancelled');
   if (!json) {
     io.out(summarizeOutcomes(outcomes));
     for (const f of failed) io.err(`failed: ${f.name}: ${f.error ?? 'unknown error'}`);
+    for (const c of stopped) io.err(`cancelled: ${c.name}: ${c.cancelReason ?? 'its trainer was stopped'} (${c.runDir})`);
   }
-  if (signal.aborted) return 130;
-  return failed.length > 0 ? 1 : 0;
+  const by = stoppedBy();
+  if (by) return exitCodeOf(by);
+  return failed.length > 0 || stopped.length > 0 ? 1 : 0;
 }
+
+/** What reading the grid changed (duplicates dropped), before anything runs. */
+const printNotes = (notes: readonly string[] | undefined, io: Io): void => {
+  for (const note of notes ?? []) io.err(`note: ${note}`);
+};
 
 /** How long the sweep should take, from the complete runs in its output folder (or built-in figures). */
 function sweepEstimate(grid: SweepGrid, jobs: TrainJob[], parallel: number, rerun: boolean): string {
@@ -171,6 +205,7 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
   const parallel = values.parallel === undefined ? os.availableParallelism() : Number(values.parallel);
   if (!Number.isInteger(parallel) || parallel < 1) throw new CliError(`--parallel: "${values.parallel}" is not a positive whole number`, 2);
   const rerun = values.rerun === true;
+  printNotes(grid.notes, io);
   const jobs = expandGrid(grid);
   if (values['dry-run']) {
     const lines = describeSweep(jobs, (job) => (!rerun && isComplete(path.join(path.resolve(job.outDir), job.name)) ? 'already complete, kept' : undefined));
