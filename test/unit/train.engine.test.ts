@@ -227,6 +227,8 @@ describe('engine', () => {
     assert.equal(alive(pid), false);
     const manifest = JSON.parse(await readFile(path.join(outcome.runDir, 'run.json'), 'utf8'));
     assert.equal(manifest.status, 'cancelled', 'the engine closes the manifest the child could not');
+    assert.equal(manifest.cancelReason, 'cancelled; the trainer did not stop in time and was killed');
+    assert.equal(existsSync(path.join(outcome.runDir, 'run.lock')), false, "the killed child's lock goes with it");
   });
 });
 

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { TrainJob } from '../../src/train/config';
 import type { SweepGrid } from '../../src/train/engine';
 import type { TrainingSettings } from '../../src/extension/settings';
-import { jobsForDefinition } from '../../src/extension/trainingDefinition';
+import { jobsForDefinition, outsideWorkspaceWarning } from '../../src/extension/trainingDefinition';
+import { isInside, realPathOf } from '../../src/train/runFolder';
 
 const SETTINGS: TrainingSettings = {
   outDir: 'runs',
@@ -77,5 +79,58 @@ describe('training task definitions', () => {
     assert.deepEqual(definition.problemMatcher, [], 'without "problemMatcher": [] VS Code asks to scan the task output');
     const grid = jobsForDefinition(definition, FOLDER, SETTINGS).jobs as SweepGrid;
     assert.deepEqual(grid.sizes, ['2x64', '4x128']);
+  });
+
+  test('a task\'s name must be one folder name, and a sweep\'s duplicate settings are trained once', () => {
+    assert.throws(() => jobsForDefinition({ type: 'precision-train', name: '../outside' }, FOLDER, SETTINGS), /name "\.\.\/outside" contains a path separator/);
+    assert.throws(() => jobsForDefinition({ type: 'precision-sweep', name: 'a/b' }, FOLDER, SETTINGS), /name "a\/b" contains a path separator/);
+    const grid = jobsForDefinition({ type: 'precision-sweep', sizes: ['2x32', '2X32'], precisions: 'fp32' }, FOLDER, SETTINGS).jobs as SweepGrid;
+    assert.deepEqual(grid.sizes, ['2x32']);
+    assert.deepEqual(grid.notes, ['size "2X32" is the same as "2x32": trained once']);
+  });
+});
+
+describe('output folder outside the workspace', () => {
+  const ws = path.resolve('/work/project');
+  test('isInside: the folder itself and anything below it; not its parent, a sibling sharing its prefix, or ..', () => {
+    assert.equal(isInside([ws], ws, false), true);
+    assert.equal(isInside([ws], path.join(ws, 'runs'), false), true);
+    assert.equal(isInside([ws], path.join(ws, '..foo', 'runs'), false), true, '"..foo" is a folder name, not the parent');
+    assert.equal(isInside([ws], path.join(ws, 'runs', '..', '..', 'other'), false), false);
+    assert.equal(isInside([ws], path.resolve('/work/project2'), false), false);
+    assert.equal(isInside([ws], path.resolve('/work'), false), false);
+    assert.equal(isInside([ws], path.resolve('/'), false), false);
+    assert.equal(isInside([], path.join(ws, 'runs'), false), false);
+    assert.equal(isInside([path.resolve('/a'), ws], path.join(ws, 'r'), false), true, 'any of the folders');
+    assert.equal(isInside([ws], path.resolve('/WORK/Project/runs'), false), false);
+    assert.equal(isInside([ws], path.resolve('/WORK/Project/runs'), true), true, 'where paths ignore case');
+  });
+
+  test('the warning names the folder and the setting; none inside', () => {
+    assert.equal(outsideWorkspaceWarning([ws], path.join(ws, 'runs'), false), undefined);
+    assert.equal(
+      outsideWorkspaceWarning([ws], path.resolve('/tmp/runs'), false),
+      `The output folder ${path.resolve('/tmp/runs')} (the task's "out", or the precisionPlanner.training.outDir setting) lies outside the workspace folder ${ws}. Train and write the runs there?`,
+    );
+    assert.match(outsideWorkspaceWarning([ws, path.resolve('/b')], path.resolve('/tmp'), false) ?? '', /outside the workspace folders \(.*project, .*b\)/);
+    // A task's "out" is resolved against the folder: "../.." climbs out of it.
+    const plan = jobsForDefinition({ type: 'precision-train', out: '../../elsewhere' }, FOLDER, SETTINGS);
+    assert.ok(outsideWorkspaceWarning([FOLDER], (plan.jobs as TrainJob[])[0].outDir, false));
+  });
+
+  test('through links: a folder in the workspace that links outside it is outside', () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'pp-inside-'));
+    try {
+      const workspace = path.join(tmp, 'ws');
+      const elsewhere = path.join(tmp, 'elsewhere');
+      mkdirSync(workspace);
+      mkdirSync(elsewhere);
+      symlinkSync(elsewhere, path.join(workspace, 'runs'));
+      const folders = [realPathOf(workspace)];
+      assert.equal(isInside(folders, realPathOf(path.join(workspace, 'runs', 'sweep-1')), false), false);
+      assert.equal(isInside(folders, realPathOf(path.join(workspace, 'not-yet', 'made')), false), true, 'a folder not yet made, by its nearest existing parent');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
