@@ -4,6 +4,7 @@
 import type { PtqReport } from '../ptq/workspace';
 import { CONSTANT_NAMES, PAPER_CONSTANTS } from '../law/constants';
 import type { FitResult } from '../fit/fit';
+import { type Metrics, shownMetric } from '../fit/metrics';
 import { heldOff } from '../fit/stages';
 import type { Run } from '../runs/run';
 import { lackTexts, summarizeRuns } from '../runs/summary';
@@ -21,7 +22,8 @@ export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[],
   for (const s of fit.stages) {
     const bound = s.atBound && s.atBound.length > 0 ? [...new Set(s.atBound)].join(', ') : '—';
     const norm = typeof s.gradientNorm === 'number' ? s.gradientNorm.toExponential(1) : '—';
-    lines.push(`| ${s.name} | ${s.status} | ${s.solver?.status ?? '—'} | ${norm} | ${bound} | ${s.points} | ${s.status === 'fitted' ? [...new Set(s.fitted)].join(', ') : (s.reason ?? '')} |`);
+    const detail = s.status === 'fitted' ? [...new Set(s.fitted)].join(', ') : `${s.reason ?? ''}${s.heldAtPreset && s.heldAtPreset.length > 0 ? `; held at the preset: ${s.heldAtPreset.join(', ')}` : ''}`;
+    lines.push(`| ${s.name} | ${s.status} | ${s.solver?.status ?? '—'} | ${norm} | ${bound} | ${s.points} | ${detail} |`);
   }
   const ident = fit.identifiability;
   const status = fit.bootstrap?.intervalStatus ?? {};
@@ -44,15 +46,21 @@ export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[],
   const m = fit.metrics;
   lines.push('', '| points | R² | RMSE | mean abs. error |', '|---|---|---|---|');
   for (const [label, x] of [['all', m.all], ['end of training', m.train], ['after PTQ', m.ptq]] as const) {
-    if (x) lines.push(`| ${label} (${x.n}) | ${x.r2.toFixed(4)} | ${x.rmse.toFixed(4)} | ${(100 * x.mape).toFixed(2)}% |`);
+    if (x) lines.push(metricsRow(`${label} (${x.n})`, x));
   }
   const held = m.heldOut;
-  if (held && 'params' in held && held.all) lines.push(`| held out: N = ${held.params} (${held.all.n}) | ${held.all.r2.toFixed(4)} | ${held.all.rmse.toFixed(4)} | ${(100 * held.all.mape).toFixed(2)}% |`);
+  if (held && 'params' in held && held.all) lines.push(metricsRow(`held out: N = ${held.params} (${held.all.n})`, held.all));
   lines.push(...coverageMarkdown(fit));
   lines.push(...variantsMarkdown(fit));
   for (const w of fit.warnings) lines.push('', `Warning: ${w}`);
   if (ptq) lines.push('', ...predictorMarkdown(ptq));
   return `${lines.join('\n')}\n`;
+}
+
+/** A metrics table row: R², RMSE and the mean relative error, or a dash and why one could not be computed. */
+function metricsRow(label: string, x: Metrics): string {
+  const cells = [shownMetric(x, 'r2', (v) => v.toFixed(4)), shownMetric(x, 'rmse', (v) => v.toFixed(4)), shownMetric(x, 'mape', (v) => `${(100 * v).toFixed(2)}%`)];
+  return `| ${label} | ${cells.join(' | ')} |`;
 }
 
 /** Held-out coverage of the fit's two 95% intervals, and the run-to-run scale behind the second. */
