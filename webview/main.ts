@@ -18,6 +18,7 @@ import {
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { formatSigned } from '../src/runs/quantity';
 import { shownMetric } from '../src/fit/metrics';
+import { csvLine } from '../src/extension/csv';
 import '@vscode-elements/elements/dist/vscode-form-helper/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
@@ -440,7 +441,8 @@ function exportChart(id: string, kind: 'png' | 'csv'): void {
     return;
   }
   const lines = ['series,x,y,label'];
-  for (const ds of chart.data.datasets) for (const p of ds.data as Point[]) lines.push([ds.label ?? '', p.x, p.y, p.label ?? ''].map((v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))).join(','));
+  // Labels carry run names: csvCell neutralises one a spreadsheet would run as a formula.
+  for (const ds of chart.data.datasets) for (const p of ds.data as Point[]) lines.push(csvLine([ds.label ?? '', p.x, p.y, p.label ?? '']));
   vscode.postMessage({ type: 'export', kind, name, data: `${lines.join('\n')}\n` });
 }
 
