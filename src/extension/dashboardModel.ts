@@ -48,7 +48,7 @@ function fitSection(fit: FitResult): DashboardModel['fit'] {
     message: fit.message,
     warnings: fit.warnings,
     // A point the law gives no finite prediction for has no place on the observed-predicted chart.
-    points: fit.points.filter((p) => Number.isFinite(p.predicted)).map((p) => ({
+    points: fit.points.flatMap((p) => (typeof p.predicted === 'number' ? [{ ...p, predicted: p.predicted }] : [])).map((p) => ({
       observed: p.observed,
       predicted: p.predicted,
       heldOut: p.heldOutPrediction,

@@ -25,7 +25,8 @@ export interface PointResult {
   precision: { w: number; a: number; kv: number };
   post?: number;
   observed: number;
-  predicted: number;
+  /** null where the law gives no finite prediction with these constants (a stage failed, say): never NaN. */
+  predicted: number | null;
   /** Runs of the largest model size are refitted without them; this is that refit's prediction. */
   heldOutPrediction?: number;
   file?: string;
@@ -430,8 +431,8 @@ export function fitPoints(
       precision: p.precision,
       ...(p.post !== undefined ? { post: p.post } : {}),
       observed: p.loss,
-      predicted: predicted[i],
-      ...(held?.predictions.has(p) ? { heldOutPrediction: held.predictions.get(p) } : {}),
+      predicted: Number.isFinite(predicted[i]) ? predicted[i] : null,
+      ...(Number.isFinite(held?.predictions.get(p)) ? { heldOutPrediction: held?.predictions.get(p) } : {}),
       ...(p.file !== undefined ? { file: p.file } : {}),
       ...(p.line !== undefined ? { line: p.line } : {}),
     })),

@@ -27,7 +27,7 @@ export interface SkippedRun {
   reason: string;
   /** Why, as a diagnostic code: 'missing-field', 'unfinished', 'bad-value' (NaN, <= 0) or 'implausible'. */
   code?: DiagnosticCode;
-  /** The value that left the run out (bad-value, implausible), and which field it is. */
+  /** Which field left the run out (bad-value, implausible), and its value when finite (NaN and Infinity are in `reason`, JSON has no word for them). */
   field?: ValueFault['field'];
   value?: number;
 }
@@ -38,12 +38,15 @@ export interface SkippedEvaluation {
   bits: number;
   reason: string;
   code: DiagnosticCode;
-  value: number;
+  /** The loss or bits at fault, when finite. */
+  value?: number;
 }
 
 export function bitsOf(run: { precision: { w: { bits: number }; a: { bits: number }; kv: { bits: number } } }): Precision {
   return { w: run.precision.w.bits, a: run.precision.a.bits, kv: run.precision.kv.bits };
 }
+
+const finiteValue = (value: number): { value?: number } => (Number.isFinite(value) ? { value } : {});
 
 /**
  * The fit's points from runs. A run the fit cannot use is left out with why: incomplete,
@@ -68,7 +71,7 @@ export function pointsFromRuns(runs: readonly Run[]): { points: FitPoint[]; skip
     const precision = bitsOf(run);
     const fault = runValueFault({ params: run.params, tokens: run.tokens, finalLoss: run.finalLoss, precision });
     if (fault) {
-      skipped.push({ runId: run.id, reason: `${fault.reason}; left out`, code: fault.code, field: fault.field, value: fault.value });
+      skipped.push({ runId: run.id, reason: `${fault.reason}; left out`, code: fault.code, field: fault.field, ...finiteValue(fault.value) });
       continue;
     }
     const base = { runId: run.id, params: run.params, tokens: run.tokens, precision, file: run.file };
@@ -76,7 +79,7 @@ export function pointsFromRuns(runs: readonly Run[]): { points: FitPoint[]; skip
     for (const q of lawPtqEntries(run.ptq)) {
       const bad = bitsFault(q.bits, 'PTQ precision') ?? lossFault(q.loss, `loss after PTQ to ${q.bits} bits`);
       if (bad) {
-        skippedEvaluations.push({ runId: run.id, bits: q.bits, reason: `${bad.reason}; that evaluation left out`, code: bad.code, value: bad.value });
+        skippedEvaluations.push({ runId: run.id, bits: q.bits, reason: `${bad.reason}; that evaluation left out`, code: bad.code, ...finiteValue(bad.value) });
         continue;
       }
       // Quantizing to the training precision or above changes nothing the law can learn from,

@@ -100,10 +100,22 @@ function failed(name: StageName, points: number, reason: string, heldAtPreset: C
 /** An error's message, whatever was thrown. */
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** The first free parameter the solver left non-finite, in words, or undefined. */
-function nonFiniteParams(free: readonly FreeParam[], vector: Float64Array): string | undefined {
-  const bad = free.flatMap((p) => p.names).filter((name) => !Number.isFinite(vector[INDEX[name]]));
-  return bad.length > 0 ? `the solver ended on non-finite constants (${[...new Set(bad)].map((n) => `${n} = ${vector[INDEX[n]]}`).join(', ')})` : undefined;
+/**
+ * Why a stage's solution is no solution, or undefined: a constant it fitted is not finite, or its
+ * objective is not, or the law predicts none of its points at it (every residual is then the
+ * solver's infeasible stand-in, as when a constant held at the preset is NaN or 1e308).
+ */
+function unusableSolution(problem: Problem, vector: Float64Array, cost: number | undefined): string | undefined {
+  const bad = [...new Set(problem.free.flatMap((p) => p.names))].filter((name) => !Number.isFinite(vector[INDEX[name]]));
+  if (bad.length > 0) return `the solver ended on non-finite constants (${bad.map((n) => `${n} = ${vector[INDEX[n]]}`).join(', ')})`;
+  if (cost === undefined || !Number.isFinite(cost)) return `the objective at the solution is ${cost}`;
+  const t = problem.table;
+  for (let i = 0; i < t.n; i++) {
+    const pred = predictAt(vector, t, i, problem.mode, null);
+    if (pred > 0 && Number.isFinite(pred)) return undefined;
+  }
+  const held = (Object.keys(INDEX) as ConstantName[]).filter((name) => !Number.isFinite(vector[INDEX[name]]));
+  return `the law predicts none of the stage's ${t.n} points at the solution${held.length > 0 ? ` (not finite: ${held.map((n) => `${n} = ${vector[INDEX[n]]}`).join(', ')})` : ''}`;
 }
 
 /** A fitted constant's value from a free parameter's transformed value. */
@@ -495,7 +507,7 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
     let outcome: { report: StageReport; vector: Float64Array } | string;
     try {
       outcome = runStage(input, options, warmStart);
-      const bad = nonFiniteParams(input.problem.free, outcome.vector) ?? (Number.isFinite(outcome.report.cost) ? undefined : `the objective at the solution is ${outcome.report.cost}`);
+      const bad = unusableSolution(input.problem, outcome.vector, outcome.report.cost);
       if (bad) outcome = bad;
     } catch (error) {
       // ml-levenberg-marquardt and its linear algebra throw on NaN or singular systems ("Matrix is not symmetric").
@@ -524,7 +536,7 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
       const base = Array.from(vector);
       const sol = solve(problem, start, warmStart?.only ? { ...options, library: false } : options);
       const next = applyParams(problem, sol.params);
-      joint = nonFiniteParams(free, next) ?? (Number.isFinite(sol.cost) ? { problem, weight, start, base, sol, next } : `the objective at the solution is ${sol.cost}`);
+      joint = unusableSolution(problem, next, sol.cost) ?? { problem, weight, start, base, sol, next };
     } catch (error) {
       joint = `the solver failed: ${messageOf(error)}`;
     }
