@@ -41,3 +41,13 @@ export function escapeMarkdown(text: string): string {
       .replace(/^(\s*\d{1,9})([.)])(?=\s|$)/, '$1\\$2')
   );
 }
+
+/**
+ * `text` for a notification (window.show*Message): VS Code renders `[label](target)` there as a
+ * link, command: targets included, and nothing else of Markdown, so backslashes would show. A
+ * space between `]` and `(` breaks every such link and reads the same; use it on any message
+ * that quotes a file or a setting (a reader's reason, a settings problem).
+ */
+export function notificationText(text: string): string {
+  return text.replace(/\]\s*\(/g, '] (');
+}

@@ -15,7 +15,7 @@ import { fit } from '../../src/fit/fit';
 import { csvCell, csvLine } from '../../src/extension/csv';
 import { hoverMarkdown } from '../../src/extension/hoverMarkdown';
 import { predictConfig } from '../../src/extension/configPrediction';
-import { escapeMarkdown } from '../../src/extension/markdownText';
+import { escapeMarkdown, notificationText } from '../../src/extension/markdownText';
 import { reportMarkdown, runsCsv } from '../../src/extension/report';
 import { runTooltipMarkdown } from '../../src/extension/runTooltip';
 import { DEFAULT_ALIASES } from '../../src/runs/aliases';
@@ -64,6 +64,12 @@ describe('escapeMarkdown: one escaping for every Markdown surface', () => {
       assertInert(html);
       assert.doesNotMatch(html, /<(strong|em|code|del|h1|ul|ol|li|math|span)[ >]/, text);
     }
+  });
+
+  it('a notification (links, command links included, are all VS Code renders there) gets the link broken, the text unchanged otherwise', () => {
+    const text = notificationText('valLoss must be a number, got the string "[Open](command:workbench.action.terminal.new) ![i](https://evil.example/i.png)"');
+    assert.doesNotMatch(text, /\]\(/);
+    assert.equal(text, 'valLoss must be a number, got the string "[Open] (command:workbench.action.terminal.new) ![i] (https://evil.example/i.png)"');
   });
 
   it('leaves the text alone where nothing can happen: underscores inside words, parentheses, numbers', () => {
