@@ -310,8 +310,8 @@ const LISTED_EXCLUSIONS = 10;
 /** One warning per run or evaluation left out for a value (not for being incomplete: the runs summary says those). */
 function exclusionWarnings(data: DataSummary): string[] {
   const lines = [
-    ...data.skippedRuns.filter((s) => s.code === 'implausible' || s.code === 'bad-value').map((s) => `run ${s.runId}: ${s.reason}`),
-    ...(data.skippedEvaluations ?? []).map((s) => `run ${s.runId}: ${s.reason}`),
+    ...data.skippedRuns.filter((s) => s.code === 'implausible' || s.code === 'bad-value').map((s) => `run ${s.runId}: ${s.reason}; left out`),
+    ...(data.skippedEvaluations ?? []).map((s) => `run ${s.runId}: ${s.reason}; that evaluation left out`),
     ...(data.skippedPoints ?? []).map((s) => `run ${s.runId} (${s.kind} point): ${s.reason}; left out`),
   ];
   if (lines.length <= LISTED_EXCLUSIONS) return lines;

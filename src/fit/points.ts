@@ -71,7 +71,7 @@ export function pointsFromRuns(runs: readonly Run[]): { points: FitPoint[]; skip
     const precision = bitsOf(run);
     const fault = runValueFault({ params: run.params, tokens: run.tokens, finalLoss: run.finalLoss, precision });
     if (fault) {
-      skipped.push({ runId: run.id, reason: `${fault.reason}; left out`, code: fault.code, field: fault.field, ...finiteValue(fault.value) });
+      skipped.push({ runId: run.id, reason: fault.reason, code: fault.code, field: fault.field, ...finiteValue(fault.value) });
       continue;
     }
     const base = { runId: run.id, params: run.params, tokens: run.tokens, precision, file: run.file };
@@ -79,7 +79,7 @@ export function pointsFromRuns(runs: readonly Run[]): { points: FitPoint[]; skip
     for (const q of lawPtqEntries(run.ptq)) {
       const bad = bitsFault(q.bits, 'PTQ precision') ?? lossFault(q.loss, `loss after PTQ to ${q.bits} bits`);
       if (bad) {
-        skippedEvaluations.push({ runId: run.id, bits: q.bits, reason: `${bad.reason}; that evaluation left out`, code: bad.code, ...finiteValue(bad.value) });
+        skippedEvaluations.push({ runId: run.id, bits: q.bits, reason: bad.reason, code: bad.code, ...finiteValue(bad.value) });
         continue;
       }
       // Quantizing to the training precision or above changes nothing the law can learn from,

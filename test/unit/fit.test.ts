@@ -4,6 +4,7 @@ import { type ConstantName, type Constants, PAPER_CONSTANTS } from '../../src/la
 import * as path from 'node:path';
 import { fit, rejection } from '../../src/fit/fit';
 import { runsSignature } from '../../src/fit/points';
+import { ptqSamples } from '../../src/ptq/samples';
 import { scan } from '../../src/runs/discover';
 import type { Run } from '../../src/runs/run';
 import { paperLikeSweep, syntheticRuns } from '../support/synthetic';
@@ -297,6 +298,15 @@ describe('fit: hostile run values are left out by name, solver failures are repo
     assert.deepEqual(r.data.skippedEvaluations?.map((s) => [s.runId, s.bits, s.code, s.value]), [[ids[0], runs.find((x) => x.id === ids[0])?.ptq[0].bits, 'implausible', 5e-324]]);
     assert.ok(r.warnings.some((w) => w.startsWith(`run ${ids[0]}: `)));
     assertClean(r);
+  });
+
+  it("the post-quantization predictor's samples leave out the same runs and evaluations", () => {
+    const { runs, ids } = hostile(2, (r) => (r.params = 5e-324));
+    for (const r of runs) for (const q of r.ptq) Object.assign(q, { sqnrDb: 20, bitsPerWeight: q.bits });
+    runs[runs.length - 1].ptq[0].loss = 1e308;
+    const { samples, skipped } = ptqSamples(runs);
+    assert.ok(samples.every((s) => !ids.includes(s.runId) && s.loss < 20));
+    assert.deepEqual([...new Set(skipped.map((s) => s.runId))], [...ids, runs[runs.length - 1].id]);
   });
 
   it('with the bootstrap, the held-out check and the variants: two runs of loss 5e-324 change nothing but the runs used', () => {
