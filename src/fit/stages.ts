@@ -2,9 +2,9 @@
 // high-precision runs; (b) precision constants on low-precision training runs with (a) held;
 // (c) PTQ constants on post-training degradations; (d) optional joint refinement.
 // A stage without enough data is skipped, its constants stay at the preset, and the report says why.
-// A stage whose solver throws or ends on non-finite constants is reported as failed (its message
-// kept, as scipy.optimize keeps a result's message), its constants stay where they were, and the
-// stages after it go on.
+// A stage whose solver throws, ends on non-finite constants or predicts none of its points is
+// reported as failed (its message kept, as scipy.optimize keeps a result's message), its
+// constants stay where they were before it, and the stages after it go on.
 
 import { type ConstantName, type Constants, HIGH_PRECISION_BITS, PARTS, PART_CONSTANTS, PART_LABEL, type Part } from '../law/constants';
 import { INDEX, predictAt, toVector } from './gradient';
