@@ -17,6 +17,8 @@ import {
 } from 'chart.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { formatSigned } from '../src/runs/quantity';
+import { shownMetric } from '../src/fit/metrics';
+import { csvLine } from '../src/extension/csv';
 import '@vscode-elements/elements/dist/vscode-form-helper/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
@@ -165,8 +167,19 @@ function renderFit(m: DashboardModel): void {
   draw('chart-fit', [line('identity', [{ x: lo, y: lo }, { x: hi, y: hi }], p.grid, true), dots('fitted', fitted, p.series[0]), dots('held out (largest N)', held, p.series[1], 'triangle', 4.5)], { x: 'observed loss', y: 'predicted loss', xLog: true, yLog: true });
   draw('chart-residuals', [dots('residual', f.points.map((x) => ({ x: x.observed, y: (x.predicted - x.observed) / x.observed, label: x.label, file: x.file, line: x.line })), p.series[2])], { x: 'observed loss', y: '(predicted − observed) / observed', xLog: true });
   $('fit-message').textContent = f.message;
+  // textContent only: a warning names runs, and a run's name is whatever its files say.
+  const warnings = $('fit-warnings');
+  warnings.innerHTML = '';
+  for (const w of f.warnings ?? []) {
+    const li = document.createElement('li');
+    li.textContent = w;
+    warnings.append(li);
+  }
   $('fit-metrics').innerHTML = '';
-  for (const x of f.metrics) $('fit-metrics').append(row([x.label, String(x.n), x.r2.toFixed(4), x.rmse.toFixed(4), `${(100 * x.mape).toFixed(2)}%`]));
+  for (const x of f.metrics) {
+    const m = { maxAbsError: null, ...x };
+    $('fit-metrics').append(row([x.label, String(x.n), shownMetric(m, 'r2', (v) => v.toFixed(4)), shownMetric(m, 'rmse', (v) => v.toFixed(4)), shownMetric(m, 'mape', (v) => `${(100 * v).toFixed(2)}%`)]));
+  }
   const share = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
   $('fit-coverage').innerHTML = '';
   for (const c of f.coverage) $('fit-coverage').append(row([c.label, String(c.n), share(c.confidence), share(c.prediction)]));
@@ -428,7 +441,8 @@ function exportChart(id: string, kind: 'png' | 'csv'): void {
     return;
   }
   const lines = ['series,x,y,label'];
-  for (const ds of chart.data.datasets) for (const p of ds.data as Point[]) lines.push([ds.label ?? '', p.x, p.y, p.label ?? ''].map((v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))).join(','));
+  // Labels carry run names: csvCell neutralises one a spreadsheet would run as a formula.
+  for (const ds of chart.data.datasets) for (const p of ds.data as Point[]) lines.push(csvLine([ds.label ?? '', p.x, p.y, p.label ?? '']));
   vscode.postMessage({ type: 'export', kind, name, data: `${lines.join('\n')}\n` });
 }
 

@@ -48,6 +48,8 @@ export interface DashboardModel {
   constantsLabel: string;
   fit?: {
     message: string;
+    /** The fit's warnings: runs left out for their values (named), failed stages, constants at a bound. Shown as text. */
+    warnings: string[];
     points: Array<{ observed: number; predicted: number; heldOut?: number; kind: 'train' | 'ptq' } & PointRef>;
     /** solver: how the stage's solver ended; gradientNorm its final projected gradient; atBound the constants on a bound. */
     stages: Array<{ name: string; status: string; detail: string; solver?: string; gradientNorm?: number; atBound?: string[] }>;
@@ -57,7 +59,8 @@ export interface DashboardModel {
      * atBound: the value sits on a bound (in words). intervalFailed: the bootstrap failed for it (why), no interval.
      */
     constants: Array<{ name: string; value: number; low?: number; high?: number; paper: number; origin: string; heldOff?: string; notIdentifiable?: string; atBound?: string; intervalFailed?: string }>;
-    metrics: Array<{ label: string; n: number; r2: number; rmse: number; mape: number }>;
+    /** null where a metric could not be computed, `unavailable` saying why (never NaN). */
+    metrics: Array<{ label: string; n: number; r2: number | null; rmse: number | null; mape: number | null; unavailable?: Partial<Record<'r2' | 'rmse' | 'mape' | 'maxAbsError', string>> }>;
     /** Share of the points inside each 95% interval (null: not computed). */
     coverage: Array<{ label: string; n: number; confidence: number | null; prediction: number | null }>;
   };

@@ -16,6 +16,7 @@ import { writeReport } from './exportReport';
 import { fitSummary } from './fitSummary';
 import { bits, count, flops, loss, tokens } from './format';
 import { log } from './log';
+import { notificationText } from './markdownText';
 import { reportMarkdown, runsCsv } from './report';
 import type { RunsModel } from './runsModel';
 import { fitOptions, readSettings } from './settings';
@@ -41,7 +42,8 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
       if (complete.length === 0) {
         // What the runs lack, grouped ("245 lack a training precision (set …)"), not one line per run.
         const why = scanned.runs.length === 0 ? `no runs found in the workspace (looked for ${RUN_FILES_LOOKED_FOR})` : `nothing to fit: ${summaryText(summarizeRuns(scanned.runs), EXTENSION_HINTS)}`;
-        void vscode.window.showWarningMessage(`Precision Planner: ${why}. See the Runs view.`);
+        // The readers' reasons quote the files: no link of theirs may become a command link here.
+        void vscode.window.showWarningMessage(`Precision Planner: ${notificationText(why)}. See the Runs view.`);
         return;
       }
       const settings = readSettings();

@@ -177,6 +177,7 @@ const DASHBOARD_HTML = `<!DOCTYPE html>
   <p id="no-fit" class="message" hidden>No workspace fit: the charts use the paper's constants. Run “Precision Planner: Fit Scaling Law”.</p>
   <div id="fit-section">
     <p id="fit-message"></p>
+    <ul id="fit-warnings" class="message"></ul>
     <div class="grid">${chart('chart-fit', 'Predicted against observed loss')}${chart('chart-residuals', 'Relative residuals')}</div>
     <div class="grid">
       <table><thead><tr><th>points</th><th>n</th><th>R²</th><th>RMSE</th><th>mean abs. error</th></tr></thead><tbody id="fit-metrics"></tbody></table>

@@ -38,15 +38,17 @@ function fitSection(fit: FitResult): DashboardModel['fit'] {
   const m = fit.metrics;
   const metrics: NonNullable<DashboardModel['fit']>['metrics'] = [];
   for (const [label, x] of [['all points', m.all], ['end of training', m.train], ['after PTQ', m.ptq]] as const) {
-    if (x) metrics.push({ label, n: x.n, r2: x.r2, rmse: x.rmse, mape: x.mape });
+    if (x) metrics.push({ label, n: x.n, r2: x.r2, rmse: x.rmse, mape: x.mape, ...(x.unavailable ? { unavailable: x.unavailable } : {}) });
   }
   if (m.heldOut && 'params' in m.heldOut && m.heldOut.all) {
     const h = m.heldOut.all;
-    metrics.push({ label: `held out (N = ${m.heldOut.params.toPrecision(3)})`, n: h.n, r2: h.r2, rmse: h.rmse, mape: h.mape });
+    metrics.push({ label: `held out (N = ${m.heldOut.params.toPrecision(3)})`, n: h.n, r2: h.r2, rmse: h.rmse, mape: h.mape, ...(h.unavailable ? { unavailable: h.unavailable } : {}) });
   }
   return {
     message: fit.message,
-    points: fit.points.map((p) => ({
+    warnings: fit.warnings,
+    // A point the law gives no finite prediction for has no place on the observed-predicted chart.
+    points: fit.points.flatMap((p) => (typeof p.predicted === 'number' ? [{ ...p, predicted: p.predicted }] : [])).map((p) => ({
       observed: p.observed,
       predicted: p.predicted,
       heldOut: p.heldOutPrediction,

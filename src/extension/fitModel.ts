@@ -99,7 +99,7 @@ export class FitModel implements vscode.Disposable {
 
   get label(): string {
     const r = this.state.result;
-    if (this.source === 'workspace' && r) return `workspace fit (${r.data.runs} runs, R² ${r.metrics.all ? r.metrics.all.r2.toFixed(3) : '?'})`;
+    if (this.source === 'workspace' && r) return `workspace fit (${r.data.runs} runs, R² ${typeof r.metrics.all?.r2 === 'number' ? r.metrics.all.r2.toFixed(3) : '?'})`;
     return 'paper (Kumar et al. 2024, Table 2)';
   }
 

@@ -7,9 +7,10 @@ import { count } from './format';
 export function fitSummary(result: FitResult): string {
   if (!result.ok) return result.message;
   const all = result.metrics.all;
-  const parts = [`Fitted the scaling law to ${result.data.runs} runs${all ? ` (R² ${all.r2.toFixed(3)})` : ''}`];
+  // A metric that could not be computed is left out of the sentence (the report says why).
+  const parts = [`Fitted the scaling law to ${result.data.runs} runs${typeof all?.r2 === 'number' ? ` (R² ${all.r2.toFixed(3)})` : ''}`];
   const held = result.metrics.heldOut;
-  if (held && 'params' in held && held.all) parts.push(`the largest size (N = ${count(held.params)}) held out is predicted within ${(100 * held.all.mape).toFixed(2)}% on average`);
+  if (held && 'params' in held && typeof held.all?.mape === 'number') parts.push(`the largest size (N = ${count(held.params)}) held out is predicted within ${(100 * held.all.mape).toFixed(2)}% on average`);
   const warnings = result.warnings.length > 0 ? ` ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'} in the report.` : '';
   return `${parts.join('; ')}. Hovers, the dashboard and plans now use it.${warnings}`;
 }

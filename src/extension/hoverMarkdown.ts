@@ -1,10 +1,13 @@
 // The hover on a training config, as Markdown: the prediction, its warnings and which constants
 // said so first (a hover is read from the top, and may be cut off below), then the config as the
-// law sees it, PTQ and D_crit, and what the same compute would buy at the optimum.
+// law sees it, PTQ and D_crit, and what the same compute would buy at the optimum. Every text
+// that can carry a string from a file or a setting (a tokenizer's name, a config key in a
+// warning, a cost model's or a format's label) goes through escapeMarkdown.
 
 import type { ConfigPrediction } from './configPrediction';
 import { times } from '../fit/domain';
 import { bits, count, flops, loss, tokens } from './format';
+import { escapeMarkdown as md } from './markdownText';
 
 export interface HoverOptions {
   /**
@@ -21,8 +24,8 @@ const row = (cells: readonly string[]): string => `|${cells.map(cell).join('|')}
 /** Where the prediction stands against the fitted domain, in a line for the top of the hover. */
 export function domainLine(p: Pick<ConfigPrediction, 'extrapolation'>): string {
   const e = p.extrapolation;
-  if (e.extrapolated) return `**Extrapolation** — ${e.summary.replace(/^extrapolation: /, '')}`;
-  return `_${e.summary.charAt(0).toUpperCase()}${e.summary.slice(1)}_`;
+  if (e.extrapolated) return `**Extrapolation** — ${md(e.summary.replace(/^extrapolation: /, ''))}`;
+  return `_${md(`${e.summary.charAt(0).toUpperCase()}${e.summary.slice(1)}`)}_`;
 }
 
 /** The CodeLens's words for the same: "inside the fitted domain", "extrapolated (N ×110, D ×5,000)", "not comparable". */
@@ -46,32 +49,32 @@ export function hoverMarkdown(p: ConfigPrediction, constantsLabel: string, optio
   const e = p.extrapolation;
   // A loss the law cannot give is not shown as a prediction.
   const outside = e.outsideLaw ? e.warnings.find((w) => /outside the law/.test(w)) : undefined;
-  const lines = [outside ? `**No prediction** — ${outside}` : `**Predicted loss ${loss(p.loss)}**`, ''];
+  const lines = [outside ? `**No prediction** — ${md(outside)}` : `**Predicted loss ${loss(p.loss)}**`, ''];
   // Each interval by its name: they answer different questions (LAW.md §8a).
   const i = p.intervals;
   if (outside) {
     // no interval around a number that is not given
   } else if (i && (i.confidence || i.prediction)) {
     const said: string[] = [];
-    if (i.confidence) said.push(`95% confidence band of the expected loss ${range(i.confidence)} (bootstrap of the constants${i.presetHeld ? `; ${i.presetHeld}` : ''})`);
+    if (i.confidence) said.push(`95% confidence band of the expected loss ${range(i.confidence)} (bootstrap of the constants${i.presetHeld ? `; ${md(i.presetHeld)}` : ''})`);
     if (i.prediction) said.push(`95% prediction interval for a run ${range(i.prediction)} (adds the run-to-run scale)`);
     lines.push(said.join('; '), '');
   } else if (p.interval) lines.push(`95% confidence band of the expected loss ${range(p.interval)} (bootstrap of the constants)`, '');
   lines.push(domainLine(p), '');
   for (const w of e.warnings) {
     if (w === e.summary || w === outside) continue;
-    lines.push(w.startsWith('not comparable: ') ? `⚠ **Not comparable** — ${w.slice('not comparable: '.length)}` : `⚠ ${w}`, '');
+    lines.push(w.startsWith('not comparable: ') ? `⚠ **Not comparable** — ${md(w.slice('not comparable: '.length))}` : `⚠ ${md(w)}`, '');
   }
   const beyondLaw = p.ptq.filter((q) => q.outsideLaw);
-  if (beyondLaw.length > 0) lines.push(`⚠ PTQ to ${beyondLaw.map((q) => q.bits).join(', ')} bits: ${beyondLaw[0].outsideLaw}`, '');
-  if (!options.omitWarnings) for (const w of p.warnings) lines.push(`⚠ ${w}`, '');
+  if (beyondLaw.length > 0) lines.push(`⚠ PTQ to ${beyondLaw.map((q) => q.bits).join(', ')} bits: ${md(beyondLaw[0].outsideLaw ?? '')}`, '');
+  if (!options.omitWarnings) for (const w of p.warnings) lines.push(`⚠ ${md(w)}`, '');
   lines.push(
-    `_Constants: ${constantsLabel}_`,
+    `_Constants: ${md(constantsLabel)}_`,
     '',
-    `N ${count(p.params)} · D ${tokens(p.tokens)} · ${precision} training · N_eff/N ${p.nEffRatio.toFixed(3)} · ${flops(p.compute)} FLOPs (counted as ${p.computeModel.replace(/ x /g, ' × ')})`,
+    `N ${count(p.params)} · D ${tokens(p.tokens)} · ${precision} training · N_eff/N ${p.nEffRatio.toFixed(3)} · ${flops(p.compute)} FLOPs (counted as ${md(p.computeModel.replace(/ x /g, ' × '))})`,
     '',
   );
-  if (p.inference?.outsideLaw) lines.push(`Served in ${p.inference.bits} bits: no prediction — ${p.inference.outsideLaw}`, '');
+  if (p.inference?.outsideLaw) lines.push(`Served in ${p.inference.bits} bits: no prediction — ${md(p.inference.outsideLaw)}`, '');
   else if (p.inference) {
     const served = p.inference.intervals;
     const bands = [
@@ -82,7 +85,7 @@ export function hoverMarkdown(p: ConfigPrediction, constantsLabel: string, optio
   }
   lines.push(row(['after PTQ to', 'loss', 'degradation', 'D_crit']), '|:---|---:|---:|---:|');
   for (const q of p.ptq) {
-    lines.push(q.loss !== undefined ? row([`${q.bits} bits`, loss(q.loss), `+${(q.delta ?? 0).toFixed(4)}`, q.dcrit ? tokens(q.dcrit) : '—']) : row([`${q.bits} bits`, '—', q.note ?? '', '']));
+    lines.push(q.loss !== undefined ? row([`${q.bits} bits`, loss(q.loss), `+${(q.delta ?? 0).toFixed(4)}`, q.dcrit ? tokens(q.dcrit) : '—']) : row([`${q.bits} bits`, '—', md(q.note ?? ''), '']));
   }
   lines.push('');
   if (p.optimal) {
@@ -91,10 +94,10 @@ export function hoverMarkdown(p: ConfigPrediction, constantsLabel: string, optio
     const paired = m ? `; 95% interval of the difference ${m[0].toFixed(4)} to ${m[1].toFixed(4)}${p.optimal.distinguishable === false ? ': indistinguishable from this config' : ''}` : '';
     lines.push(
       better
-        ? `Compute-optimal for the same compute: N ${count(p.optimal.params)}, D ${tokens(p.optimal.tokens)}, ${p.optimal.format ? `${bits(p.optimal.bits)}-bit (${p.optimal.format})` : `${bits(p.optimal.bits)}-bit`} training → ${loss(p.optimal.loss)} (${p.optimal.margin.toFixed(4)} lower${paired})`
+        ? `Compute-optimal for the same compute: N ${count(p.optimal.params)}, D ${tokens(p.optimal.tokens)}, ${p.optimal.format ? `${bits(p.optimal.bits)}-bit (${md(p.optimal.format)})` : `${bits(p.optimal.bits)}-bit`} training → ${loss(p.optimal.loss)} (${p.optimal.margin.toFixed(4)} lower${paired})`
         : `This is compute-optimal for its compute (optimum ${loss(p.optimal.loss)}).`,
     );
   }
-  if (p.provenance.notes.length > 0) lines.push('', '_Constants behind these numbers:_', '', ...p.provenance.notes.map((n) => `- ${n}`));
+  if (p.provenance.notes.length > 0) lines.push('', '_Constants behind these numbers:_', '', ...p.provenance.notes.map((n) => `- ${md(n)}`));
   return lines.join('\n');
 }

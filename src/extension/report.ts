@@ -1,27 +1,34 @@
 // Export Report: the fit as Markdown for people, the runs as CSV for spreadsheets, the fit as
 // JSON for `precision-planner --fit`. Written into a new folder; nothing existing is touched.
+// Text that can carry a string from the runs' files (run ids in warnings, readers' reasons, the
+// predictor's formats) goes into the Markdown through escapeMarkdown, and into the CSV through
+// csvCell: a run's name is never a link, an image or a formula there.
 
 import type { PtqReport } from '../ptq/workspace';
 import { CONSTANT_NAMES, PAPER_CONSTANTS } from '../law/constants';
 import type { FitResult } from '../fit/fit';
+import { type Metrics, shownMetric } from '../fit/metrics';
 import { heldOff } from '../fit/stages';
 import type { Run } from '../runs/run';
 import { lackTexts, summarizeRuns } from '../runs/summary';
+import { csvLine } from './csv';
+import { escapeMarkdown as md } from './markdownText';
 import { EXTENSION_HINTS } from './statusText';
 
 export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[], constantsLabel: string, ptq?: PtqReport, rejected?: string): string {
-  const lines = ['# Precision Planner report', '', `Constants in use: ${constantsLabel}.`, ''];
-  if (rejected) lines.push(`The latest fit was not used: ${rejected}.`, '');
+  const lines = ['# Precision Planner report', '', `Constants in use: ${md(constantsLabel)}.`, ''];
+  if (rejected) lines.push(`The latest fit was not used: ${md(rejected)}.`, '');
   lines.push(`Runs found: ${runs.length} (${runs.filter((r) => r.missing.length === 0).length} complete).`, '');
   // What the others lack, grouped: a line per missing field, not per run.
   const lacking = lackTexts(summarizeRuns(runs), EXTENSION_HINTS);
-  if (lacking.length > 0) lines.push('Not fitted:', '', ...lacking.map((l) => `- ${l}`), '');
+  if (lacking.length > 0) lines.push('Not fitted:', '', ...lacking.map((l) => `- ${md(l)}`), '');
   if (!fit) return [...lines, 'No fit yet: run "Precision Planner: Fit Scaling Law".', ''].join('\n');
-  lines.push(`Fit: ${fit.message}`, '', '| stage | status | solver | gradient norm | at bound | points | detail |', '|---|---|---|---|---|---|---|');
+  lines.push(`Fit: ${md(fit.message)}`, '', '| stage | status | solver | gradient norm | at bound | points | detail |', '|---|---|---|---|---|---|---|');
   for (const s of fit.stages) {
     const bound = s.atBound && s.atBound.length > 0 ? [...new Set(s.atBound)].join(', ') : '—';
     const norm = typeof s.gradientNorm === 'number' ? s.gradientNorm.toExponential(1) : '—';
-    lines.push(`| ${s.name} | ${s.status} | ${s.solver?.status ?? '—'} | ${norm} | ${bound} | ${s.points} | ${s.status === 'fitted' ? [...new Set(s.fitted)].join(', ') : (s.reason ?? '')} |`);
+    const detail = s.status === 'fitted' ? [...new Set(s.fitted)].join(', ') : `${s.reason ?? ''}${s.heldAtPreset && s.heldAtPreset.length > 0 ? `; held at the preset: ${s.heldAtPreset.join(', ')}` : ''}`;
+    lines.push(`| ${s.name} | ${s.status} | ${s.solver?.status ?? '—'} | ${norm} | ${bound} | ${s.points} | ${md(detail)} |`);
   }
   const ident = fit.identifiability;
   const status = fit.bootstrap?.intervalStatus ?? {};
@@ -32,6 +39,7 @@ export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[],
     const why = fit.origin[n] === 'fitted' ? ident?.notIdentifiable[n] : undefined;
     const value = off ?? (why !== undefined ? `not identifiable: ${why}` : `${fit.constants[n].toPrecision(4)}${ident?.atBound[n] ? ` (${ident.atBound[n]})` : ''}`);
     const interval = off || why !== undefined ? '—' : ci ? `${ci[0].toPrecision(4)} – ${ci[1].toPrecision(4)}` : status[n]?.status === 'failed' ? `bootstrap failed: ${status[n]?.reason}` : '—';
+    // The fit's own words and numbers (no text from the runs' files): written as they are.
     lines.push(`| ${n} | ${value} | ${interval} | ${PAPER_CONSTANTS[n]} | ${fit.origin[n]} |`);
   }
   for (const p of ident?.products ?? []) {
@@ -44,15 +52,21 @@ export function reportMarkdown(fit: FitResult | undefined, runs: readonly Run[],
   const m = fit.metrics;
   lines.push('', '| points | R² | RMSE | mean abs. error |', '|---|---|---|---|');
   for (const [label, x] of [['all', m.all], ['end of training', m.train], ['after PTQ', m.ptq]] as const) {
-    if (x) lines.push(`| ${label} (${x.n}) | ${x.r2.toFixed(4)} | ${x.rmse.toFixed(4)} | ${(100 * x.mape).toFixed(2)}% |`);
+    if (x) lines.push(metricsRow(`${label} (${x.n})`, x));
   }
   const held = m.heldOut;
-  if (held && 'params' in held && held.all) lines.push(`| held out: N = ${held.params} (${held.all.n}) | ${held.all.r2.toFixed(4)} | ${held.all.rmse.toFixed(4)} | ${(100 * held.all.mape).toFixed(2)}% |`);
+  if (held && 'params' in held && held.all) lines.push(metricsRow(`held out: N = ${held.params} (${held.all.n})`, held.all));
   lines.push(...coverageMarkdown(fit));
   lines.push(...variantsMarkdown(fit));
-  for (const w of fit.warnings) lines.push('', `Warning: ${w}`);
+  for (const w of fit.warnings) lines.push('', `Warning: ${md(w)}`);
   if (ptq) lines.push('', ...predictorMarkdown(ptq));
   return `${lines.join('\n')}\n`;
+}
+
+/** A metrics table row: R², RMSE and the mean relative error, or a dash and why one could not be computed. */
+function metricsRow(label: string, x: Metrics): string {
+  const cells = [shownMetric(x, 'r2', (v) => v.toFixed(4)), shownMetric(x, 'rmse', (v) => v.toFixed(4)), shownMetric(x, 'mape', (v) => `${(100 * v).toFixed(2)}%`)];
+  return `| ${label} | ${cells.map(md).join(' | ')} |`;
 }
 
 /** Held-out coverage of the fit's two 95% intervals, and the run-to-run scale behind the second. */
@@ -69,9 +83,9 @@ export function coverageMarkdown(fit: Pick<FitResult, 'coverage' | 'residualScal
       '|---|---|---|',
       `| in sample (${c.inSample.all.n}) | ${pct(c.inSample.all.confidence)} | ${pct(c.inSample.all.prediction)} |`,
     );
-    if ('skipped' in c.heldOut) lines.push(`| held out: skipped, ${c.heldOut.skipped} | | |`);
+    if ('skipped' in c.heldOut) lines.push(`| held out: skipped, ${md(c.heldOut.skipped)} | | |`);
     else lines.push(`| held out: N = ${c.heldOut.params}, refit on ${c.heldOut.fittedSizes.length} sizes (${c.heldOut.all.n}) | ${pct(c.heldOut.all.confidence)} | ${pct(c.heldOut.all.prediction)} |`);
-    if ('skipped' in c.rollout) lines.push(`| rollout: skipped, ${c.rollout.skipped} | | |`);
+    if ('skipped' in c.rollout) lines.push(`| rollout: skipped, ${md(c.rollout.skipped)} | | |`);
     else for (const s of c.rollout.steps) lines.push(`| rollout: ${s.fittedSizes.length} smallest sizes → N = ${s.params} (${s.all.n}) | ${pct(s.all.confidence)} | ${pct(s.all.prediction)} |`);
   }
   const scale = fit.residualScale;
@@ -90,14 +104,14 @@ export function variantsMarkdown(fit: Pick<FitResult, 'variants'>): string[] {
   const how = c.choice === 'pinned' ? 'pinned by the user' : c.choice === 'held-out' ? 'chosen by held-out error' : 'the base (no other variant could be scored)';
   const lines = [
     '',
-    `Variants of the fit, by held-out error (used: **${c.chosen}**, ${how}${c.pinned.length > 0 && c.choice !== 'pinned' ? `; pinned: ${c.pinned.join(', ')}` : ''}). Score: ${c.rule}.`,
+    `Variants of the fit, by held-out error (used: **${md(c.chosen)}**, ${how}${c.pinned.length > 0 && c.choice !== 'pinned' ? `; pinned: ${md(c.pinned.join(', '))}` : ''}). Score: ${md(c.rule)}.`,
     '',
     '| variant | largest out: log-loss RMSE | largest out: degradation RMSE (nats) | rollout: log-loss RMSE | rollout: degradation RMSE (nats) | score |',
     '|---|---|---|---|---|---|',
   ];
   for (const r of c.rows) {
-    const e = (x: typeof r.largestOut | typeof r.rollout): string[] => ('skipped' in x ? [`skipped: ${x.skipped}`, '—'] : [num(x.train), num(x.degradation)]);
-    lines.push(`| ${r.chosen ? `**${r.name}** (used)` : r.name} | ${[...e(r.largestOut), ...e(r.rollout)].join(' | ')} | ${r.score === null ? '—' : r.score.toFixed(3)} |`);
+    const e = (x: typeof r.largestOut | typeof r.rollout): string[] => ('skipped' in x ? [`skipped: ${md(x.skipped)}`, '—'] : [num(x.train), num(x.degradation)]);
+    lines.push(`| ${r.chosen ? `**${md(r.name)}** (used)` : md(r.name)} | ${[...e(r.largestOut), ...e(r.rollout)].join(' | ')} | ${r.score === null ? '—' : r.score.toFixed(3)} |`);
   }
   return lines;
 }
@@ -109,24 +123,19 @@ export function predictorMarkdown(report: PtqReport): string[] {
   const lines = [
     '## Post-quantization loss: predictor (Xu et al.) and law',
     '',
-    `${e.message} A random forest on ${e.features.join(', ')}, trained on every model size but one and scored on that one; the law's column adds Eq. 9's degradation to the observed pre-PTQ loss, on the evaluations it covers (integer, one scale per channel). Errors in nats per token.`,
+    `${md(e.message)} A random forest on ${md(e.features.join(', '))}, trained on every model size but one and scored on that one; the law's column adds Eq. 9's degradation to the observed pre-PTQ loss, on the evaluations it covers (integer, one scale per channel). Errors in nats per token.`,
     '',
     '| held-out N | evaluations | forest MAE | law MAE (n) | forest MAE on those |',
     '|---|---|---|---|---|',
   ];
   for (const s of e.sizes) {
-    if (s.status === 'skipped') lines.push(`| ${s.params} | ${s.n} | skipped: ${s.reason} | | |`);
+    if (s.status === 'skipped') lines.push(`| ${s.params} | ${s.n} | skipped: ${md(s.reason)} | | |`);
     else lines.push(`| ${s.params} | ${s.n} | ${mae(s.forest.mae)} | ${s.baseline?.errors ? `${mae(s.baseline.errors.mae)} (${s.baseline.errors.n})` : '—'} | ${mae(s.baseline?.forestOnSame?.mae)} |`);
   }
   const p = e.pooled;
   if (p.forest) lines.push(`| all | ${p.forest.n} | ${mae(p.forest.mae)} | ${p.baseline?.errors ? `${mae(p.baseline.errors.mae)} (${p.baseline.errors.n})` : '—'} | ${mae(p.baseline?.forestOnSame?.mae)} |`);
   return lines;
 }
-
-const csvCell = (v: unknown): string => {
-  const s = v === undefined || v === null ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 export function runsCsv(runs: readonly Run[]): string {
   const header = ['id', 'name', 'format', 'file', 'params', 'tokens', 'weight_bits', 'act_bits', 'kv_bits', 'val_loss', 'post_bits', 'post_loss', 'missing'];
@@ -136,5 +145,5 @@ export function runsCsv(runs: readonly Run[]): string {
     rows.push([...base, r.finalLoss, '', '', r.missing.join(' ')]);
     for (const q of r.ptq) rows.push([...base, '', q.bits, q.loss, '']);
   }
-  return `${[header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n')}\n`;
+  return `${[header, ...rows].map(csvLine).join('\n')}\n`;
 }

@@ -5,12 +5,11 @@
 
 import * as vscode from 'vscode';
 import { lawPtqEntries } from '../fit/points';
-import { formatLabel } from '../ptq/samples';
-import { DEFAULT_PRECISION_SETTING } from '../runs/defaults';
-import { FIELD_LABELS, type Run, incompleteText } from '../runs/run';
+import { type Run, incompleteText } from '../runs/run';
 import { LACK_LABELS, type LackGroup, lackText, summarizeRuns } from '../runs/summary';
 import { count, loss, tokens } from './format';
 import type { RunsModel } from './runsModel';
+import { runTooltipMarkdown } from './runTooltip';
 import { EXTENSION_HINTS } from './statusText';
 
 type Item =
@@ -89,21 +88,8 @@ export class RunsView implements vscode.TreeDataProvider<Item> {
     const why = incomplete ? ` · ${incompleteText(run)}` : '';
     t.description = `D ${run.tokens !== undefined ? tokens(run.tokens) : '?'} · ${precisionLabel(run)} · loss ${run.finalLoss !== undefined ? loss(run.finalLoss) : '?'}${ptq}${why}`;
     t.iconPath = new vscode.ThemeIcon(incomplete ? 'warning' : run.unfinished ? 'debug-pause' : 'pass', incomplete ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
-    t.tooltip = new vscode.MarkdownString(
-      [
-        `**${run.name}** (${run.format})`,
-        '',
-        `\`${run.file}\``,
-        '',
-        ...(incomplete
-          ? ['Incomplete, so not fitted:', '', ...run.missing.map((field) => `- ${FIELD_LABELS[field]}: ${run.reasons?.[field] ?? 'not in its files'}`)]
-          : [run.unfinished ? 'The run did not finish.' : 'Complete.']),
-        ...(run.sources.precision?.field === DEFAULT_PRECISION_SETTING ? ['', `Training precision ${precisionLabel(run)} from \`${DEFAULT_PRECISION_SETTING}\` (${run.sources.precision.file}): its files do not say it.`] : []),
-        ...(run.ptq.length > 0
-          ? ['', '| after PTQ | loss | SQNR |', '|---|---|---|', ...run.ptq.map((q) => `| ${formatLabel(q)}${q.method === 'rtn' ? '' : ` ${q.method}`} | ${loss(q.loss)} | ${q.sqnrDb !== undefined ? `${q.sqnrDb.toFixed(1)} dB` : '—'} |`)]
-          : []),
-      ].join('\n'),
-    );
+    // Plain Markdown (never isTrusted or supportHtml): the text comes from the run's files.
+    t.tooltip = new vscode.MarkdownString(runTooltipMarkdown(run, precisionLabel(run)));
     t.contextValue = incomplete ? 'run.incomplete' : 'run';
     const line = Math.max(0, (run.sources.finalLoss?.line ?? run.sources.params?.line ?? 1) - 1);
     t.command = { command: 'vscode.open', title: 'Open Run', arguments: [vscode.Uri.file(run.file), { selection: new vscode.Range(line, 0, line, 0) }] };

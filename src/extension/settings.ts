@@ -8,6 +8,7 @@ import { DEFAULT_EXCLUDE } from '../runs/discover';
 import { DEFAULT_EXTRAPOLATION_THRESHOLD } from '../fit/domain';
 import type { CostModel } from '../law/cost';
 import type { Format } from '../law/formats';
+import { notificationText } from './markdownText';
 import { planSettings } from './planSettings';
 
 export interface Settings {
@@ -133,7 +134,8 @@ export function settingsProblemsReporter(): () => void {
     const key = problems.join('\n');
     if (key === said) return;
     said = key;
-    for (const problem of problems) void vscode.window.showWarningMessage(`Precision Planner: ${problem}.`, 'Open Settings').then((choice) => {
+    // A problem quotes the setting's value, which a workspace's settings.json can set to a link.
+    for (const problem of problems) void vscode.window.showWarningMessage(`Precision Planner: ${notificationText(problem)}.`, 'Open Settings').then((choice) => {
       if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'precisionPlanner');
     });
   };

@@ -29,7 +29,7 @@ export function statusText(input: StatusInput): { text: string; tooltip: string 
   const incomplete = incompleteSummary(input.runs ?? []);
   const all = input.fit?.metrics.all;
   if (input.fit && all) {
-    return { text: `Precision: ${input.fit.data.runs} runs · R² ${all.r2.toFixed(3)}`, tooltip: `${incomplete.trim()}${incomplete ? ' ' : ''}Click for the dashboard.${rejected}` };
+    return { text: `Precision: ${input.fit.data.runs} runs${typeof all.r2 === 'number' ? ` · R² ${all.r2.toFixed(3)}` : ''}`, tooltip: `${incomplete.trim()}${incomplete ? ' ' : ''}Click for the dashboard.${rejected}` };
   }
   const found = input.runs;
   const complete = found?.filter(isComplete).length;

@@ -97,7 +97,7 @@ export interface DomainPoint {
   post?: number;
 }
 
-/** Constants each stage fits; a skipped stage's reason is why they are not fitted. */
+/** Constants each stage fits; a skipped or failed stage's reason is why they are not fitted. */
 const STAGE_CONSTANTS: Record<Exclude<StageName, 'joint'>, readonly ConstantName[]> = {
   chinchilla: ['A', 'alpha', 'B', 'beta', 'E'],
   precision: PARTS.flatMap((p) => [PART_CONSTANTS[p].gamma, PART_CONSTANTS[p].offset]),
@@ -117,7 +117,7 @@ export function constantSources(origin: Record<ConstantName, ConstantOrigin>, st
   for (const stage of stages) {
     if (stage.name === 'joint') continue;
     for (const h of stage.held) if (origin[h.name] !== 'fitted') out.why[h.name] ??= h.reason;
-    if (stage.status === 'skipped' && stage.reason) for (const name of STAGE_CONSTANTS[stage.name]) if (origin[name] !== 'fitted') out.why[name] ??= stage.reason;
+    if (stage.status !== 'fitted' && stage.reason) for (const name of STAGE_CONSTANTS[stage.name]) if (origin[name] !== 'fitted') out.why[name] ??= `${stage.status === 'failed' ? 'its stage failed: ' : ''}${stage.reason}`;
   }
   return out;
 }

@@ -8,7 +8,7 @@ import { fittedDomain, tokenizerDomain } from './domain';
 import { pointTable, predictAll, toConstants, toVector } from './gradient';
 import { type Metrics, metrics, percentile } from './metrics';
 import { type FitOptions, resolveFitOptions } from './options';
-import { type FitPoint, type SkippedRun, pointsFromRuns } from './points';
+import { type FitPoint, type SkippedEvaluation, type SkippedRun, pointFault, pointsFromRuns } from './points';
 import { seededRandom } from './random';
 import { type ConstantOrigin, type StageReport, fitStages } from './stages';
 import { type FitCoverage, fitCoverage } from './coverage';
@@ -25,7 +25,8 @@ export interface PointResult {
   precision: { w: number; a: number; kv: number };
   post?: number;
   observed: number;
-  predicted: number;
+  /** null where the law gives no finite prediction with these constants (a stage failed, say): never NaN. */
+  predicted: number | null;
   /** Runs of the largest model size are refitted without them; this is that refit's prediction. */
   heldOutPrediction?: number;
   file?: string;
@@ -43,7 +44,12 @@ export interface HeldOutReport {
 
 export interface DataSummary {
   runs: number;
+  /** Runs left out, each with why (a code, and the field and value when a value is at fault). */
   skippedRuns: SkippedRun[];
+  /** PTQ evaluations of fitted runs left out for their loss or bits (absent in fits saved before). */
+  skippedEvaluations?: SkippedEvaluation[];
+  /** Points handed to fitPoints directly and left out for an implausible value (absent when none). */
+  skippedPoints?: Array<{ runId: string; kind: 'train' | 'ptq'; reason: string }>;
   points: number;
   trainPoints: number;
   ptqPoints: number;
@@ -145,16 +151,18 @@ export interface Identifiability {
 
 const distinct = (xs: number[]): number[] => [...new Set(xs)].sort((a, b) => a - b);
 
-function summarize(points: readonly FitPoint[], runs: number, skippedRuns: SkippedRun[]): DataSummary {
+function summarize(points: readonly FitPoint[], runs: number, skippedRuns: SkippedRun[], skippedEvaluations: SkippedEvaluation[]): DataSummary {
   const tokens = points.map((p) => p.tokens);
   return {
     runs,
     skippedRuns,
+    ...(skippedEvaluations.length > 0 ? { skippedEvaluations } : {}),
     points: points.length,
     trainPoints: points.filter((p) => p.kind === 'train').length,
     ptqPoints: points.filter((p) => p.kind === 'ptq').length,
     sizes: distinct(points.map((p) => p.params)),
-    tokenRange: tokens.length > 0 ? [Math.min(...tokens), Math.max(...tokens)] : null,
+    // reduce, not Math.min(...tokens): spreading 10^5 arguments overflows the call stack.
+    tokenRange: tokens.length > 0 ? [tokens.reduce((a, b) => Math.min(a, b)), tokens.reduce((a, b) => Math.max(a, b))] : null,
     precisions: [...new Set(points.map((p) => `${p.precision.w}/${p.precision.a}/${p.precision.kv}`))].sort(),
     postBits: distinct(points.flatMap((p) => (p.post !== undefined ? [p.post] : []))),
   };
@@ -288,22 +296,44 @@ function identifiability(stages: readonly StageReport[], origin: Record<Constant
 export function rejection(stages: readonly StageReport[], fitted: Metrics | null, preset: Metrics | null): string | undefined {
   const chinchilla = stages.find((s) => s.name === 'chinchilla');
   if (chinchilla?.status !== 'fitted') return `the loss level (A, alpha, B, beta, E) could not be fitted: ${chinchilla?.reason ?? 'no Chinchilla stage'}`;
-  if (!fitted || !Number.isFinite(fitted.rmse)) return 'the fitted law gives no finite prediction for these runs';
-  if (preset && Number.isFinite(preset.rmse) && fitted.rmse >= preset.rmse) {
+  if (!fitted || fitted.rmse === null || !Number.isFinite(fitted.rmse)) return 'the fitted law gives no finite prediction for these runs';
+  if (preset && preset.rmse !== null && Number.isFinite(preset.rmse) && fitted.rmse >= preset.rmse) {
     return `it predicts its own runs worse than the preset (RMSE ${fitted.rmse.toPrecision(3)} vs ${preset.rmse.toPrecision(3)} nats)`;
   }
-  if (Number.isFinite(fitted.r2) && fitted.r2 < 0) return `it predicts its own runs worse than their mean loss (R² ${fitted.r2.toFixed(2)})`;
+  if (fitted.r2 !== null && Number.isFinite(fitted.r2) && fitted.r2 < 0) return `it predicts its own runs worse than their mean loss (R² ${fitted.r2.toFixed(2)})`;
   return undefined;
 }
 
+/** Warnings listed one a line before "and N more": the rest are in `data`. */
+const LISTED_EXCLUSIONS = 10;
+
+/** One warning per run or evaluation left out for a value (not for being incomplete: the runs summary says those). */
+function exclusionWarnings(data: DataSummary): string[] {
+  const lines = [
+    ...data.skippedRuns.filter((s) => s.code === 'implausible' || s.code === 'bad-value').map((s) => `run ${s.runId}: ${s.reason}; left out`),
+    ...(data.skippedEvaluations ?? []).map((s) => `run ${s.runId}: ${s.reason}; that evaluation left out`),
+    ...(data.skippedPoints ?? []).map((s) => `run ${s.runId} (${s.kind} point): ${s.reason}; left out`),
+  ];
+  if (lines.length <= LISTED_EXCLUSIONS) return lines;
+  return [...lines.slice(0, LISTED_EXCLUSIONS), `and ${lines.length - LISTED_EXCLUSIONS} more runs or evaluations left out for their values (listed in the fit's data)`];
+}
+
 export function fitPoints(
-  points: readonly FitPoint[],
+  given: readonly FitPoint[],
   partial: Partial<FitOptions> = {},
-  context: { runs?: number; skippedRuns?: SkippedRun[]; tokenizer?: TokenizerDomain } = {},
+  context: { runs?: number; skippedRuns?: SkippedRun[]; skippedEvaluations?: SkippedEvaluation[]; tokenizer?: TokenizerDomain } = {},
 ): FitResult {
+  // The same bounds as pointsFromRuns, for points given directly: no value the solver cannot take.
+  const skippedPoints: NonNullable<DataSummary['skippedPoints']> = [];
+  const points = given.filter((p) => {
+    const why = pointFault(p);
+    if (why !== undefined) skippedPoints.push({ runId: p.runId, kind: p.kind, reason: why });
+    return why === undefined;
+  });
   const { comparison, options, warning } = chooseVariant(points, partial, resolveFitOptions(partial));
   const { onProgress, ...rest } = options;
-  const data = summarize(points, context.runs ?? new Set(points.map((p) => p.runId)).size, context.skippedRuns ?? []);
+  const data = summarize(points, context.runs ?? new Set(points.map((p) => p.runId)).size, context.skippedRuns ?? [], context.skippedEvaluations ?? []);
+  if (skippedPoints.length > 0) data.skippedPoints = skippedPoints;
   const staged = fitStages(points, options);
   onProgress?.(0, options.bootstrap, 'stages');
   const joint = staged.stages.find((s) => s.name === 'joint');
@@ -311,8 +341,13 @@ export function fitPoints(
     joint.reason = `not used: the ${comparison.chosen} variant predicts the sizes it did not see best (see variants)`;
   }
   const fittedNames = CONSTANT_NAMES.filter((n) => staged.origin[n] === 'fitted');
-  const warnings: string[] = warning ? [warning] : [];
+  const warnings: string[] = [...exclusionWarnings(data), ...(warning ? [warning] : [])];
   for (const s of staged.stages) if (s.status === 'skipped' && s.name !== 'joint') warnings.push(`${s.name} stage skipped: ${s.reason}; its constants are the preset's`);
+  for (const s of staged.stages) {
+    if (s.status !== 'failed') continue;
+    const held = s.heldAtPreset ?? [];
+    warnings.push(`${s.name} stage failed: ${s.reason}${held.length > 0 ? `; ${held.join(', ')} held at the preset` : ''}`);
+  }
   for (const s of staged.stages) {
     if (s.solver && s.solver.status !== 'converged') warnings.push(`${s.name} stage: the solver stopped (${s.solver.status}) before a stationary point, gradient norm ${s.solver.gradientNorm.toPrecision(3)}`);
   }
@@ -365,8 +400,8 @@ export function fitPoints(
     : rejected !== undefined
       ? `the fit of ${data.runs} runs (${fittedStages}) is not used: ${rejected}`
       : `nothing could be fitted: ${staged.stages
-        .filter((s) => s.status === 'skipped' && s.name !== 'joint')
-        .map((s) => `${s.name}: ${s.reason}`)
+        .filter((s) => s.status !== 'fitted' && s.name !== 'joint')
+        .map((s) => `${s.name}${s.status === 'failed' ? ' failed' : ''}: ${s.reason}`)
         .join('; ')}`;
   return {
     schema: FIT_SCHEMA,
@@ -396,8 +431,8 @@ export function fitPoints(
       precision: p.precision,
       ...(p.post !== undefined ? { post: p.post } : {}),
       observed: p.loss,
-      predicted: predicted[i],
-      ...(held?.predictions.has(p) ? { heldOutPrediction: held.predictions.get(p) } : {}),
+      predicted: Number.isFinite(predicted[i]) ? predicted[i] : null,
+      ...(Number.isFinite(held?.predictions.get(p)) ? { heldOutPrediction: held?.predictions.get(p) } : {}),
       ...(p.file !== undefined ? { file: p.file } : {}),
       ...(p.line !== undefined ? { line: p.line } : {}),
     })),
@@ -408,10 +443,14 @@ export function fitPoints(
   };
 }
 
-/** Fit the unified law to runs: incomplete runs are left out and listed in `data.skippedRuns`. */
+/**
+ * Fit the unified law to runs: incomplete runs, and runs with a value no run can have (N, D,
+ * bits or loss out of validate.ts's bounds), are left out and listed in `data.skippedRuns` (the
+ * latter also in `warnings`, naming the run and the value).
+ */
 export function fit(runs: readonly Run[], options: Partial<FitOptions> = {}): FitResult {
-  const { points, skipped } = pointsFromRuns(runs);
+  const { points, skipped, skippedEvaluations } = pointsFromRuns(runs);
   const used = new Set(points.map((p) => p.runId));
   const tokenizer = tokenizerDomain(runs.filter((r) => used.has(r.id)));
-  return fitPoints(points, options, { runs: runs.length - skipped.length, skippedRuns: skipped, tokenizer });
+  return fitPoints(points, options, { runs: runs.length - skipped.length, skippedRuns: skipped, skippedEvaluations, tokenizer });
 }

@@ -2,20 +2,29 @@
 // high-precision runs; (b) precision constants on low-precision training runs with (a) held;
 // (c) PTQ constants on post-training degradations; (d) optional joint refinement.
 // A stage without enough data is skipped, its constants stay at the preset, and the report says why.
+// A stage whose solver throws, ends on non-finite constants or predicts none of its points is
+// reported as failed (its message kept, as scipy.optimize keeps a result's message), its
+// constants stay where they were before it, and the stages after it go on.
 
 import { type ConstantName, type Constants, HIGH_PRECISION_BITS, PARTS, PART_CONSTANTS, PART_LABEL, type Part } from '../law/constants';
 import { INDEX, predictAt, toVector } from './gradient';
 import { type FreeParam, type Problem, type Solution, type SolverStatus, applyParams, makeProblem, multiStart, profileCost, solve, startGrid } from './leastSquares';
 import type { FitOptions } from './options';
 import type { FitPoint } from './points';
+import { MIN_PLAUSIBLE_LOSS } from '../runs/validate';
 
 export type StageName = 'chinchilla' | 'precision' | 'ptq' | 'joint';
 
 export interface StageReport {
   name: StageName;
-  status: 'fitted' | 'skipped';
-  /** Why the stage was skipped, in words that name what is missing. */
+  status: 'fitted' | 'skipped' | 'failed';
+  /** Why the stage was skipped (in words that name what is missing), or how it failed. */
   reason?: string;
+  /**
+   * A failed stage: the constants it would have fitted, left at their values before it (the
+   * preset's, or the staged fit's for the joint refinement: then empty).
+   */
+  heldAtPreset?: ConstantName[];
   /** Constants this stage fitted. */
   fitted: ConstantName[];
   /** Constants this stage would fit but held, and why. */
@@ -82,6 +91,31 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
 
 function skipped(name: StageName, points: number, reason: string): StageReport {
   return { name, status: 'skipped', reason, fitted: [], held: [], points, gradientNorm: null, atBound: [] };
+}
+
+function failed(name: StageName, points: number, reason: string, heldAtPreset: ConstantName[], held: StageReport['held'] = []): StageReport {
+  return { name, status: 'failed', reason, heldAtPreset, fitted: [], held, points, gradientNorm: null, atBound: [] };
+}
+
+/** An error's message, whatever was thrown. */
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Why a stage's solution is no solution, or undefined: a constant it fitted is not finite, or its
+ * objective is not, or the law predicts none of its points at it (every residual is then the
+ * solver's infeasible stand-in, as when a constant held at the preset is NaN or 1e308).
+ */
+function unusableSolution(problem: Problem, vector: Float64Array, cost: number | undefined): string | undefined {
+  const bad = [...new Set(problem.free.flatMap((p) => p.names))].filter((name) => !Number.isFinite(vector[INDEX[name]]));
+  if (bad.length > 0) return `the solver ended on non-finite constants (${bad.map((n) => `${n} = ${vector[INDEX[n]]}`).join(', ')})`;
+  if (cost === undefined || !Number.isFinite(cost)) return `the objective at the solution is ${cost}`;
+  const t = problem.table;
+  for (let i = 0; i < t.n; i++) {
+    const pred = predictAt(vector, t, i, problem.mode, null);
+    if (pred > 0 && Number.isFinite(pred)) return undefined;
+  }
+  const held = (Object.keys(INDEX) as ConstantName[]).filter((name) => !Number.isFinite(vector[INDEX[name]]));
+  return `the law predicts none of the stage's ${t.n} points at the solution${held.length > 0 ? ` (not finite: ${held.map((n) => `${n} = ${vector[INDEX[n]]}`).join(', ')})` : ''}`;
 }
 
 /** A fitted constant's value from a free parameter's transformed value. */
@@ -259,8 +293,11 @@ function chinchillaStage(points: readonly FitPoint[], base: Float64Array, option
   ];
   if (!options.tieExponents) free.push(param(['beta'], 0.01, 2.5, [0.1, 0.3, 0.5, 0.8]));
   if (high.length > 0) {
-    const lo = Math.min(...losses);
-    free.push(logParam('E', Math.log(1e-3), Math.log(Math.max(...losses)), [0.5, 0.8, 0.95].map((f) => Math.log(f * lo))));
+    // A reduce, not Math.min(...losses): spreading 10^5 arguments overflows the call stack.
+    const lo = losses.reduce((a, b) => Math.min(a, b), Infinity);
+    const hi = losses.reduce((a, b) => Math.max(a, b), -Infinity);
+    // E's floor is the least plausible loss: a point below it is not a validation loss (validate.ts).
+    free.push(logParam('E', Math.log(MIN_PLAUSIBLE_LOSS), Math.log(hi), [0.5, 0.8, 0.95].map((f) => Math.log(f * lo))));
   }
   const needed = free.length + 1;
   if (high.length < needed || sizes.length < 2 || budgets.length < 2) {
@@ -444,19 +481,47 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
         : skipped('precision', 0, 'needs the Chinchilla stage (A, alpha, B, beta, E) fitted first'),
     () => ptqStage(points, vector, options),
   ];
-  for (const build of builders) {
-    const input = build();
+  const names: StageName[] = ['chinchilla', 'precision', 'ptq'];
+  for (const [k, build] of builders.entries()) {
+    // Builders set constants of parts held off (neutral) in `vector`: undone if the stage fails.
+    const before = { vector: vector.slice(), origin: { ...origin } };
+    const undo = () => {
+      vector.set(before.vector);
+      Object.assign(origin, before.origin);
+    };
+    let input: StageInput | StageReport;
+    try {
+      input = build();
+    } catch (error) {
+      undo();
+      stages.push(failed(names[k], 0, `the stage could not be set up: ${messageOf(error)}`, []));
+      continue;
+    }
     if ('status' in input) {
       stages.push(input);
       continue;
     }
     for (const name of input.neutral ?? []) origin[name] = 'neutral';
     input.problem.base = vector.slice();
-    const { report, vector: next } = runStage(input, options, warmStart);
-    vector.set(next);
-    for (const name of report.fitted) origin[name] = 'fitted';
+    const wouldFit = [...new Set(input.problem.free.flatMap((p) => p.names))];
+    let outcome: { report: StageReport; vector: Float64Array } | string;
+    try {
+      outcome = runStage(input, options, warmStart);
+      const bad = unusableSolution(input.problem, outcome.vector, outcome.report.cost);
+      if (bad) outcome = bad;
+    } catch (error) {
+      // ml-levenberg-marquardt and its linear algebra throw on NaN or singular systems ("Matrix is not symmetric").
+      outcome = `the solver failed: ${messageOf(error)}`;
+    }
+    if (typeof outcome === 'string') {
+      undo();
+      stages.push(failed(input.name, input.problem.points.length, outcome, wouldFit.filter((name) => origin[name] !== 'fixed'), input.held));
+      continue;
+    }
+    vector.set(outcome.vector);
+    for (const name of outcome.report.fitted) origin[name] = 'fitted';
     free.push(...input.problem.free);
-    stages.push(report);
+    stages.push(outcome.report);
   }
   const fittedStages = stages.filter((s) => s.status === 'fitted').length;
   if (!options.joint) {
@@ -464,11 +529,24 @@ export function fitStages(points: readonly FitPoint[], options: FitOptions, warm
   } else if (stages[0].status !== 'fitted' || fittedStages < 2) {
     stages.push(skipped('joint', points.length, 'needs the Chinchilla stage and at least one other stage fitted'));
   } else {
-    const { problem, weight } = jointProblem(points, options.jointObjective ?? 'split', vector.slice(), free);
-    const start = free.map((p) => toFree(p, vector[INDEX[p.names[0]]]));
-    const base = Array.from(vector);
-    const sol = solve(problem, start, warmStart?.only ? { ...options, library: false } : options);
-    vector.set(applyParams(problem, sol.params));
+    let joint: { problem: Problem; weight?: number; start: number[]; base: number[]; sol: Solution; next: Float64Array } | string;
+    try {
+      const { problem, weight } = jointProblem(points, options.jointObjective ?? 'split', vector.slice(), free);
+      const start = free.map((p) => toFree(p, vector[INDEX[p.names[0]]]));
+      const base = Array.from(vector);
+      const sol = solve(problem, start, warmStart?.only ? { ...options, library: false } : options);
+      const next = applyParams(problem, sol.params);
+      joint = unusableSolution(problem, next, sol.cost) ?? { problem, weight, start, base, sol, next };
+    } catch (error) {
+      joint = `the solver failed: ${messageOf(error)}`;
+    }
+    if (typeof joint === 'string') {
+      // The staged constants stand: nothing is put back to the preset.
+      stages.push(failed('joint', points.length, `${joint}; the stages' constants are kept`, []));
+      return { vector, origin, stages, free };
+    }
+    const { problem, weight, start, base, sol, next } = joint;
+    vector.set(next);
     stages.push({
       name: 'joint',
       status: 'fitted',

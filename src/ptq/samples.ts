@@ -3,6 +3,7 @@
 // list and plot checkpoints without loading the random forest.
 
 import { type Run, isComplete } from '../runs/run';
+import { lossFault, runValueFault } from '../runs/validate';
 import type { PtqSample } from './features';
 import { type ParetoPoint, paretoFrontier } from './pareto';
 
@@ -30,7 +31,18 @@ export function ptqSamples(runs: readonly Run[]): { samples: PtqSample[]; skippe
       skipped.push({ runId: run.id, reason: 'the run is incomplete or unfinished' });
       continue;
     }
+    // The fit's bounds (validate.ts): a run whose N, D, bits or loss no run can have trains no forest either.
+    const fault = runValueFault({ params: run.params, tokens: run.tokens, finalLoss: run.finalLoss, precision: { w: run.precision.w.bits, a: run.precision.a.bits, kv: run.precision.kv.bits } });
+    if (fault) {
+      skipped.push({ runId: run.id, reason: fault.reason });
+      continue;
+    }
     for (const q of run.ptq) {
+      const bad = lossFault(q.loss, `loss after ${formatLabel(q)} ${q.method}`);
+      if (bad) {
+        skipped.push({ runId: run.id, reason: bad.reason });
+        continue;
+      }
       if (q.sqnrDb === undefined || q.bitsPerWeight === undefined) {
         skipped.push({ runId: run.id, reason: `${formatLabel(q)} ${q.method}: no SQNR or bits per weight recorded` });
         continue;

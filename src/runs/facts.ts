@@ -11,7 +11,7 @@ import { type ConfigEntry, setKey } from './entries';
 import { PRECISION_NAMES, parsePrecision, parseTrainingPrecision, precisionFromBits } from './precision';
 import { nameUnit, parseQuantity } from './quantity';
 import type { PartPrecision, PtqEval, Run, SourceRef, TrainingPrecision } from './run';
-import { describeValue, diagnostic } from './validate';
+import { MIN_PLAUSIBLE_PARAMS, MIN_TOKENS_PER_PARAM, describeValue, diagnostic } from './validate';
 
 export type { ConfigEntry } from './entries';
 
@@ -237,10 +237,8 @@ const WORLD_SIZE_KEYS = ['world_size', 'num_processes', 'n_procs', 'total_gpus']
 const DEVICES_KEYS = ['devices', 'num_devices', 'gpus', 'num_gpus', 'n_gpus', 'nproc_per_node', 'gpus_per_node'];
 const NODES_KEYS = ['num_nodes', 'nnodes', 'nodes'];
 
-/** Below this a "parameter count" is a model size in other units, or not a model. */
-export const MIN_PLAUSIBLE_PARAMS = 1e3;
-/** A model trained on fewer tokens than N/1000 has not been trained; such a D is a misreading. */
-export const MIN_TOKENS_PER_PARAM = 1e-3;
+// The plausible N and D are defined once, in validate.ts, for the readers and the fit alike.
+export { MIN_PLAUSIBLE_PARAMS, MIN_TOKENS_PER_PARAM } from './validate';
 
 /**
  * N, D, training precision and PTQ results among config entries, each with its source. Values

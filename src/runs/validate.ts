@@ -124,3 +124,77 @@ export function nonEmptyString(
   if (typeof value === 'string' && value.trim() !== '') return value;
   return diagnostic(file, line, field, `${field} must be a non-empty string, got ${describeValue(value)}`, severity, 'bad-value');
 }
+
+// ---------------------------------------------------------------------------------------------
+// Plausible run values: the one definition the readers (facts, tables) and the fit share.
+
+/** Below this a "parameter count" is a model size in other units, or not a model. */
+export const MIN_PLAUSIBLE_PARAMS = 1e3;
+/**
+ * Above this a parameter count is a misreading (a byte count, a unit slip): the largest models
+ * trained have about 1e12 parameters, and N^-alpha at 1e300 parameters underflows to 0.
+ */
+export const MAX_PLAUSIBLE_PARAMS = 1e15;
+/** A model trained on fewer tokens than N/1000 has not been trained; such a D is a misreading. */
+export const MIN_TOKENS_PER_PARAM = 1e-3;
+/** More training tokens than this is no corpus (the largest runs see about 2e13): a misreading. */
+export const MAX_PLAUSIBLE_TOKENS = 1e17;
+/**
+ * A cross-entropy loss in nats per token at or above this is no trained model's: ln(vocabulary)
+ * is below 12 for every tokenizer in use, so 20 is a perplexity or a loss summed over a sequence.
+ */
+export const MAX_PLAUSIBLE_LOSS = 20;
+/**
+ * A validation loss below this (a probability above 0.999 for every next token) is no language
+ * model's: it is another metric, or an underflow (5e-324). It is also the least irreducible
+ * loss E the fit allows, so such a point could not be fitted anyway.
+ */
+export const MIN_PLAUSIBLE_LOSS = 1e-3;
+
+/** A fault in one of a run's values, as the fit reports it: which field, the value, and why. */
+export interface ValueFault {
+  field: 'params' | 'tokens' | 'finalLoss' | 'precision';
+  value: number;
+  /** 'bad-value' for NaN, infinities and values at or below zero; 'implausible' for finite values out of range. */
+  code: DiagnosticCode;
+  /** "loss 5e-324 is below 0.001 nats per token: not a plausible validation loss". */
+  reason: string;
+}
+
+/** A number as it was read, short: 5e-324, 1e+308, NaN, 3.2065. */
+const shown = (x: number): string => (Number.isFinite(x) ? String(+x.toPrecision(6)) : String(x));
+
+/** Why a loss in nats per token cannot be a model's validation loss, or undefined when it can. */
+export function lossFault(loss: number, label = 'loss'): Omit<ValueFault, 'field'> | undefined {
+  if (!Number.isFinite(loss) || loss <= 0) return { value: loss, code: 'bad-value', reason: `${label} ${shown(loss)} is not a positive finite number` };
+  if (loss < MIN_PLAUSIBLE_LOSS) return { value: loss, code: 'implausible', reason: `${label} ${shown(loss)} is below ${MIN_PLAUSIBLE_LOSS} nats per token: not a plausible validation loss` };
+  if (loss >= MAX_PLAUSIBLE_LOSS) return { value: loss, code: 'implausible', reason: `${label} ${shown(loss)} is not below ${MAX_PLAUSIBLE_LOSS} nats per token: not a plausible validation loss (a perplexity, or a sum over a sequence?)` };
+  return undefined;
+}
+
+/** Why a bit width cannot be a number format's, or undefined when it can. */
+export function bitsFault(bits: number, label: string): Omit<ValueFault, 'field'> | undefined {
+  if (!Number.isFinite(bits)) return { value: bits, code: 'bad-value', reason: `${label} ${shown(bits)} is not a finite number of bits` };
+  if (bits < MIN_BITS || bits > MAX_BITS) return { value: bits, code: 'implausible', reason: `${label} ${shown(bits)} is not a number of bits from ${MIN_BITS} to ${MAX_BITS}` };
+  return undefined;
+}
+
+/**
+ * The first value of a run that cannot be what it claims (N, then D, the training precision, the
+ * final loss), or undefined. N and D must be positive finite counts within the bounds above.
+ */
+export function runValueFault(run: { params: number; tokens: number; finalLoss: number; precision: { w: number; a: number; kv: number } }): ValueFault | undefined {
+  const { params: n, tokens: d } = run;
+  if (!Number.isFinite(n) || n <= 0) return { field: 'params', value: n, code: 'bad-value', reason: `N ${shown(n)} is not a positive finite parameter count` };
+  if (n < MIN_PLAUSIBLE_PARAMS) return { field: 'params', value: n, code: 'implausible', reason: `N ${shown(n)} is fewer parameters than any language model has (under ${MIN_PLAUSIBLE_PARAMS})` };
+  if (n > MAX_PLAUSIBLE_PARAMS) return { field: 'params', value: n, code: 'implausible', reason: `N ${shown(n)} is more parameters than any model has (over ${MAX_PLAUSIBLE_PARAMS})` };
+  if (!Number.isFinite(d) || d <= 0) return { field: 'tokens', value: d, code: 'bad-value', reason: `D ${shown(d)} is not a positive finite token count` };
+  if (d < n * MIN_TOKENS_PER_PARAM) return { field: 'tokens', value: d, code: 'implausible', reason: `D ${shown(d)} tokens is under N/1000 for N = ${shown(n)}: too few to be the training tokens` };
+  if (d > MAX_PLAUSIBLE_TOKENS) return { field: 'tokens', value: d, code: 'implausible', reason: `D ${shown(d)} tokens is more than any corpus holds (over ${MAX_PLAUSIBLE_TOKENS})` };
+  for (const part of ['w', 'a', 'kv'] as const) {
+    const fault = bitsFault(run.precision[part], `${part === 'w' ? 'weight' : part === 'a' ? 'activation' : 'KV-cache'} precision`);
+    if (fault) return { field: 'precision', ...fault };
+  }
+  const loss = lossFault(run.finalLoss);
+  return loss ? { field: 'finalLoss', ...loss } : undefined;
+}

@@ -5,7 +5,12 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { type Constants, PAPER_CONSTANTS } from '../../src/law/constants';
-import { bootstrapInterval, fit } from '../../src/fit/fit';
+import { bootstrapInterval, fit, fitPoints } from '../../src/fit/fit';
+import { resolveFitOptions } from '../../src/fit/options';
+import { pointsFromRuns } from '../../src/fit/points';
+import { fitStages } from '../../src/fit/stages';
+import { metrics } from '../../src/fit/metrics';
+import { toConstants } from '../../src/fit/gradient';
 import { reportMarkdown } from '../../src/extension/report';
 import { dashboardModel, defaultInputs } from '../../src/extension/dashboardModel';
 import { scan } from '../../src/runs/discover';
@@ -162,5 +167,58 @@ describe('bootstrap: failures counted, an interval that excludes its estimate is
     const e = model.fit?.constants.find((c) => c.name === 'E');
     assert.equal(e?.low, undefined);
     assert.match(e?.intervalFailed ?? '', /excludes the estimate/);
+  });
+});
+
+describe('solver failures are caught per stage (points handed to the stages directly, past the plausibility check)', () => {
+  const sweep = syntheticRuns({ truth, sizes: [3e7, 6e7, 1.2e8], tokens: [1e9, 3e9, 9e9], precisions: [{ w: 16, a: 16, kv: 16 }, { w: 4, a: 16, kv: 16 }, { w: 16, a: 4, kv: 16 }, { w: 8, a: 8, kv: 8 }], posts: [3, 4], noise: 0.003, seed: 9 });
+  const points = pointsFromRuns(sweep).points;
+  const spoil = (count: number, change: (p: (typeof points)[number]) => void) => {
+    const copy = points.map((p) => ({ ...p }));
+    copy.filter((p) => p.kind === 'train' && p.precision.w === 16 && p.precision.a === 16).slice(0, count).forEach(change);
+    return copy;
+  };
+  const options = resolveFitOptions({ bootstrap: 0, heldOut: false, profiles: false });
+
+  it('two high-precision points of size 5e-324: the stages that throw ("Matrix is not symmetric") are failed with a message, nothing throws, every constant stays finite', () => {
+    const staged = fitStages(spoil(2, (p) => (p.params = 5e-324)), options);
+    assert.ok(staged.stages.some((s) => s.status === 'failed'), JSON.stringify(staged.stages.map((s) => [s.name, s.status, s.reason])));
+    for (const s of staged.stages) if (s.status === 'failed') assert.ok(s.reason && s.reason.length > 0, s.name);
+    assert.ok(staged.vector.every(Number.isFinite));
+  });
+
+  it('a loss of Infinity among the loss level points: that stage failed with its constants held at the preset, the PTQ stage still fitted', () => {
+    const staged = fitStages(spoil(1, (p) => (p.loss = Infinity)), options);
+    const [chinchilla, precision, ptq] = staged.stages;
+    assert.equal(chinchilla.status, 'failed');
+    assert.deepEqual([...(chinchilla.heldAtPreset ?? [])].sort(), ['A', 'B', 'E', 'alpha', 'beta']);
+    for (const name of ['A', 'alpha', 'B', 'beta', 'E'] as const) {
+      assert.equal(staged.origin[name], 'preset');
+      assert.equal(toConstants(staged.vector)[name], PAPER_CONSTANTS[name]);
+    }
+    assert.equal(precision.status, 'skipped', 'it needs the loss level');
+    assert.equal(ptq.status, 'fitted', 'the stages after a failed one go on');
+  });
+
+  it('fitPoints given such points leaves them out by the same bounds, names them, and fits the rest', () => {
+    const given = spoil(2, (p) => (p.params = 5e-324));
+    const r = fitPoints(given, { bootstrap: 0, heldOut: false });
+    assert.deepEqual(r.data.skippedPoints?.map((s) => s.kind), ['train', 'train']);
+    assert.ok(r.ok, r.message);
+    assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
+  });
+
+  it('metrics: a pair with a non-finite number is left out and counted; R² of equal observations and MAPE of a zero observation are null with a reason', () => {
+    const m = metrics([2, 2, 2, NaN], [2.1, 1.9, 2, 2]);
+    assert.equal(m?.n, 3);
+    assert.equal(m?.nonFinite, 1);
+    assert.equal(m?.r2, null);
+    assert.equal(typeof m?.unavailable?.r2, 'string');
+    assert.ok(Number.isFinite(m?.rmse ?? NaN));
+    const zero = metrics([0, 0.01, 0.02], [0.001, 0.01, 0.02]);
+    assert.equal(zero?.mape, null);
+    assert.equal(typeof zero?.unavailable?.mape, 'string');
+    assert.ok(Number.isFinite(zero?.r2 ?? NaN));
+    assert.equal(metrics([NaN], [1]), null);
   });
 });

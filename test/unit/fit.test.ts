@@ -4,6 +4,7 @@ import { type ConstantName, type Constants, PAPER_CONSTANTS } from '../../src/la
 import * as path from 'node:path';
 import { fit, rejection } from '../../src/fit/fit';
 import { runsSignature } from '../../src/fit/points';
+import { ptqSamples } from '../../src/ptq/samples';
 import { scan } from '../../src/runs/discover';
 import type { Run } from '../../src/runs/run';
 import { paperLikeSweep, syntheticRuns } from '../support/synthetic';
@@ -48,12 +49,12 @@ describe('fit: recovery of known constants from the law with noise', () => {
   });
 
   it('reports R^2, RMSE and the held-out error on the largest model size', () => {
-    assert.ok(result.metrics.all && result.metrics.all.r2 > 0.99 && result.metrics.all.rmse < 0.03);
-    assert.ok(result.metrics.degradation && result.metrics.degradation.r2 > 0.95);
+    assert.ok(result.metrics.all && (result.metrics.all.r2 ?? NaN) > 0.99 && (result.metrics.all.rmse ?? NaN) < 0.03);
+    assert.ok(result.metrics.degradation && (result.metrics.degradation.r2 ?? NaN) > 0.95);
     const held = result.metrics.heldOut;
     assert.ok(held && 'params' in held, JSON.stringify(held));
     assert.equal(held.params, 220e6);
-    assert.ok(held.all && held.all.mape < 0.01, `held-out error ${held.all?.mape}`);
+    assert.ok(held.all && (held.all.mape ?? NaN) < 0.01, `held-out error ${held.all?.mape}`);
     const heldPoints = result.points.filter((p) => p.heldOutPrediction !== undefined);
     assert.equal(heldPoints.length, held.all.n);
     assert.ok(heldPoints.every((p) => p.params === 220e6));
@@ -202,14 +203,14 @@ describe('fit: a fit that must not replace the constants in use', () => {
     assert.match(r.rejected ?? '', /loss level/);
     assert.match(r.message, /the fit of 2 runs \(ptq\) is not used: the loss level/);
     // The bar it had to clear: the preset's own error on these points, recorded beside the fit's.
-    assert.ok(r.metrics.preset && r.metrics.all && r.metrics.all.r2 < 0);
+    assert.ok(r.metrics.preset && r.metrics.all && (r.metrics.all.r2 ?? NaN) < 0);
   });
 
   it('a good fit is used, and records the preset bar it cleared', () => {
     const r = fit(paperLikeSweep(truth, 0.003, 8, 0.6), { bootstrap: 0, heldOut: false });
     assert.ok(r.ok, r.message);
     assert.equal(r.rejected, undefined);
-    assert.ok(r.metrics.all && r.metrics.preset && r.metrics.all.rmse < r.metrics.preset.rmse);
+    assert.ok(r.metrics.all && r.metrics.preset && (r.metrics.all.rmse ?? NaN) < (r.metrics.preset.rmse ?? NaN));
   });
 });
 
@@ -223,5 +224,143 @@ describe('fit: when the data a fit uses have changed', () => {
     assert.notEqual(runsSignature([...runs, { ...running, unfinished: false }]), base, 'once finished it is new data');
     assert.notEqual(runsSignature([{ ...runs[0], finalLoss: (runs[0].finalLoss ?? 3) + 0.01 }, ...runs.slice(1)]), base);
     assert.equal(runsSignature([...runs].reverse()), base, 'order does not matter');
+  });
+});
+
+describe('fit: hostile run values are left out by name, solver failures are reported per stage, and nothing is NaN', () => {
+  // A small design (45 runs, PTQ to 3, 4 and 6 bits), so each hostile case is a whole fit in seconds.
+  const design = () =>
+    syntheticRuns({
+      truth,
+      sizes: [3e7, 6e7, 1.2e8],
+      tokens: [1e9, 3e9, 9e9],
+      precisions: [{ w: 16, a: 16, kv: 16 }, { w: 4, a: 16, kv: 16 }, { w: 16, a: 4, kv: 16 }, { w: 16, a: 16, kv: 4 }, { w: 8, a: 8, kv: 8 }],
+      posts: [3, 4, 6],
+      noise: 0.003,
+      seed: 5,
+    });
+  /** The first `count` high-precision runs of the design, changed by `change`: they carry the loss level. */
+  const hostile = (count: number, change: (r: Run) => void): { runs: Run[]; ids: string[] } => {
+    const runs = design();
+    const targets = runs.filter((r) => r.precision?.w.bits === 16 && r.precision.a.bits === 16).slice(0, count);
+    targets.forEach(change);
+    return { runs, ids: targets.map((r) => r.id) };
+  };
+  /** No NaN or Infinity anywhere (JSON has no word for them: a round trip would change the object), and a metric that is null says why. */
+  const assertClean = (r: ReturnType<typeof fit>) => {
+    assert.deepEqual(JSON.parse(JSON.stringify(r)), r, 'a NaN or an Infinity somewhere in the result');
+    const all = [r.metrics.all, r.metrics.train, r.metrics.ptq, r.metrics.degradation, r.metrics.preset, ...(r.metrics.heldOut && 'params' in r.metrics.heldOut ? [r.metrics.heldOut.all] : [])];
+    for (const m of all) {
+      if (!m) continue;
+      for (const name of ['r2', 'rmse', 'mape', 'maxAbsError'] as const) {
+        const x = m[name];
+        if (x === null) assert.equal(typeof m.unavailable?.[name], 'string', `${name} is absent without a reason`);
+        else assert.ok(Number.isFinite(x), `${name} = ${x}`);
+      }
+    }
+    for (const [name, [lo, hi]] of Object.entries(r.intervals)) assert.ok(Number.isFinite(lo) && Number.isFinite(hi), name);
+    for (const s of r.stages) if (s.status !== 'fitted') assert.equal(typeof s.reason, 'string', `${s.name} ${s.status} without a reason`);
+  };
+
+  const cases: Array<{ name: string; count: number; change: (r: Run) => void; field: string; code: string; value?: number }> = [
+    { name: 'one run with loss 5e-324', count: 1, change: (r) => (r.finalLoss = 5e-324), field: 'finalLoss', code: 'implausible', value: 5e-324 },
+    { name: 'two runs with loss 5e-324', count: 2, change: (r) => (r.finalLoss = 5e-324), field: 'finalLoss', code: 'implausible', value: 5e-324 },
+    { name: 'two runs with size 5e-324', count: 2, change: (r) => (r.params = 5e-324), field: 'params', code: 'implausible', value: 5e-324 },
+    { name: 'two runs with D 5e-324', count: 2, change: (r) => (r.tokens = 5e-324), field: 'tokens', code: 'implausible', value: 5e-324 },
+    { name: 'two runs with loss 1e308', count: 2, change: (r) => (r.finalLoss = 1e308), field: 'finalLoss', code: 'implausible', value: 1e308 },
+    { name: 'two runs with loss Infinity', count: 2, change: (r) => (r.finalLoss = Infinity), field: 'finalLoss', code: 'bad-value' },
+    { name: 'two runs with N = 0', count: 2, change: (r) => (r.params = 0), field: 'params', code: 'bad-value', value: 0 },
+    { name: 'a run with 0-bit weights', count: 1, change: (r) => r.precision && (r.precision.w.bits = 0), field: 'precision', code: 'implausible', value: 0 },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: left out, named with its value, and the rest is fitted`, () => {
+      const { runs, ids } = hostile(c.count, c.change);
+      const r = fit(runs, { bootstrap: 0 });
+      assert.deepEqual(r.data.skippedRuns.map((s) => s.runId), ids);
+      for (const s of r.data.skippedRuns) {
+        assert.equal(s.code, c.code);
+        assert.equal(s.field, c.field);
+        assert.equal(s.value, c.value);
+      }
+      // The warnings every front end prints name each run left out.
+      for (const id of ids) assert.ok(r.warnings.some((w) => w.startsWith(`run ${id}: `)), `no warning names ${id}`);
+      assert.equal(r.data.runs, runs.length - ids.length);
+      assert.ok(r.ok, r.message);
+      assert.equal(r.stages[0].status, 'fitted');
+      assertClean(r);
+    });
+  }
+
+  it('a PTQ evaluation with loss 5e-324 is left out on its own, its run kept', () => {
+    const { runs, ids } = hostile(1, (r) => (r.ptq[0].loss = 5e-324));
+    const r = fit(runs, { bootstrap: 0 });
+    assert.deepEqual(r.data.skippedRuns, []);
+    assert.deepEqual(r.data.skippedEvaluations?.map((s) => [s.runId, s.bits, s.code, s.value]), [[ids[0], runs.find((x) => x.id === ids[0])?.ptq[0].bits, 'implausible', 5e-324]]);
+    assert.ok(r.warnings.some((w) => w.startsWith(`run ${ids[0]}: `)));
+    assertClean(r);
+  });
+
+  it("the post-quantization predictor's samples leave out the same runs and evaluations", () => {
+    const { runs, ids } = hostile(2, (r) => (r.params = 5e-324));
+    for (const r of runs) for (const q of r.ptq) Object.assign(q, { sqnrDb: 20, bitsPerWeight: q.bits });
+    runs[runs.length - 1].ptq[0].loss = 1e308;
+    const { samples, skipped } = ptqSamples(runs);
+    assert.ok(samples.every((s) => !ids.includes(s.runId) && s.loss < 20));
+    assert.deepEqual([...new Set(skipped.map((s) => s.runId))], [...ids, runs[runs.length - 1].id]);
+  });
+
+  it('with the bootstrap, the held-out check and the variants: two runs of loss 5e-324 change nothing but the runs used', () => {
+    const { runs, ids } = hostile(2, (r) => (r.finalLoss = 5e-324));
+    const r = fit(runs, { bootstrap: 6 });
+    assert.deepEqual(r.data.skippedRuns.map((s) => s.runId), ids);
+    assert.ok(r.ok, r.message);
+    assert.ok(r.bootstrap && r.bootstrap.succeeded > 0);
+    assertClean(r);
+  });
+
+  it('one run repeated 50 times: no throw, and R² of the identical losses is absent with a reason, not NaN', () => {
+    const one = design()[0];
+    const runs = Array.from({ length: 50 }, (_, i): Run => ({ ...one, id: `copy-${i}`, name: `copy-${i}` }));
+    const r = fit(runs, { bootstrap: 4 });
+    assert.equal(r.ok, false);
+    assert.equal(r.stages[0].status, 'skipped');
+    assert.equal(r.metrics.train?.r2, null);
+    assert.equal(typeof r.metrics.train?.unavailable?.r2, 'string');
+    assertClean(r);
+  });
+
+  it('fifty copies of one run beside a sweep: fitted, nothing NaN', () => {
+    const runs = design();
+    const copies = Array.from({ length: 50 }, (_, i): Run => ({ ...runs[0], id: `copy-${i}`, name: `copy-${i}` }));
+    const r = fit([...runs, ...copies], { bootstrap: 0 });
+    assert.ok(r.ok, r.message);
+    assertClean(r);
+  });
+
+  it('every run at one N and one D (a singular design): the loss level is skipped with why, the rest reported', () => {
+    const runs = design().map((r): Run => ({ ...r, params: 6e7, tokens: 3e9 }));
+    const r = fit(runs, { bootstrap: 4 });
+    assert.equal(r.ok, false);
+    assert.equal(r.stages[0].status, 'skipped');
+    assert.match(r.stages[0].reason ?? '', /1 size, 1 token budget/);
+    assertClean(r);
+  });
+
+  it('a stage whose solver throws (a preset with b_post = 1e308: "Matrix is not symmetric") is reported as failed, its constants held at the preset, and the others go on', () => {
+    const preset = { ...PAPER_CONSTANTS, bPost: 1e308 };
+    const r = fit(design(), { bootstrap: 0, heldOut: false, preset });
+    const ptq = r.stages.find((s) => s.name === 'ptq');
+    assert.equal(ptq?.status, 'failed');
+    assert.ok(ptq?.reason);
+    assert.deepEqual(ptq?.heldAtPreset, ['CT', 'gammaD', 'gammaN', 'gammaPost', 'Cw', 'Ca', 'Ckv']);
+    for (const name of ptq?.heldAtPreset ?? []) {
+      assert.equal(r.origin[name], 'preset', name);
+      assert.equal(r.constants[name], preset[name], name);
+    }
+    assert.deepEqual(r.stages.slice(0, 2).map((s) => s.status), ['fitted', 'fitted']);
+    assert.ok(r.warnings.some((w) => w.startsWith('ptq stage failed: ')));
+    // The law predicts no PTQ point with b_post = 1e308: those predictions are null, not NaN.
+    assert.ok(r.points.filter((p) => p.kind === 'ptq').every((p) => p.predicted === null));
+    assertClean(r);
   });
 });

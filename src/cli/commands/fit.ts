@@ -1,7 +1,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { CONSTANT_NAMES, PAPER_CONSTANTS } from '../../law/constants';
 import { type FitResult, fit } from '../../fit/fit';
-import type { Metrics } from '../../fit/metrics';
+import { type Metrics, shownMetric } from '../../fit/metrics';
 import type { CoverageSet } from '../../fit/coverage';
 import { heldOff } from '../../fit/stages';
 import { type ScanResult, scan } from '../../runs/discover';
@@ -92,7 +92,9 @@ export function variantLines(result: Pick<FitResult, 'variants'>): string[] {
 }
 
 const metricLine = (label: string, m: Metrics | null): string =>
-  m ? `${label.padEnd(22)} R^2 ${fmt(m.r2, 3)}  RMSE ${fmt(m.rmse, 3)}  mean |error| ${fmt(m.mape * 100, 3)}%  (${m.n} points)` : `${label.padEnd(22)} no points`;
+  m
+    ? `${label.padEnd(22)} R^2 ${shownMetric(m, 'r2', (x) => fmt(x, 3), '-')}  RMSE ${shownMetric(m, 'rmse', (x) => fmt(x, 3), '-')}  mean |error| ${shownMetric(m, 'mape', (x) => `${fmt(x * 100, 3)}%`, '-')}  (${m.n} points)`
+    : `${label.padEnd(22)} no points`;
 
 function render(result: FitResult, scanned: ScanResult, roots: readonly string[], verbose: boolean): string {
   const lines: string[] = [result.message, ''];
@@ -142,7 +144,12 @@ function render(result: FitResult, scanned: ScanResult, roots: readonly string[]
   lines.push('', metricLine('all points', result.metrics.all), metricLine('end of training', result.metrics.train), metricLine('after PTQ', result.metrics.ptq));
   // Degradations are small differences, so a relative error on them says little: give loss units.
   const deg = result.metrics.degradation;
-  lines.push(deg ? `${'PTQ degradation'.padEnd(22)} R^2 ${fmt(deg.r2, 3)}  RMSE ${fmt(deg.rmse, 3)}  max |error| ${fmt(deg.maxAbsError, 3)}  (${deg.n} points)` : `${'PTQ degradation'.padEnd(22)} no points`);
+  const three = (x: number) => fmt(x, 3);
+  lines.push(
+    deg
+      ? `${'PTQ degradation'.padEnd(22)} R^2 ${shownMetric(deg, 'r2', three, '-')}  RMSE ${shownMetric(deg, 'rmse', three, '-')}  max |error| ${shownMetric(deg, 'maxAbsError', three, '-')}  (${deg.n} points)`
+      : `${'PTQ degradation'.padEnd(22)} no points`,
+  );
   const held = result.metrics.heldOut;
   if (held && 'params' in held) lines.push(metricLine(`held out (N=${formatCount(held.params)})`, held.all));
   else if (held) lines.push(`held out               skipped: ${held.skipped}`);

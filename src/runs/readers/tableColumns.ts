@@ -21,7 +21,7 @@ import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics';
 import { parsePrecision } from '../precision';
 import { formatCount, nameScale, parseQuantity } from '../quantity';
 import type { PartPrecision, Run, RunField } from '../run';
-import { describeValue, diagnostic } from '../validate';
+import { MAX_PLAUSIBLE_LOSS, MIN_TOKENS_PER_PARAM, describeValue, diagnostic } from '../validate';
 
 export const SWEEP_TABLE_FORMAT = 'sweep-table';
 
@@ -319,12 +319,13 @@ export function lossOf(value: unknown, decimalComma: boolean): number | undefine
 // ---------------------------------------------------------------------------------------------
 // Values too odd to be what their column claims
 
-/** Fewer parameters than this is no language model: the column is in other units, or is something else. */
-export const MIN_PLAUSIBLE_PARAMS = 1e4;
-/** Fewer tokens than N times this cannot be a training run's D. */
-export const MIN_TOKENS_PER_PARAM = 1e-3;
-/** A cross-entropy loss in nats per token at or above this is no trained model's (a perplexity? a sum?). */
-export const MAX_PLAUSIBLE_LOSS = 20;
+/**
+ * Fewer parameters than this in a table's size column: the column is in other units, or is
+ * something else. Stricter than MIN_PLAUSIBLE_PARAMS (validate.ts, for counts a config or
+ * manifest states): a bare size column is most often in millions, so 1e3 to 1e4 there is read as
+ * a unit slip and the message says which unit would make it usual.
+ */
+export const MIN_TABLE_PARAMS = 1e4;
 /** Tokens per parameter of real training runs, for telling which unit would make a value sensible. */
 const USUAL_TOKENS_PER_PARAM: readonly [number, number] = [0.5, 1e4];
 const USUAL_PARAMS: readonly [number, number] = [1e5, 1e13];
@@ -353,10 +354,10 @@ export interface Implausible {
 }
 
 export function implausibleParams(n: number, column: string, tokens?: number): Implausible | undefined {
-  if (n >= MIN_PLAUSIBLE_PARAMS) return undefined;
+  if (n >= MIN_TABLE_PARAMS) return undefined;
   const usual = (x: number) => (tokens !== undefined ? tokens / x >= USUAL_TOKENS_PER_PARAM[0] && tokens / x <= USUAL_TOKENS_PER_PARAM[1] : x >= USUAL_PARAMS[0] && x <= USUAL_PARAMS[1]);
   const hint = unitHint(column, n, UNITS.slice(0, 2), usual);
-  return { why: `${formatCount(n)} parameters is fewer than any language model has (under ${formatCount(MIN_PLAUSIBLE_PARAMS)})`, ...(hint ? { hint } : {}) };
+  return { why: `${formatCount(n)} parameters is fewer than any language model has (under ${formatCount(MIN_TABLE_PARAMS)})`, ...(hint ? { hint } : {}) };
 }
 
 /** `flops` names the compute column D was worked out from, when it was. */
