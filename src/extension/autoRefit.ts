@@ -8,6 +8,7 @@ import { runsSignature } from '../fit/points';
 import { FitCancelled, type FitModel } from './fitModel';
 import { log } from './log';
 import type { RunsModel } from './runsModel';
+import { notificationText } from './markdownText';
 
 const DEBOUNCE_MS = 2000;
 
@@ -51,7 +52,7 @@ export function autoRefit(runs: RunsModel, fit: FitModel): vscode.Disposable {
       const result = await fit.fit(current.runs, fitOptions(settings), progress, token);
       // A refit that is not adopted must say so: the constants in use stay what they were.
       if (!result.ok && result.rejected) {
-        void vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.inUse}.`, 'Show Fit Report').then((choice) => {
+        void vscode.window.showWarningMessage(notificationText(`Precision Planner: ${result.message}. Predictions keep using ${fit.inUse}.`), 'Show Fit Report').then((choice) => {
           if (choice) void vscode.commands.executeCommand('precisionPlanner.showFitSummary');
         });
       }

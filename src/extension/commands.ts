@@ -50,13 +50,13 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
       try {
         const result = await fit.fit(scanned.runs, fitOptions(settings), (message, increment) => progress.report({ message, increment }), token);
         if (result.ok) void offerViews(vscode.window.showInformationMessage(`Precision Planner: ${fitSummary(result)}`, ...VIEW_ACTIONS));
-        else void offerViews(vscode.window.showWarningMessage(`Precision Planner: ${result.message}. Predictions keep using ${fit.inUse}.`, ...VIEW_ACTIONS));
+        else void offerViews(vscode.window.showWarningMessage(notificationText(`Precision Planner: ${result.message}. Predictions keep using ${fit.inUse}.`), ...VIEW_ACTIONS));
         // The law is in use from here on; the notification stays for the predictor, which can be cancelled alone.
         await fit.predictor;
       } catch (error) {
         if (error instanceof FitCancelled) return;
         log().error(`fit failed: ${(error as Error).stack ?? error}`);
-        void vscode.window.showErrorMessage(`Precision Planner: the fit failed: ${(error as Error).message}`);
+        void vscode.window.showErrorMessage(notificationText(`Precision Planner: the fit failed: ${(error as Error).message}`));
       }
     });
   };
@@ -74,7 +74,7 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
     for (const problem of settings.planErrors) void vscode.window.showWarningMessage(`Precision Planner: ${problem}`);
     const p = plan(fit.constants, { scenario: 'joint', compute, cost: settings.cost, ...(settings.formats ? { formats: settings.formats } : {}) });
     if (isLawError(p)) {
-      void vscode.window.showErrorMessage(`Precision Planner: ${p.message}`);
+      void vscode.window.showErrorMessage(notificationText(`Precision Planner: ${p.message}`));
       return;
     }
     // Where the plan stands, how sure its margins are, and what its constants are (LAW.md §8a).
@@ -111,10 +111,10 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
     try {
       dir = await writeReport(folders[0].fsPath, { markdown: reportMarkdown(fit.result, scanned.runs, fit.label, fit.ptq, fit.rejected?.message), csv: runsCsv(scanned.runs), fit: fit.result });
     } catch (error) {
-      void vscode.window.showErrorMessage(`Precision Planner: could not write the report into ${folders[0].fsPath}: ${(error as Error).message}`);
+      void vscode.window.showErrorMessage(notificationText(`Precision Planner: could not write the report into ${folders[0].fsPath}: ${(error as Error).message}`));
       return;
     }
-    const open = await vscode.window.showInformationMessage(`Precision Planner: report written to ${dir}`, 'Open Report');
+    const open = await vscode.window.showInformationMessage(notificationText(`Precision Planner: report written to ${dir}`), 'Open Report');
     if (open) await vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, 'report.md')));
   };
 

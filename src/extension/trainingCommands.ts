@@ -14,6 +14,7 @@ import { log } from './log';
 import { readSettings } from './settings';
 import { type Definition, SWEEP_TASK, TRAIN_TASK, jobsForDefinition } from './trainingDefinition';
 import { UNTRUSTED_MESSAGE, trainingTask } from './trainingTasks';
+import { notificationText } from './markdownText';
 
 const MANAGE_TRUST = 'Manage Workspace Trust';
 
@@ -114,7 +115,7 @@ async function launchSweep(): Promise<void> {
     const cores = os.availableParallelism();
     estimate = describeEstimate(estimateSweep(jobs, { parallel: plan.parallel || cores, cores, calibrations, kept }), 'in this workspace');
   } catch (error) {
-    void vscode.window.showErrorMessage(`Precision Planner: the sweep "${task.name}" is not valid: ${(error as Error).message}`);
+    void vscode.window.showErrorMessage(notificationText(`Precision Planner: the sweep "${task.name}" is not valid: ${(error as Error).message}`));
     return;
   }
   const launch = 'Launch';

@@ -17,6 +17,7 @@ import { realPathOf } from '../train/runFolder';
 import { log } from './log';
 import { readSettings } from './settings';
 import { type Definition, SWEEP_TASK, TRAIN_TASK, jobsForDefinition, outsideWorkspaceWarning } from './trainingDefinition';
+import { notificationText } from './markdownText';
 
 const SOURCE = 'Precision Planner';
 
@@ -168,7 +169,7 @@ class TrainingTerminal implements vscode.Pseudoterminal {
     if (!warning) return true;
     log().warn(`${this.label}: ${warning}`);
     const write = 'Write There';
-    const choice = await vscode.window.showWarningMessage(`Precision Planner: ${warning}`, { modal: true, detail: `${this.label} would create run folders in ${outDir}.` }, write);
+    const choice = await vscode.window.showWarningMessage(notificationText(`Precision Planner: ${warning}`), { modal: true, detail: `${this.label} would create run folders in ${outDir}.` }, write);
     if (choice === write && !this.controller.signal.aborted) return true;
     this.line(RED(`not started: the output folder ${outDir} lies outside the workspace, and writing there was not confirmed`));
     log().info(`${this.label}: not started (output folder outside the workspace not confirmed)`);
