@@ -7,6 +7,7 @@
 
 import { promises as fs } from 'node:fs';
 import * as CRC32C from 'crc-32/crc32c';
+import { openRegular } from './load';
 import { BINARY_SNIFF_BYTES, sniffBinary } from './text';
 
 export const HEADER_BYTES = 12;
@@ -134,7 +135,7 @@ class ChunkedFile {
  */
 export async function* readTfRecordBatches(file: string, options: TfRecordOptions = {}): AsyncGenerator<TfRecordItem[]> {
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  const handle = await fs.open(file, 'r');
+  const handle = await openRegular(file);
   try {
     const source = new ChunkedFile(handle, Math.max(HEADER_BYTES + FOOTER_BYTES, options.chunkBytes ?? CHUNK_BYTES));
     let batch: TfRecordItem[] = [];
@@ -210,7 +211,7 @@ export type HeadCheck = 'records' | 'empty' | 'short' | 'foreign' | 'lfs-pointer
  * (a chance of 1 in 2^32 for other bytes); a Git LFS pointer in its place is told apart.
  */
 export async function checkHead(file: string): Promise<HeadCheck> {
-  const handle = await fs.open(file, 'r');
+  const handle = await openRegular(file);
   try {
     const head = Buffer.alloc(BINARY_SNIFF_BYTES);
     const { bytesRead } = await handle.read(head, 0, BINARY_SNIFF_BYTES, 0);

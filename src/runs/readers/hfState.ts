@@ -7,12 +7,12 @@
 // as invalid symbols, and they are read as the non-finite numbers they are, so the loss checks
 // can name them on their line while the rest of the file is read.
 
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type JSONPath, type ParseErrorCode, printParseErrorCode, visit } from 'jsonc-parser';
 import { MAX_SPLITS, StrideDecimator, shareBudget, thin } from '../curves';
 import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics';
 import type { CurvePoint } from '../run';
+import { openRegular } from '../load';
 import { BINARY_SNIFF_BYTES, binaryMessage, sniffBinary, verdictCode } from '../text';
 import { describeValue, diagnostic, isDiagnostic, nonNegativeFinite, positiveFinite } from '../validate';
 
@@ -127,10 +127,14 @@ export async function loadText(file: string, maxBytes: number, severity: Severit
   const problem = (message: string, code: DiagnosticCode = 'unreadable'): Loaded => ({ problem: diagnostic(file, undefined, undefined, message, severity, code) });
   let bytes: Buffer;
   try {
-    const stat = await fs.stat(file);
-    if (!stat.isFile()) return problem(`${name} is not a regular file; not read`);
-    if (stat.size > maxBytes) return problem(`${name} is ${(stat.size / 2 ** 20).toFixed(1)} MiB, more than the ${maxBytes / 2 ** 20} MiB read for it; not read`);
-    bytes = await fs.readFile(file);
+    const handle = await openRegular(file);
+    try {
+      const { size } = await handle.stat();
+      if (size > maxBytes) return problem(`${name} is ${(size / 2 ** 20).toFixed(1)} MiB, more than the ${maxBytes / 2 ** 20} MiB read for it; not read`);
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

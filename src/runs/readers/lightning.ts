@@ -7,14 +7,14 @@
 // final losses. Where no file gives the precision, the Trainer's documented default, "32-true",
 // is taken and said so.
 
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse';
 import { normaliseKey } from '../aliases';
 import { type ConfigEntry } from '../entries';
 import { EntryIndex, applyFacts, describeNumber, numberOf, parseConfigPrecision } from '../facts';
 import { KeyedCurves, type LocatedValue } from '../curves';
-import { loadSmallText, sniffFile } from '../load';
+import { loadSmallText, openRegular, readRegularAt, sniffFile } from '../load';
 import { yamlEntries } from '../yamlDoc';
 import type { Diagnostic } from '../diagnostics';
 import { type Run, type TrainingPrecision, runId, withMissing } from '../run';
@@ -103,14 +103,8 @@ function findColumns(header: readonly string[], context: ReadContext): Columns {
 
 async function endsWithNewline(file: string, size: number): Promise<boolean> {
   if (size === 0) return true;
-  const handle = await fs.open(file, 'r');
-  try {
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    return last[0] === 10 || last[0] === 13;
-  } finally {
-    await handle.close();
-  }
+  const [last] = await readRegularAt(file, size - 1, 1);
+  return last === 10 || last === 13;
 }
 
 interface CsvRead {
@@ -133,14 +127,20 @@ interface CsvRecord {
 
 async function readCsv(file: string, context: ReadContext, diagnostics: Diagnostic[]): Promise<CsvRead> {
   const result: CsvRead = { curves: new KeyedCurves(), rows: 0, entries: [] };
-  const stat = await fs.stat(file);
-  const terminated = await endsWithNewline(file, stat.size);
+  const opened = await openRegular(file);
+  let terminated: boolean;
+  try {
+    terminated = await endsWithNewline(file, (await opened.stat()).size);
+  } catch (e) {
+    await opened.close();
+    throw e;
+  }
   let problems = 0;
   const rowDiagnostics: Diagnostic[] = [];
   const report = (d: Diagnostic): void => {
     if (++problems <= MAX_LINE_DIAGNOSTICS) rowDiagnostics.push(d);
   };
-  const source = createReadStream(file);
+  const source = opened.createReadStream();
   const parser = source.pipe(parse({ info: true, relax_column_count: true, skip_records_with_error: true, skip_empty_lines: true, bom: true }));
   // pipe() does not pass a read error on: without this the loop below would wait forever.
   source.on('error', (error) => parser.destroy(error));

@@ -95,6 +95,10 @@ async function listKeys(dir: string, diagnostics: Diagnostic[]): Promise<Array<{
       const key = prefix ? `${prefix}/${entry.name}` : entry.name;
       if (entry.isFile()) out.push({ key, file: path.join(sub, entry.name) });
       else if (entry.isDirectory() && depth < MAX_DEPTH) await walk(path.join(sub, entry.name), key, depth + 1);
+      // MLflow writes plain files; a FIFO or device here would block or never end if read.
+      else if (entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice()) {
+        diagnostics.push(diagnostic(path.join(sub, entry.name), undefined, key, `${key} is not a regular file (a FIFO, socket or device); not read`, 'warning', 'unreadable'));
+      }
     }
   };
   await walk(dir, '', 0);

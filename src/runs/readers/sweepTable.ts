@@ -32,7 +32,6 @@
 //
 // A Git LFS pointer where the table should be is said as such (code "lfs-pointer").
 
-import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { parse as parseCsvSync } from 'csv-parse/sync';
@@ -45,6 +44,7 @@ import { forEachLine } from '../lines';
 import { parsePrecision, parseTrainingPrecision } from '../precision';
 import { formatCount } from '../quantity';
 import { type CurvePoint, type PartPrecision, type PtqEval, REQUIRED_FIELDS, type Run, type RunField, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
+import { openRegular, readRegular, readRegularAt, readRegularHead } from '../load';
 import { binaryMessage, decodeUtf16, sniffBinary, verdictCode } from '../text';
 import { diagnostic } from '../validate';
 import { parseJsonLine } from './metricsJsonl';
@@ -855,15 +855,7 @@ function headLooksLikeTable(kind: TableKind, head: string, file: string, wholeFi
 // Delimited files
 
 async function lastByte(file: string, size: number): Promise<number | undefined> {
-  if (size === 0) return undefined;
-  const handle = await fs.open(file, 'r');
-  try {
-    const b = Buffer.alloc(1);
-    await handle.read(b, 0, 1, size - 1);
-    return b[0];
-  } finally {
-    await handle.close();
-  }
+  return size === 0 ? undefined : (await readRegularAt(file, size - 1, 1))[0];
 }
 
 interface CsvRecord {
@@ -891,7 +883,7 @@ async function readDelimited(file: string, context: ReadContext, aliases: AliasT
   let lastRecordLine = 0;
   const early: Diagnostic[] = [];
 
-  const source = createReadStream(file);
+  const source = (await openRegular(file)).createReadStream();
   const parser = parseCsv({
     delimiter,
     bom: true,
@@ -903,7 +895,7 @@ async function readDelimited(file: string, context: ReadContext, aliases: AliasT
     max_record_size: MAX_RECORD_BYTES,
   });
   // pipe() does not pass a read error on: without this the loop below would wait forever.
-  source.on('error', (error) => parser.destroy(error));
+  source.on('error', (error: Error) => parser.destroy(error));
   source.pipe(parser);
   parser.on('skip', (error: Error & { code?: string; lines?: number }) => {
     if (!builder) {
@@ -1039,7 +1031,7 @@ async function readJsonl(file: string, context: ReadContext, aliases: AliasTable
 // JSON
 
 async function readJson(file: string, context: ReadContext, aliases: AliasTable): Promise<ReadResult> {
-  const raw = await fs.readFile(file, 'utf8');
+  const raw = (await readRegular(file)).toString('utf8');
   // Blanking a BOM (rather than cutting it) keeps every offset, hence every line, right.
   const text = raw.charCodeAt(0) === 0xfeff ? ` ${raw.slice(1)}` : raw;
   const doc = parseJsonDoc(text);
@@ -1071,18 +1063,6 @@ async function readJson(file: string, context: ReadContext, aliases: AliasTable)
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
-async function readHead(file: string): Promise<{ size: number; head: Buffer }> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const stat = await handle.stat();
-    const head = Buffer.alloc(Math.min(HEAD_BYTES, stat.size));
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return { size: stat.size, head: head.subarray(0, bytesRead) };
-  } finally {
-    await handle.close();
-  }
-}
-
 const notMine = (): ReadResult => ({ runs: [], diagnostics: [], notMine: true });
 
 export async function readSweepTable(file: string, context: ReadContext): Promise<ReadResult> {
@@ -1092,7 +1072,7 @@ export async function readSweepTable(file: string, context: ReadContext): Promis
   const kind = kindOf(absolute);
   const warn = (message: string, code: DiagnosticCode): ReadResult => ({ runs: [], diagnostics: [diagnostic(absolute, undefined, undefined, message, 'warning', code)] });
   try {
-    const { size, head } = await readHead(absolute);
+    const { size, head } = await readRegularHead(absolute, HEAD_BYTES);
     if (size === 0) return notMine();
     const wholeFile = head.length >= size;
     const verdict = sniffBinary(head);

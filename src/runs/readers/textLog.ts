@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics';
 import { forEachLine } from '../lines';
+import { NotRegularFileError, readRegularHead } from '../load';
 import { type Run, runId, withMissing } from '../run';
 import { BINARY_SNIFF_BYTES, binaryMessage, decodeUtf16, sniffBinary, verdictCode } from '../text';
 import { diagnostic } from '../validate';
@@ -56,17 +57,6 @@ const exists = (file: string): Promise<boolean> =>
     () => false,
   );
 
-async function readHead(file: string, bytes: number): Promise<{ head: Buffer; size: number }> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const head = Buffer.alloc(Math.min(bytes, size));
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return { head: head.subarray(0, bytesRead), size };
-  } finally {
-    await handle.close();
-  }
-}
 
 /** The dialect whose signature comes first among the head's whole lines. */
 function dialectOf(text: string, complete: boolean): LogDialect | undefined {
@@ -180,12 +170,12 @@ export async function readTextLog(logPath: string, context: ReadContext): Promis
   let head: Buffer;
   let size: number;
   try {
-    const stat = await fs.stat(file);
-    if (!stat.isFile()) return logName ? fail(`${name} is not a regular file; not read`, 'unreadable') : notMine;
-    ({ head, size } = await readHead(file, logName ? LOG_NAME_HEAD_BYTES : HEAD_BYTES));
+    ({ head, size } = await readRegularHead(file, logName ? LOG_NAME_HEAD_BYTES : HEAD_BYTES));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return logName ? fail(`${name} not found`, 'unreadable') : notMine;
+    // A FIFO or device under a generic name (out.txt) is nobody's log; under a log's name it is worth the word.
+    if (e instanceof NotRegularFileError) return logName ? fail(`${name} is ${e.message}`, 'unreadable') : notMine;
     return fail(`cannot read ${name}: ${(e as Error).message}`, 'unreadable');
   }
 
