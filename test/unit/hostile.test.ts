@@ -1,23 +1,50 @@
-// Hostile workspaces, generated here: FIFOs, devices and symlink loops under run files' names.
+// Hostile workspaces, generated here: FIFOs, devices and symlink loops under run files' names,
+// lines of tens of megabytes.
 // Every scan must finish (a test timeout is the failure guard), with coded diagnostics.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ScanCache, type ScanResult, scan } from '../../src/runs/discover';
+import { readMetricsJsonl } from '../../src/runs/readers/metricsJsonl';
+import { DEFAULT_MAX_LINE_BYTES } from '../../src/runs/lines';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const posix = process.platform !== 'win32';
 // A scan that hangs fails the test instead of the suite.
 const GUARD = { timeout: 120_000 };
 
+function manifest(name: string, valLoss = 3.2): string {
+  const part = { bits: 8, type: 'int' };
+  return `${JSON.stringify({ schemaVersion: 1, name, status: 'complete', params: 1e6, tokens: 2e7, precision: { weights: part, activations: part, kv: part }, valLoss, ptq: [] }, null, 2)}\n`;
+}
+
+const record = (step: number, split = 'train', loss = 3 + 1 / (1 + step)): string => `${JSON.stringify({ step, tokens: step * 4096, split, loss: Number(loss.toFixed(5)) })}\n`;
+
 function mkfifo(file: string): void {
   rmSync(file, { force: true });
   mkdirSync(path.dirname(file), { recursive: true });
   execFileSync('mkfifo', [file]);
+}
+
+/** Writes `parts` to a file, a string as it is and a number as that many "x" bytes, in 1 MiB writes. */
+async function writeStreamed(file: string, parts: ReadonlyArray<string | number>): Promise<void> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const out = createWriteStream(file);
+  const block = Buffer.alloc(1 << 20, 'x');
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      if (!out.write(part)) await once(out, 'drain');
+      continue;
+    }
+    for (let left = part; left > 0; left -= block.length) if (!out.write(left >= block.length ? block : block.subarray(0, left))) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
 }
 
 const codesAt = (r: ScanResult, file: string): string[] => r.diagnostics.filter((d) => d.file === file).map((d) => d.code);
@@ -131,6 +158,61 @@ describe('hostile files', () => {
       for (const name of ['loop', 'to-fifo', 'to-device']) assert.deepEqual(codesAt(r, path.join(ws, name, 'metrics.jsonl')), ['unreadable'], name);
       assert.equal(r.runs.find((x) => x.id === 'to-outside/run.json')?.curve?.length, 30);
       assert.ok(!r.runs.some((x) => x.id.startsWith('linked/')));
+    });
+  });
+
+  describe('long lines', () => {
+    it('a 64 MiB line in metrics.jsonl, with a small cap: the line is named, the points around it are read', GUARD, async () => {
+      const file = path.join(fresh('long-small-cap'), 'metrics.jsonl');
+      await writeStreamed(file, [record(0), record(10), '{"step": 20, "split": "train", "loss": 3, "blob": "', 64 * 2 ** 20, '"}\n', record(30), record(40, 'val')]);
+      const m = await readMetricsJsonl(file, { maxLineBytes: 2 ** 20 });
+      assert.deepEqual(m?.curve.map((p) => p.step), [0, 10, 30, 40]);
+      assert.deepEqual(m?.diagnostics.map((d) => [d.line, d.code]), [[3, 'truncated']]);
+      assert.equal(m?.lastValidation?.line, 5);
+      rmSync(file);
+    });
+
+    it('a line just over the default cap in every line-streamed format is reported by file and line, and reading goes on after it', GUARD, async () => {
+      const ws = fresh('long-default-cap');
+      const over = DEFAULT_MAX_LINE_BYTES + 1;
+      // Each file: its own lines, the long one, then the lines that decide the run's final loss.
+      const pp = path.join(ws, 'pp', 'metrics.jsonl');
+      mkdirSync(path.join(ws, 'pp'));
+      writeFileSync(path.join(ws, 'pp', 'run.json'), manifest('pp').replace(/"valLoss": [\d.]+,/, ''));
+      await writeStreamed(pp, [record(0), '{"note": "', over - 12, '"}\n', record(10, 'val', 2.75)]);
+
+      const wandbFiles = path.join(ws, 'wb', 'wandb', 'offline-run-20200217_171051-1x2y3z4w', 'files');
+      cpSync(path.join(FIXTURES, 'wandb', 'crashed-history', 'wandb', 'offline-run-20200217_171051-1x2y3z4w', 'files'), wandbFiles, { recursive: true });
+      const history = path.join(wandbFiles, 'wandb-history.jsonl');
+      await writeStreamed(history, [readFileSync(history, 'utf8'), '{"blob": "', over - 11, '"}\n', '{"val_loss": 2.5, "_step": 99}\n']);
+
+      const mlRun = path.join(ws, 'ml', 'mlruns', '483719265017243512', '6f1e2d3c4b5a49788766554433221100');
+      cpSync(path.join(FIXTURES, 'mlflow', 'good'), path.join(ws, 'ml'), { recursive: true });
+      const valLoss = path.join(mlRun, 'metrics', 'val', 'loss');
+      await writeStreamed(valLoss, [readFileSync(valLoss, 'utf8'), over, '\n', '1717000999000 2.25 999999\n']);
+
+      const table = path.join(ws, 'tables', 'results.jsonl');
+      await writeStreamed(table, ['{"name": "j1", "num_params": 30000000, "tokens": 1500000000, "precision": "bf16", "val_loss": 3.84}\n', '{"name": "', over - 11, '"}\n', '{"name": "j2", "num_params": 60000000, "tokens": 3000000000, "precision": "bf16", "val_loss": 3.5}\n']);
+
+      const log = path.join(ws, 'log', 'train.log');
+      const original = readFileSync(path.join(FIXTURES, 'text-log', 'nanogpt-shakespeare-char', 'train.log'), 'utf8').split('\n');
+      const cut = original.findIndex((l) => l.startsWith('iter 0:'));
+      await writeStreamed(log, [`${original.slice(0, cut).join('\n')}\n`, over, '\n', `${original.slice(cut).join('\n')}`]);
+
+      const r = await scan([ws]);
+      const at = (file: string) => r.diagnostics.filter((d) => d.file === file && d.code === 'truncated' && /long/.test(d.message)).map((d) => d.line);
+      assert.deepEqual(at(pp), [2]);
+      assert.deepEqual(at(history), [readFileSync(path.join(FIXTURES, 'wandb', 'crashed-history', 'wandb', 'offline-run-20200217_171051-1x2y3z4w', 'files', 'wandb-history.jsonl'), 'utf8').split('\n').length]);
+      assert.equal(at(valLoss).length, 1);
+      assert.deepEqual(at(table), [2]);
+      assert.deepEqual(at(log), [cut + 1]);
+      const run = (prefix: string) => r.runs.filter((x) => x.id.startsWith(prefix));
+      assert.equal(run('pp/')[0].finalLoss, 2.75);
+      assert.ok(run('wb/')[0].curve?.some((p) => p.loss === 2.5));
+      assert.equal(run('ml/')[0].curve?.at(-1)?.loss, 2.25);
+      assert.deepEqual(run('tables/').map((x) => x.name), ['j1', 'j2']);
+      assert.deepEqual(run('log/').map((x) => x.curve?.length), (await scan([path.join(FIXTURES, 'text-log', 'nanogpt-shakespeare-char')])).runs.map((x) => x.curve?.length));
+      rmSync(ws, { recursive: true, force: true });
     });
   });
 });

@@ -4,7 +4,7 @@
 
 import { promises as fs } from 'node:fs';
 import type { Diagnostic, Severity } from '../diagnostics';
-import { forEachLine } from '../lines';
+import { DEFAULT_MAX_LINE_BYTES, forEachLine } from '../lines';
 import { DEFAULT_MAX_CURVE_POINTS, MAX_SPLITS, StrideDecimator, shareBudget, thin } from '../curves';
 import type { CurvePoint } from '../run';
 import { sniffFile } from '../load';
@@ -28,6 +28,8 @@ export interface MetricsOptions {
   maxPoints?: number;
   /** The run is known not to have finished: a cut last line is expected, so it is only info. */
   unfinished?: boolean;
+  /** Longest line read, in bytes; lines.ts's default when absent. */
+  maxLineBytes?: number;
 }
 
 export interface LocatedPoint {
@@ -138,6 +140,14 @@ class CurveCollector {
   }
 }
 
+/** "3.0 MiB" for messages. */
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/** The diagnostic for a line over the line reader's cap: never read, so only its length is known. */
+export function longLineDiagnostic(file: string, line: number, bytes: number, cap: number | undefined, severity: Severity = 'warning'): Diagnostic {
+  return diagnostic(file, line, undefined, `line is ${mib(bytes)} long, more than the ${mib(cap ?? DEFAULT_MAX_LINE_BYTES)} a line is read up to; line skipped`, severity, 'truncated');
+}
+
 /**
  * Streams metrics.jsonl into a thinned loss curve. Returns undefined when the file does not
  * exist (a run without a curve is normal); every other problem is a diagnostic.
@@ -174,14 +184,28 @@ export async function readMetricsJsonl(file: string, options: MetricsOptions = {
     return outcome;
   };
   try {
-    const scanned = await forEachLine(file, (text, line) => {
-      lineNo = line;
-      if (pending) {
-        const outcome = handle(pending.text, pending.line);
-        if ('problem' in outcome) report(outcome.problem);
-      }
-      pending = { text, line };
-    });
+    const flush = (): void => {
+      if (!pending) return;
+      const outcome = handle(pending.text, pending.line);
+      if ('problem' in outcome) report(outcome.problem);
+      pending = undefined;
+    };
+    const scanned = await forEachLine(
+      file,
+      (text, line) => {
+        lineNo = line;
+        flush();
+        pending = { text, line };
+      },
+      {
+        maxLineBytes: options.maxLineBytes,
+        onLongLine: (line, bytes) => {
+          lineNo = line;
+          flush();
+          report(longLineDiagnostic(file, line, bytes, options.maxLineBytes));
+        },
+      },
+    );
     endsWithNewline = scanned.endsWithNewline;
   } catch (e) {
     diagnostics.push(diagnostic(file, lineNo || undefined, undefined, `reading stopped: ${(e as Error).message}`, 'warning', 'unreadable'));

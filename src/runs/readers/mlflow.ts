@@ -22,6 +22,7 @@ import { loadSmallText, sniffFile } from '../load';
 import { yamlEntries } from '../yamlDoc';
 import type { Diagnostic, Severity } from '../diagnostics';
 import { forEachLine } from '../lines';
+import { longLineDiagnostic } from './metricsJsonl';
 import { type Run, runId, withMissing } from '../run';
 import { binaryMessage, verdictCode } from '../text';
 import { describeValue, diagnostic } from '../validate';
@@ -156,10 +157,20 @@ async function readMetric(key: string, file: string, isLoss: boolean, curves: Ke
 
   let endsWithNewline = true;
   try {
-    const scan = await forEachLine(file, (text, line) => {
-      if (pending) handle(pending.text, pending.line);
-      pending = { text, line };
-    });
+    const scan = await forEachLine(
+      file,
+      (text, line) => {
+        if (pending) handle(pending.text, pending.line);
+        pending = { text, line };
+      },
+      {
+        onLongLine: (line, bytes) => {
+          if (pending) handle(pending.text, pending.line);
+          pending = undefined;
+          if (++malformed <= MAX_LINE_DIAGNOSTICS) diagnostics.push({ ...longLineDiagnostic(file, line, bytes, undefined), field: key });
+        },
+      },
+    );
     endsWithNewline = scan.endsWithNewline;
   } catch (e) {
     diagnostics.push(diagnostic(file, undefined, key, `reading stopped: ${(e as Error).message}`, 'warning', 'unreadable'));

@@ -47,7 +47,7 @@ import { type CurvePoint, type PartPrecision, type PtqEval, REQUIRED_FIELDS, typ
 import { openRegular, readRegular, readRegularAt, readRegularHead } from '../load';
 import { binaryMessage, decodeUtf16, sniffBinary, verdictCode } from '../text';
 import { diagnostic } from '../validate';
-import { parseJsonLine } from './metricsJsonl';
+import { longLineDiagnostic, parseJsonLine } from './metricsJsonl';
 import {
   FindingsByColumn,
   PLAIN_NUMBER,
@@ -1015,10 +1015,21 @@ async function readJsonl(file: string, context: ReadContext, aliases: AliasTable
     builder.add({ line, cells, layout });
   };
   try {
-    const scan = await forEachLine(file, (text, line) => {
-      if (pending) handle(pending.text, pending.line, false);
-      pending = { text, line };
-    });
+    const scan = await forEachLine(
+      file,
+      (text, line) => {
+        if (pending) handle(pending.text, pending.line, false);
+        pending = { text, line };
+      },
+      {
+        onLongLine: (line, bytes) => {
+          if (pending) handle(pending.text, pending.line, false);
+          pending = undefined;
+          const { message } = longLineDiagnostic(file, line, bytes, undefined);
+          builder.problem(line, undefined, message, 'truncated');
+        },
+      },
+    );
     if (pending) handle(pending.text, pending.line, !scan.endsWithNewline);
   } catch (error) {
     early.push(diagnostic(file, undefined, undefined, `reading stopped: ${(error as Error).message}`, 'warning', 'unreadable'));

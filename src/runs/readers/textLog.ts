@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics';
 import { forEachLine } from '../lines';
 import { NotRegularFileError, readRegularHead } from '../load';
+import { longLineDiagnostic } from './metricsJsonl';
 import { type Run, runId, withMissing } from '../run';
 import { BINARY_SNIFF_BYTES, binaryMessage, decodeUtf16, sniffBinary, verdictCode } from '../text';
 import { diagnostic } from '../validate';
@@ -84,6 +85,9 @@ interface Segment {
   startLine: number;
 }
 
+/** Lines over the line reader's cap listed one by one; the rest are counted. */
+const MAX_LONG_LINE_DIAGNOSTICS = 5;
+
 /** Feeds a file's lines to one dialect, starting a new run where the log starts one. */
 class LogDriver {
   readonly finished: Array<{ segment: Segment; parts: RunParts }> = [];
@@ -92,6 +96,7 @@ class LogDriver {
   private pending: Array<[string, number]> | undefined;
   private ending: LogEnding | undefined;
   private tooMany = false;
+  private longLines = 0;
 
   constructor(
     private readonly dialect: LogDialect,
@@ -99,6 +104,11 @@ class LogDriver {
     private readonly context: ReadContext,
   ) {
     this.current = { run: dialect.create(file), startLine: 1 };
+  }
+
+  /** A line over the line reader's cap: not a line any trainer prints, but worth a word. */
+  longLine(line: number, bytes: number): void {
+    if (++this.longLines <= MAX_LONG_LINE_DIAGNOSTICS) this.diagnostics.push(longLineDiagnostic(this.file, line, bytes, undefined));
   }
 
   line(raw: string, line: number): void {
@@ -148,6 +158,10 @@ class LogDriver {
   }
 
   end(): void {
+    if (this.longLines > MAX_LONG_LINE_DIAGNOSTICS) {
+      const more = this.longLines - MAX_LONG_LINE_DIAGNOSTICS;
+      this.diagnostics.push(diagnostic(this.file, undefined, undefined, `${more} more over-long line${more === 1 ? '' : 's'} not listed`, 'warning', 'truncated'));
+    }
     if (this.pending) {
       const from = this.pending[0][1];
       this.pending = undefined;
@@ -192,7 +206,7 @@ export async function readTextLog(logPath: string, context: ReadContext): Promis
   const driver = new LogDriver(dialect, file, context);
   const diagnostics: Diagnostic[] = [];
   try {
-    await forEachLine(file, (text, line) => driver.line(line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, line));
+    await forEachLine(file, (text, line) => driver.line(line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, line), { onLongLine: (line, bytes) => driver.longLine(line, bytes) });
   } catch (e) {
     const read = (e as { linesRead?: number }).linesRead ?? 0;
     diagnostics.push(diagnostic(file, undefined, undefined, `reading stopped after line ${read}: ${(e as Error).message}; the runs are what was read up to there`, 'warning', 'unreadable'));

@@ -18,7 +18,7 @@ import { type Run, type SourceRef, runId, withMissing } from '../run';
 import { binaryMessage, lineAt, verdictCode } from '../text';
 import { diagnostic } from '../validate';
 import type { ReadContext, ReadResult, RunReader } from './types';
-import { MAX_LINE_DIAGNOSTICS } from './metricsJsonl';
+import { MAX_LINE_DIAGNOSTICS, longLineDiagnostic } from './metricsJsonl';
 import {
   WORLD_SIZE_KEY,
   type WorldSize,
@@ -216,10 +216,20 @@ async function readHistory(file: string, context: ReadContext, unfinished: boole
     }
   };
   try {
-    const scan = await forEachLine(file, (text, line) => {
-      if (pending) handle(pending.text, pending.line, false);
-      pending = { text, line };
-    });
+    const scan = await forEachLine(
+      file,
+      (text, line) => {
+        if (pending) handle(pending.text, pending.line, false);
+        pending = { text, line };
+      },
+      {
+        onLongLine: (line, bytes) => {
+          if (pending) handle(pending.text, pending.line, false);
+          pending = undefined;
+          report(longLineDiagnostic(file, line, bytes, undefined));
+        },
+      },
+    );
     endsWithNewline = scan.endsWithNewline;
   } catch (e) {
     diagnostics.push(diagnostic(file, undefined, undefined, `reading stopped: ${(e as Error).message}`, 'warning', 'unreadable'));
