@@ -11,6 +11,7 @@ import { joinDuplicates } from './dedupe';
 import { type PrecisionDefaults, type ReadRun, applyDefaultPrecision } from './defaults';
 import type { Diagnostic } from './diagnostics';
 import { READERS, type ReadResult, type RunReader } from './readers';
+import { type LineMark, ResumeSlots } from './resume';
 import type { Run } from './run';
 
 /** Folders that never hold a user's runs and can be huge. */
@@ -48,6 +49,8 @@ export interface ScanResult {
   files: number;
   /** Of those, how many came from the cache. */
   cached: number;
+  /** Growing logs read on from where the last scan stopped (with a cache), and the bytes read from them. */
+  resumed?: { files: number; bytes: number };
 }
 
 interface Stamp {
@@ -60,6 +63,8 @@ interface CacheEntry {
   /** Every file the reader used, with its size and mtime when read; absent files as null. */
   inputs: Array<[string, Stamp | null]>;
   result: ReadResult;
+  /** Where the reader stopped in the growing logs it streamed, to go on from when they change. */
+  marks?: ReadonlyMap<string, LineMark>;
 }
 
 /** Read results by file, valid while none of the files a reader used has changed. */
@@ -80,8 +85,15 @@ export class ScanCache {
     return entry.result;
   }
 
-  store(file: string, reader: string, inputs: Array<[string, Stamp | null]>, result: ReadResult): void {
-    this.entries.set(cacheKey(file, reader), { reader, inputs, result });
+  store(file: string, reader: string, inputs: Array<[string, Stamp | null]>, result: ReadResult, marks?: ReadonlyMap<string, LineMark>): void {
+    const entry: CacheEntry = { reader, inputs, result };
+    if (marks && marks.size > 0) entry.marks = marks;
+    this.entries.set(cacheKey(file, reader), entry);
+  }
+
+  /** The marks of the last read, stale or not: the reader checks each against its file. */
+  marksOf(file: string, reader: string): ReadonlyMap<string, LineMark> | undefined {
+    return this.entries.get(cacheKey(file, reader))?.marks;
   }
 
   /** Forgets files no longer found, so a long-lived cache does not grow with deleted runs. */
@@ -183,6 +195,7 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   let next = 0;
   let read = 0;
   let cached = 0;
+  const resumed = { files: 0, bytes: 0 };
   let runFiles = 0;
   const seen = new Set<string>();
   const worker = async () => {
@@ -198,12 +211,15 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
         if (hit) result = hit;
         else {
           const before = await Promise.all([item.file, path.dirname(item.file)].map(stampOf));
-          result = await readSafely(item.file, reader, item.root);
-          if (options.cache) {
+          const slots = options.cache ? new ResumeSlots(options.cache.marksOf(item.file, reader.id)) : undefined;
+          result = await readSafely(item.file, reader, item.root, slots);
+          if (options.cache && slots) {
             // Stamps of the entry file and folder from before the read: a write during the read invalidates the entry.
             const inputs = inputsOf(item.file, result);
             const stamps = await Promise.all(inputs.map(async (f, i): Promise<[string, Stamp | null]> => [f, i < 2 ? before[i] : await stampOf(f)]));
-            options.cache.store(item.file, reader.id, stamps, result);
+            options.cache.store(item.file, reader.id, stamps, result, slots.kept);
+            resumed.files += slots.resumed;
+            resumed.bytes += slots.resumedBytes;
           }
         }
         if (!result.notMine) break;
@@ -232,11 +248,11 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   );
   diagnostics.push(...defaulted);
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
-  return { runs, diagnostics, files: runFiles, cached };
+  return { runs, diagnostics, files: runFiles, cached, resumed };
 
-  async function readSafely(file: string, reader: RunReader, root: string): Promise<ReadResult> {
+  async function readSafely(file: string, reader: RunReader, root: string, resume: ResumeSlots | undefined): Promise<ReadResult> {
     try {
-      return await reader.read(file, { root, aliases });
+      return await reader.read(file, resume ? { root, aliases, resume } : { root, aliases });
     } catch (error) {
       // Readers report problems as data; reaching here is a reader bug, kept to this one file.
       return { runs: [], diagnostics: [{ file, message: `the ${reader.label} reader failed: ${(error as Error).message}`, severity: 'error', code: 'unsupported' }] };

@@ -1,17 +1,18 @@
 // Hostile workspaces, generated here: FIFOs, devices and symlink loops under run files' names,
-// lines of tens of megabytes.
+// lines of tens of megabytes, logs that grow between scans.
 // Every scan must finish (a test timeout is the failure guard), with coded diagnostics.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ScanCache, type ScanResult, scan } from '../../src/runs/discover';
 import { readMetricsJsonl } from '../../src/runs/readers/metricsJsonl';
 import { DEFAULT_MAX_LINE_BYTES } from '../../src/runs/lines';
+import { RESUME_MIN_BYTES } from '../../src/runs/resume';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const posix = process.platform !== 'win32';
@@ -213,6 +214,89 @@ describe('hostile files', () => {
       assert.deepEqual(run('tables/').map((x) => x.name), ['j1', 'j2']);
       assert.deepEqual(run('log/').map((x) => x.curve?.length), (await scan([path.join(FIXTURES, 'text-log', 'nanogpt-shakespeare-char')])).runs.map((x) => x.curve?.length));
       rmSync(ws, { recursive: true, force: true });
+    });
+  });
+
+  describe('live logs read on from where the last scan stopped', () => {
+    /** Lines of `make(i)` for i in [from, to), joined. */
+    const lines = (from: number, to: number, make: (i: number) => string): string => Array.from({ length: to - from }, (_, k) => make(from + k)).join('');
+    const same = async (ws: string, got: ScanResult) => {
+      const full = await scan([ws]);
+      assert.deepEqual(got.runs, full.runs);
+      assert.deepEqual(got.diagnostics, full.diagnostics);
+    };
+
+    it('metrics.jsonl: appends are read from the last complete line, and the result is a full read\'s; a rewrite or a cut is read again whole', GUARD, async () => {
+      const ws = fresh('live-metrics');
+      const run = path.join(ws, 'run');
+      mkdirSync(run);
+      writeFileSync(path.join(run, 'run.json'), manifest('live').replace(/"valLoss": [\d.]+,/, ''));
+      const metrics = path.join(run, 'metrics.jsonl');
+      const make = (i: number) => record(i * 10, i % 10 === 9 ? 'val' : 'train');
+      writeFileSync(metrics, lines(0, 30_000, make));
+      assert.ok(statSync(metrics).size > RESUME_MIN_BYTES);
+      const cache = new ScanCache();
+      const first = await scan([ws], { cache });
+      assert.deepEqual(first.resumed, { files: 0, bytes: 0 });
+
+      const appended = lines(30_000, 30_500, make);
+      appendFileSync(metrics, appended);
+      const grown = await scan([ws], { cache });
+      assert.deepEqual(grown.resumed, { files: 1, bytes: Buffer.byteLength(appended) });
+      await same(ws, grown);
+      assert.equal(grown.runs[0].finalLoss, JSON.parse(make(30_499)).loss);
+
+      // A writer caught mid-line: the cut line is reported; it is read again once finished.
+      appendFileSync(metrics, '{"step": 305000, "split": "val", "lo');
+      const cut = await scan([ws], { cache });
+      assert.deepEqual(cut.resumed, { files: 1, bytes: 36 });
+      await same(ws, cut);
+      assert.ok(cut.diagnostics.some((d) => d.code === 'truncated' && d.line === 30_501));
+      appendFileSync(metrics, 'ss": 2.5}\n');
+      const done = await scan([ws], { cache });
+      assert.deepEqual(done.resumed, { files: 1, bytes: 36 + 10 });
+      await same(ws, done);
+      assert.equal(done.runs[0].finalLoss, 2.5);
+
+      // Rewritten (the same length, other bytes at the start): read again whole.
+      const text = readFileSync(metrics, 'utf8');
+      assert.ok(text.startsWith('{"step":0,"tokens":0,"split":"train","loss":4}'));
+      writeFileSync(metrics, text.replace('"loss":4}', '"loss":5}'));
+      const rewritten = await scan([ws], { cache });
+      assert.deepEqual(rewritten.resumed, { files: 0, bytes: 0 });
+      await same(ws, rewritten);
+      // Cut back (a new run in the same folder): read again whole.
+      truncateSync(metrics, statSync(metrics).size - 100_000);
+      const shorter = await scan([ws], { cache });
+      assert.deepEqual(shorter.resumed, { files: 0, bytes: 0 });
+      await same(ws, shorter);
+    });
+
+    it('a nanoGPT log and a W&B history grow the same way', GUARD, async () => {
+      const ws = fresh('live-logs');
+      const logDir = path.join(ws, 'log');
+      mkdirSync(logDir);
+      const log = path.join(logDir, 'train.log');
+      const original = readFileSync(path.join(FIXTURES, 'text-log', 'nanogpt-shakespeare-char', 'train.log'), 'utf8').split('\n');
+      const preamble = `${original.slice(0, original.findIndex((l) => l.startsWith('step 0:'))).join('\n')}\n`;
+      const iter = (i: number) => (i % 250 === 0 ? `step ${i}: train loss ${(4 - i / 1e5).toFixed(4)}, val loss ${(4.1 - i / 1e5).toFixed(4)}\n` : `iter ${i}: loss ${(4 - i / 1e5).toFixed(4)}, time 12.30ms, mfu 1.20%\n`);
+      writeFileSync(log, preamble + lines(0, 40_000, iter));
+
+      const files = path.join(ws, 'wb', 'wandb', 'offline-run-20200217_171051-1x2y3z4w', 'files');
+      cpSync(path.join(FIXTURES, 'wandb', 'crashed-history', 'wandb', 'offline-run-20200217_171051-1x2y3z4w', 'files'), files, { recursive: true });
+      const history = path.join(files, 'wandb-history.jsonl');
+      const row = (i: number) => `${JSON.stringify(i % 50 === 0 ? { val_loss: 5 - i / 1e5, _step: i } : { train_loss: 5 - i / 1e5, lr: 0.001, _step: i })}\n`;
+      writeFileSync(history, lines(0, 30_000, row));
+
+      const cache = new ScanCache();
+      await scan([ws], { cache });
+      const more = [lines(40_000, 40_600, iter), lines(30_000, 30_400, row)];
+      appendFileSync(log, more[0]);
+      appendFileSync(history, more[1]);
+      const grown = await scan([ws], { cache });
+      assert.deepEqual(grown.resumed, { files: 2, bytes: Buffer.byteLength(more[0]) + Buffer.byteLength(more[1]) });
+      await same(ws, grown);
+      assert.equal(grown.runs.find((x) => x.format === 'text-log')?.finalLoss, Number((4.1 - 40_500 / 1e5).toFixed(4)));
     });
   });
 });

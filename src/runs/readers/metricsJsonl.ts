@@ -2,12 +2,12 @@
 // long runs reach millions of lines, so the file is streamed and the curve thinned as it goes;
 // the memory held is bounded by the curve budget, not by the file.
 
-import { promises as fs } from 'node:fs';
 import type { Diagnostic, Severity } from '../diagnostics';
 import { DEFAULT_MAX_LINE_BYTES, forEachLine } from '../lines';
 import { DEFAULT_MAX_CURVE_POINTS, MAX_SPLITS, StrideDecimator, shareBudget, thin } from '../curves';
 import type { CurvePoint } from '../run';
 import { sniffFile } from '../load';
+import { type ResumeSlots, cloneState } from '../resume';
 import { binaryMessage, verdictCode } from '../text';
 import { describeValue, diagnostic, isDiagnostic, nonNegativeFinite, positiveFinite } from '../validate';
 
@@ -23,28 +23,10 @@ export function isValidationSplit(split: string): boolean {
 /** Per-line problems reported individually; a broken file gets a count for the rest. */
 export const MAX_LINE_DIAGNOSTICS = 20;
 
-export interface MetricsOptions {
-  /** Upper bound on the curve length (all splits together). */
-  maxPoints?: number;
-  /** The run is known not to have finished: a cut last line is expected, so it is only info. */
-  unfinished?: boolean;
-  /** Longest line read, in bytes; lines.ts's default when absent. */
-  maxLineBytes?: number;
-}
-
 export interface LocatedPoint {
   point: CurvePoint;
   /** 1-based line in metrics.jsonl. */
   line: number;
-}
-
-export interface MetricsResult {
-  curve: CurvePoint[];
-  /** Last validation-split point of the whole file (not just of the thinned curve). */
-  lastValidation?: LocatedPoint;
-  /** Lines read, including blank and skipped ones. */
-  lines: number;
-  diagnostics: Diagnostic[];
 }
 
 const NOT_JSON = Symbol('not JSON');
@@ -140,6 +122,38 @@ class CurveCollector {
   }
 }
 
+/** Everything the reader knows after a line: kept by the scan to go on from when the file grows (resume.ts). */
+interface MetricsState {
+  collector: CurveCollector;
+  /** Problem lines seen, and the first MAX_LINE_DIAGNOSTICS of them. */
+  problems: number;
+  diagnostics: Diagnostic[];
+  /** The last line, held back: only at the end is it known to be the last. */
+  pending?: { text: string; line: number };
+  /** Last line number seen. */
+  line: number;
+}
+
+export interface MetricsOptions {
+  /** Upper bound on the curve length (all splits together). */
+  maxPoints?: number;
+  /** The run is known not to have finished: a cut last line is expected, so it is only info. */
+  unfinished?: boolean;
+  /** Longest line read, in bytes; lines.ts's default when absent. */
+  maxLineBytes?: number;
+  /** The marks of the last read, to go on from where it stopped when the file only grew. */
+  resume?: ResumeSlots;
+}
+
+export interface MetricsResult {
+  curve: CurvePoint[];
+  /** Last validation-split point of the whole file (not just of the thinned curve). */
+  lastValidation?: LocatedPoint;
+  /** Lines read, including blank and skipped ones. */
+  lines: number;
+  diagnostics: Diagnostic[];
+}
+
 /** "3.0 MiB" for messages. */
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
@@ -154,63 +168,71 @@ export function longLineDiagnostic(file: string, line: number, bytes: number, ca
  */
 export async function readMetricsJsonl(file: string, options: MetricsOptions = {}): Promise<MetricsResult | undefined> {
   const maxPoints = Math.max(2, options.maxPoints ?? DEFAULT_MAX_CURVE_POINTS);
-  const diagnostics: Diagnostic[] = [];
+  const key = `${METRICS_FILE_NAME} ${maxPoints} ${options.maxLineBytes ?? ''}`;
+  const from = await options.resume?.resume<MetricsState>(file, key);
   const empty = (d: Diagnostic): MetricsResult => ({ curve: [], lines: 0, diagnostics: [d] });
-  try {
-    const stat = await fs.stat(file);
-    if (!stat.isFile()) return empty(diagnostic(file, undefined, undefined, `${METRICS_FILE_NAME} is not a regular file; not read`, 'warning', 'unreadable'));
-    const verdict = await sniffFile(file);
-    if (verdict !== 'text') return empty(diagnostic(file, undefined, undefined, binaryMessage(verdict, METRICS_FILE_NAME), 'warning', verdictCode(verdict)));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return empty(diagnostic(file, undefined, undefined, `cannot read ${METRICS_FILE_NAME}: ${(e as Error).message}`, 'warning', 'unreadable'));
+  // A resumed file was text when marked, and its head is unchanged since.
+  if (!from) {
+    try {
+      const verdict = await sniffFile(file);
+      if (verdict !== 'text') return empty(diagnostic(file, undefined, undefined, binaryMessage(verdict, METRICS_FILE_NAME), 'warning', verdictCode(verdict)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      return empty(diagnostic(file, undefined, undefined, `cannot read ${METRICS_FILE_NAME}: ${(e as Error).message}`, 'warning', 'unreadable'));
+    }
   }
 
-  const collector = new CurveCollector(maxPoints);
-  let lineProblems = 0;
+  const state: MetricsState = from?.state ?? { collector: new CurveCollector(maxPoints), problems: 0, diagnostics: [], line: 0 };
   const report = (d: Diagnostic): void => {
-    lineProblems++;
-    if (lineProblems <= MAX_LINE_DIAGNOSTICS) diagnostics.push(d);
+    state.problems++;
+    if (state.problems <= MAX_LINE_DIAGNOSTICS) state.diagnostics.push(d);
+  };
+  const handle = (text: string, line: number): LineOutcome => {
+    const outcome = parseMetricsLine(text, file, line);
+    if ('point' in outcome) state.collector.add({ point: outcome.point, line });
+    return outcome;
+  };
+  const flush = (): void => {
+    if (!state.pending) return;
+    const outcome = handle(state.pending.text, state.pending.line);
+    if ('problem' in outcome) report(outcome.problem);
+    state.pending = undefined;
   };
 
   // One line of lookahead: only at the end is it known which line was the last, and a final
   // line without a newline is where a crash or a live writer cuts an object in half.
-  let pending: { text: string; line: number } | undefined;
-  let lineNo = 0;
+  const diagnostics: Diagnostic[] = [];
   let endsWithNewline = true;
-  const handle = (text: string, line: number): LineOutcome => {
-    const outcome = parseMetricsLine(text, file, line);
-    if ('point' in outcome) collector.add({ point: outcome.point, line });
-    return outcome;
-  };
+  let kept: MetricsState | undefined;
   try {
-    const flush = (): void => {
-      if (!pending) return;
-      const outcome = handle(pending.text, pending.line);
-      if ('problem' in outcome) report(outcome.problem);
-      pending = undefined;
-    };
     const scanned = await forEachLine(
       file,
       (text, line) => {
-        lineNo = line;
+        state.line = line;
         flush();
-        pending = { text, line };
+        state.pending = { text, line };
       },
       {
+        start: from?.mark.offset,
+        startLine: from?.mark.lines,
         maxLineBytes: options.maxLineBytes,
         onLongLine: (line, bytes) => {
-          lineNo = line;
+          state.line = line;
           flush();
           report(longLineDiagnostic(file, line, bytes, options.maxLineBytes));
+        },
+        onComplete: (at) => {
+          if (options.resume?.worthKeeping(at.offset)) kept = cloneState(state);
         },
       },
     );
     endsWithNewline = scanned.endsWithNewline;
+    options.resume?.keep(file, key, scanned, kept, from);
   } catch (e) {
-    diagnostics.push(diagnostic(file, lineNo || undefined, undefined, `reading stopped: ${(e as Error).message}`, 'warning', 'unreadable'));
+    diagnostics.push(diagnostic(file, state.line || undefined, undefined, `reading stopped: ${(e as Error).message}`, 'warning', 'unreadable'));
   }
-  if (pending) {
+  if (state.pending) {
+    const { pending } = state;
     const outcome = handle(pending.text, pending.line);
     if ('problem' in outcome) {
       const cut = !endsWithNewline && outcome.problem.field === undefined;
@@ -219,15 +241,17 @@ export async function readMetricsJsonl(file: string, options: MetricsOptions = {
     }
   }
 
-  if (lineProblems > MAX_LINE_DIAGNOSTICS) {
-    const more = lineProblems - MAX_LINE_DIAGNOSTICS;
+  const { collector } = state;
+  diagnostics.unshift(...state.diagnostics);
+  if (state.problems > MAX_LINE_DIAGNOSTICS) {
+    const more = state.problems - MAX_LINE_DIAGNOSTICS;
     diagnostics.push(diagnostic(file, undefined, undefined, `${more} more problem line${more === 1 ? '' : 's'} not listed`, 'warning', 'truncated'));
   }
   if (collector.droppedSplits.size > 0) {
     const names = [...collector.droppedSplits].slice(0, 5).map((s) => JSON.stringify(s)).join(', ');
     diagnostics.push(diagnostic(file, undefined, 'split', `more than ${MAX_SPLITS} splits; points of ${names}${collector.droppedSplits.size > 5 ? ', …' : ''} left out of the curve`, 'warning', 'truncated'));
   }
-  const result: MetricsResult = { curve: collector.curve(), lines: lineNo, diagnostics };
+  const result: MetricsResult = { curve: collector.curve(), lines: state.line, diagnostics };
   if (collector.lastValidation) result.lastValidation = collector.lastValidation;
   return result;
 }

@@ -8,6 +8,7 @@ import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics';
 import { type NumberType, type PartPrecision, type ProbePoint, type PtqEval, type Run, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
 import { parseJsonDoc } from '../jsonDoc';
 import { loadSmallText } from '../load';
+import type { ResumeSlots } from '../resume';
 import {
   bitsInRange,
   describeValue,
@@ -39,6 +40,8 @@ export interface ReadOptions {
   root?: string;
   /** Upper bound on the loss-curve length kept from metrics.jsonl. */
   maxCurvePoints?: number;
+  /** The marks of the last read: metrics.jsonl is read on from where it stopped when it only grew. */
+  resume?: ResumeSlots;
 }
 
 
@@ -421,7 +424,7 @@ export async function readPrecisionPlannerRun(runJsonPath: string, options: Read
   const meta = { status, ...readMeta(doc) };
 
   const metricsFile = path.join(runDir, METRICS_FILE_NAME);
-  const metrics = await readMetricsJsonl(metricsFile, { maxPoints: options.maxCurvePoints, unfinished });
+  const metrics = await readMetricsJsonl(metricsFile, { maxPoints: options.maxCurvePoints, unfinished, resume: options.resume });
   if (metrics) diagnostics.push(...metrics.diagnostics);
 
   const sources: Run['sources'] = {};

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics';
 import { forEachLine } from '../lines';
 import { NotRegularFileError, readRegularHead } from '../load';
+import { aliasesKey, cloneState } from '../resume';
 import { longLineDiagnostic } from './metricsJsonl';
 import { type Run, runId, withMissing } from '../run';
 import { BINARY_SNIFF_BYTES, binaryMessage, decodeUtf16, sniffBinary, verdictCode } from '../text';
@@ -88,7 +89,10 @@ interface Segment {
 /** Lines over the line reader's cap listed one by one; the rest are counted. */
 const MAX_LONG_LINE_DIAGNOSTICS = 5;
 
-/** Feeds a file's lines to one dialect, starting a new run where the log starts one. */
+/**
+ * Feeds a file's lines to one dialect, starting a new run where the log starts one. It is the
+ * reader's whole state after a line: the scan keeps a copy to go on from when the log grows.
+ */
 class LogDriver {
   readonly finished: Array<{ segment: Segment; parts: RunParts }> = [];
   readonly diagnostics: Diagnostic[] = [];
@@ -99,9 +103,10 @@ class LogDriver {
   private longLines = 0;
 
   constructor(
-    private readonly dialect: LogDialect,
+    readonly dialect: LogDialect,
     private readonly file: string,
-    private readonly context: ReadContext,
+    /** This scan's: a copy kept from an earlier scan is given the new one before it goes on. */
+    public context: ReadContext,
   ) {
     this.current = { run: dialect.create(file), startLine: 1 };
   }
@@ -181,37 +186,56 @@ export async function readTextLog(logPath: string, context: ReadContext): Promis
   const logName = isLogName(name);
   const fail = (message: string, code: 'unreadable' | 'binary' | 'lfs-pointer'): ReadResult => ({ runs: [], diagnostics: [diagnostic(file, undefined, undefined, message, 'error', code)] });
 
-  let head: Buffer;
-  let size: number;
-  try {
-    ({ head, size } = await readRegularHead(file, logName ? LOG_NAME_HEAD_BYTES : HEAD_BYTES));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return logName ? fail(`${name} not found`, 'unreadable') : notMine;
-    // A FIFO or device under a generic name (out.txt) is nobody's log; under a log's name it is worth the word.
-    if (e instanceof NotRegularFileError) return logName ? fail(`${name} is ${e.message}`, 'unreadable') : notMine;
-    return fail(`cannot read ${name}: ${(e as Error).message}`, 'unreadable');
+  // A log that only grew since the last scan goes on from where that one stopped; its head, hence its dialect, is unchanged.
+  const key = `${TEXT_LOG_FORMAT} ${aliasesKey(context.aliases)}`;
+  const from = await context.resume?.resume<LogDriver>(file, key, [context, ...TEXT_LOG_DIALECTS]);
+  let driver: LogDriver;
+  if (from) {
+    driver = from.state;
+    driver.context = context;
+  } else {
+    let head: Buffer;
+    let size: number;
+    try {
+      ({ head, size } = await readRegularHead(file, logName ? LOG_NAME_HEAD_BYTES : HEAD_BYTES));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return logName ? fail(`${name} not found`, 'unreadable') : notMine;
+      // A FIFO or device under a generic name (out.txt) is nobody's log; under a log's name it is worth the word.
+      if (e instanceof NotRegularFileError) return logName ? fail(`${name} is ${e.message}`, 'unreadable') : notMine;
+      return fail(`cannot read ${name}: ${(e as Error).message}`, 'unreadable');
+    }
+
+    const verdict = sniffBinary(head.subarray(0, BINARY_SNIFF_BYTES));
+    if (verdict === 'utf16') {
+      // PowerShell's `>` writes UTF-16: worth saying so when the text inside is a training log.
+      return dialectOf(decodeUtf16(head), head.length === size) ? fail(binaryMessage(verdict, name), 'binary') : notMine;
+    }
+    // A binary or a pointer under a generic name (a.out, data.txt) is not a log anyone meant to be read.
+    if (verdict !== 'text') return logName ? fail(binaryMessage(verdict, name), verdictCode(verdict)) : notMine;
+    const dialect = dialectOf(head.toString('utf8'), head.length === size);
+    if (!dialect) return notMine;
+    driver = new LogDriver(dialect, file, context);
   }
 
-  const verdict = sniffBinary(head.subarray(0, BINARY_SNIFF_BYTES));
-  if (verdict === 'utf16') {
-    // PowerShell's `>` writes UTF-16: worth saying so when the text inside is a training log.
-    return dialectOf(decodeUtf16(head), head.length === size) ? fail(binaryMessage(verdict, name), 'binary') : notMine;
-  }
-  // A binary or a pointer under a generic name (a.out, data.txt) is not a log anyone meant to be read.
-  if (verdict !== 'text') return logName ? fail(binaryMessage(verdict, name), verdictCode(verdict)) : notMine;
-  const dialect = dialectOf(head.toString('utf8'), head.length === size);
-  if (!dialect) return notMine;
-
-  const driver = new LogDriver(dialect, file, context);
   const diagnostics: Diagnostic[] = [];
+  let kept: LogDriver | undefined;
   try {
-    await forEachLine(file, (text, line) => driver.line(line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, line), { onLongLine: (line, bytes) => driver.longLine(line, bytes) });
+    const scan = await forEachLine(file, (text, line) => driver.line(line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, line), {
+      start: from?.mark.offset,
+      startLine: from?.mark.lines,
+      onLongLine: (line, bytes) => driver.longLine(line, bytes),
+      onComplete: (at) => {
+        if (context.resume?.worthKeeping(at.offset)) kept = cloneState(driver, [context, ...TEXT_LOG_DIALECTS]);
+      },
+    });
+    context.resume?.keep(file, key, scan, kept, from);
   } catch (e) {
     const read = (e as { linesRead?: number }).linesRead ?? 0;
     diagnostics.push(diagnostic(file, undefined, undefined, `reading stopped after line ${read}: ${(e as Error).message}; the runs are what was read up to there`, 'warning', 'unreadable'));
   }
   driver.end();
+  const { dialect } = driver;
   diagnostics.push(...driver.diagnostics);
 
   const id = runId(file, context.root);

@@ -3,6 +3,7 @@
 
 import type { AliasTable } from '../aliases';
 import type { Diagnostic } from '../diagnostics';
+import type { ResumeSlots } from '../resume';
 import type { Run } from '../run';
 
 export interface ReadContext {
@@ -10,6 +11,11 @@ export interface ReadContext {
   root: string;
   /** Column and key aliases, the built-in ones extended by the user's. */
   aliases: AliasTable;
+  /**
+   * The marks of this reader's last read of the same run file (given when the scan has a cache):
+   * a reader that streams a growing log goes on from where that read stopped (resume.ts).
+   */
+  resume?: ResumeSlots;
 }
 
 export interface ReadResult {

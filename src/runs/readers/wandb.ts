@@ -11,6 +11,7 @@ import { applyFacts, countOf, describeNumber, findName, numberOf } from '../fact
 import { KeyedCurves, type LocatedValue, lossNameFilter } from '../curves';
 import { jsonChild, jsonEntries, parseJsonWithLines } from '../jsonDoc';
 import { loadSmallText, sniffFile } from '../load';
+import { aliasesKey, cloneState } from '../resume';
 import { yamlEntries } from '../yamlDoc';
 import type { Diagnostic } from '../diagnostics';
 import { forEachLine } from '../lines';
@@ -161,26 +162,39 @@ interface History {
   lastStep?: number;
 }
 
+/** What readHistory knows after a line: kept by the scan to go on from when the history grows (resume.ts). */
+interface HistoryState {
+  history: History;
+  problems: number;
+  /** The first MAX_LINE_DIAGNOSTICS problem lines. */
+  diagnostics: Diagnostic[];
+  /** The last line, held back: only at the end is it known to be the last. */
+  pending?: { text: string; line: number };
+}
+
 /** wandb-history.jsonl (clients before 0.10): one JSON object per logged step. */
 async function readHistory(file: string, context: ReadContext, unfinished: boolean, diagnostics: Diagnostic[]): Promise<History | undefined> {
-  try {
-    const verdict = await sniffFile(file);
-    if (verdict !== 'text') {
-      diagnostics.push(diagnostic(file, undefined, undefined, binaryMessage(verdict, HISTORY_FILE), 'warning', verdictCode(verdict)));
+  const key = `${HISTORY_FILE} ${aliasesKey(context.aliases)}`;
+  const from = await context.resume?.resume<HistoryState>(file, key);
+  if (!from) {
+    try {
+      const verdict = await sniffFile(file);
+      if (verdict !== 'text') {
+        diagnostics.push(diagnostic(file, undefined, undefined, binaryMessage(verdict, HISTORY_FILE), 'warning', verdictCode(verdict)));
+        return undefined;
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') diagnostics.push(diagnostic(file, undefined, undefined, `cannot read ${HISTORY_FILE}: ${(e as Error).message}`, 'warning', 'unreadable'));
       return undefined;
     }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') diagnostics.push(diagnostic(file, undefined, undefined, `cannot read ${HISTORY_FILE}: ${(e as Error).message}`, 'warning', 'unreadable'));
-    return undefined;
   }
   const isLoss = lossNameFilter(context.aliases);
   const tokenRank = seenTokenRank(context.aliases);
-  const history: History = { curves: new KeyedCurves() };
-  let problems = 0;
+  const state: HistoryState = from?.state ?? { history: { curves: new KeyedCurves() }, problems: 0, diagnostics: [] };
+  const { history } = state;
   const report = (d: Diagnostic): void => {
-    if (++problems <= MAX_LINE_DIAGNOSTICS) diagnostics.push(d);
+    if (++state.problems <= MAX_LINE_DIAGNOSTICS) state.diagnostics.push(d);
   };
-  let pending: { text: string; line: number } | undefined;
   let endsWithNewline = true;
   const handle = (text: string, line: number, last: boolean): void => {
     if (text.trim() === '') return;
@@ -215,28 +229,41 @@ async function readHistory(file: string, context: ReadContext, unfinished: boole
       history.curves.add(key, point);
     }
   };
+  const flush = (): void => {
+    if (state.pending) handle(state.pending.text, state.pending.line, false);
+    state.pending = undefined;
+  };
+  let stopped: Diagnostic | undefined;
+  let kept: HistoryState | undefined;
   try {
     const scan = await forEachLine(
       file,
       (text, line) => {
-        if (pending) handle(pending.text, pending.line, false);
-        pending = { text, line };
+        flush();
+        state.pending = { text, line };
       },
       {
+        start: from?.mark.offset,
+        startLine: from?.mark.lines,
         onLongLine: (line, bytes) => {
-          if (pending) handle(pending.text, pending.line, false);
-          pending = undefined;
+          flush();
           report(longLineDiagnostic(file, line, bytes, undefined));
+        },
+        onComplete: (at) => {
+          if (context.resume?.worthKeeping(at.offset)) kept = cloneState(state);
         },
       },
     );
     endsWithNewline = scan.endsWithNewline;
+    context.resume?.keep(file, key, scan, kept, from);
   } catch (e) {
-    diagnostics.push(diagnostic(file, undefined, undefined, `reading stopped: ${(e as Error).message}`, 'warning', 'unreadable'));
+    stopped = diagnostic(file, undefined, undefined, `reading stopped: ${(e as Error).message}`, 'warning', 'unreadable');
   }
-  if (pending) handle(pending.text, pending.line, true);
-  if (problems > MAX_LINE_DIAGNOSTICS) {
-    const more = problems - MAX_LINE_DIAGNOSTICS;
+  if (state.pending) handle(state.pending.text, state.pending.line, true);
+  diagnostics.push(...state.diagnostics);
+  if (stopped) diagnostics.push(stopped);
+  if (state.problems > MAX_LINE_DIAGNOSTICS) {
+    const more = state.problems - MAX_LINE_DIAGNOSTICS;
     diagnostics.push(diagnostic(file, undefined, undefined, `${more} more problem line${more === 1 ? '' : 's'} not listed`, 'warning', 'truncated'));
   }
   return history;
