@@ -134,6 +134,14 @@ interface Found {
 
 const toPosix = (p: string): string => p.split(path.sep).join('/');
 
+/**
+ * Lock files a trainer keeps in its run folder (run.lock) while it writes there: never a run file,
+ * whatever a reader's name patterns would say of them.
+ */
+export function isLockFile(name: string): boolean {
+  return /\.lock$/i.test(name);
+}
+
 async function walk(
   dir: string,
   root: string,
@@ -157,7 +165,7 @@ async function walk(
     const rel = toPosix(path.relative(root, full));
     if (options.excluded(rel)) continue;
     if (entry.isDirectory()) subdirs.push(full);
-    else if (entry.isFile() && options.included(rel)) {
+    else if (entry.isFile() && !isLockFile(entry.name) && options.included(rel)) {
       const matching = options.readers.filter((r) => r.matches(entry.name, full));
       if (matching.length > 0) out.push({ file: full, readers: matching, root, explicit: false });
     }

@@ -1,5 +1,5 @@
 // Hostile workspaces, generated here: FIFOs, devices and symlink loops under run files' names,
-// lines of tens of megabytes, logs that grow between scans.
+// lines of tens of megabytes, two trainers appending to one log, logs that grow between scans.
 // Every scan must finish (a test timeout is the failure guard), with coded diagnostics.
 
 import assert from 'node:assert/strict';
@@ -9,10 +9,12 @@ import { appendFileSync, cpSync, createWriteStream, mkdirSync, mkdtempSync, read
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ScanCache, type ScanResult, scan } from '../../src/runs/discover';
+import { ScanCache, type ScanResult, isLockFile, scan } from '../../src/runs/discover';
+import { READERS } from '../../src/runs/readers';
 import { readMetricsJsonl } from '../../src/runs/readers/metricsJsonl';
 import { DEFAULT_MAX_LINE_BYTES } from '../../src/runs/lines';
 import { RESUME_MIN_BYTES } from '../../src/runs/resume';
+import { isComplete } from '../../src/runs/run';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const posix = process.platform !== 'win32';
@@ -162,6 +164,24 @@ describe('hostile files', () => {
     });
   });
 
+  describe('lock files', () => {
+    it('run.lock in a run folder is never taken for a run file, whatever it holds', GUARD, async () => {
+      const ws = fresh('lock');
+      cpSync(path.join(FIXTURES, 'precision-planner', 'complete-w8a8kv8'), path.join(ws, 'run'), { recursive: true });
+      writeFileSync(path.join(ws, 'run', 'run.lock'), `${JSON.stringify({ pid: 4242, host: 'gpu01', started: '2025-01-31T12:00:00Z', name: 'x', params: 1e6, tokens: 2e7, valLoss: 3 })}\n`);
+      mkdirSync(path.join(ws, 'text'));
+      writeFileSync(path.join(ws, 'text', 'run.lock'), 'step 400: train loss 3.3296, val loss 3.3687\n');
+      const r = await scan([ws]);
+      assert.deepEqual(r.runs.map((x) => x.id), ['run/run.json']);
+      assert.ok(!r.diagnostics.some((d) => d.file.endsWith('.lock')));
+      for (const name of ['run.lock', 'RUN.LOCK', 'metrics.jsonl.lock']) {
+        assert.ok(isLockFile(name));
+        // Even a reader whose name pattern took it is not offered one by the walk.
+        assert.deepEqual(READERS.filter((reader) => reader.matches(name, path.join(ws, 'run', name))).map((reader) => reader.id), [], name);
+      }
+    });
+  });
+
   describe('long lines', () => {
     it('a 64 MiB line in metrics.jsonl, with a small cap: the line is named, the points around it are read', GUARD, async () => {
       const file = path.join(fresh('long-small-cap'), 'metrics.jsonl');
@@ -217,6 +237,77 @@ describe('hostile files', () => {
     });
   });
 
+  describe('two writers in one run folder', () => {
+    /** A run folder whose metrics.jsonl holds these (split, step) records in this order. */
+    const runWith = (name: string, records: ReadonlyArray<[string, number]>): string => {
+      const run = fresh(path.join('writers', name));
+      writeFileSync(path.join(run, 'run.json'), manifest(name));
+      writeFileSync(path.join(run, 'metrics.jsonl'), records.map(([split, step]) => record(step, split)).join(''));
+      return path.join(run, 'metrics.jsonl');
+    };
+    const steps = (from: number, to: number, every = 10, split = 'train'): Array<[string, number]> => {
+      const out: Array<[string, number]> = [];
+      for (let s = from; s <= to; s += every) out.push([split, s]);
+      return out;
+    };
+    /** Two writers' records, taking `burst` lines from each in turn (what O_APPEND writes of two processes look like). */
+    const interleave = (a: ReadonlyArray<[string, number]>, b: ReadonlyArray<[string, number]>, burst = 1): Array<[string, number]> => {
+      const out: Array<[string, number]> = [];
+      for (let i = 0; i < Math.max(a.length, b.length); i += burst) out.push(...a.slice(i, i + burst), ...b.slice(i, i + burst));
+      return out;
+    };
+    /** A trainer's own records: train every 10 steps, val every 100. */
+    const trainer = (from: number, to: number): Array<[string, number]> => steps(from, to).flatMap((r): Array<[string, number]> => (r[1] % 100 === 0 ? [r, ['val', r[1]]] : [r]));
+
+    it('interleaved writers are a conflict naming the file and the line where the second writer shows; the run is not fitted', GUARD, async () => {
+      const cases: Array<[string, Array<[string, number]>, number]> = [
+        // Two trainers started together: 0, 0, 10, 10, … — the second writer's first line is line 2.
+        ['lockstep', interleave(trainer(0, 1000), trainer(0, 1000)), 2],
+        // 0, 100, 10, 110, …: writers at different steps.
+        ['offset', interleave(steps(0, 500), steps(100, 600)), 3],
+        // A second trainer starts over in a folder where one is at step 500, both then write.
+        ['late', [...steps(0, 500), ...interleave(steps(0, 300), steps(510, 810))], 52],
+        // Writes of several lines at a time from each.
+        ['bursts', interleave(steps(0, 2000), steps(0, 2000), 8), 9],
+      ];
+      const files = cases.map(([name, records]) => runWith(name, records));
+      try {
+        const r = await scan([path.join(dir, 'writers')]);
+        cases.forEach(([name, , line], i) => {
+          const conflicts = r.diagnostics.filter((d) => d.code === 'conflict');
+          assert.deepEqual(conflicts.filter((d) => d.file === files[i]).map((d) => d.line), [line], name);
+          const run = r.runs.find((x) => x.id === `${name}/run.json`);
+          assert.ok(run && !isComplete(run) && run.missing.includes('finalLoss') && run.reasons?.finalLoss, name);
+        });
+      } finally {
+        rmSync(path.join(dir, 'writers'), { recursive: true, force: true });
+      }
+    });
+
+    it('a run resumed from a checkpoint, once or many times, is one writer: no conflict, the run is fitted', GUARD, async () => {
+      const cases: Array<[string, Array<[string, number]>]> = [
+        // Crashed at 700, resumed from the checkpoint at 500: back once, then on past 700.
+        ['resumed-once', [...trainer(0, 700), ...trainer(500, 1500)]],
+        // A crash loop: back to the same checkpoint each time.
+        ['crash-loop', [...trainer(0, 700), ...trainer(500, 690), ...trainer(500, 650), ...trainer(500, 1200)]],
+        // Preempted twice, each time resumed from the latest checkpoint, past the earlier crash.
+        ['preempted', [...trainer(0, 700), ...trainer(500, 1200), ...trainer(1000, 2000)]],
+        // Resumed at exactly the last logged step, which is logged again.
+        ['same-step', [...trainer(0, 700), ...trainer(700, 1000)]],
+        // Resumed from a checkpoint after the last logged line: no step goes back at all.
+        ['no-overlap', [...trainer(0, 700), ...trainer(710, 1000)]],
+      ];
+      for (const [name, records] of cases) runWith(name, records);
+      try {
+        const r = await scan([path.join(dir, 'writers')]);
+        assert.deepEqual(r.diagnostics.filter((d) => d.code === 'conflict'), []);
+        assert.deepEqual(r.runs.map((x) => [x.name, isComplete(x)]).sort(), cases.map(([name]) => [name, true]).sort());
+      } finally {
+        rmSync(path.join(dir, 'writers'), { recursive: true, force: true });
+      }
+    });
+  });
+
   describe('live logs read on from where the last scan stopped', () => {
     /** Lines of `make(i)` for i in [from, to), joined. */
     const lines = (from: number, to: number, make: (i: number) => string): string => Array.from({ length: to - from }, (_, k) => make(from + k)).join('');
@@ -257,6 +348,13 @@ describe('hostile files', () => {
       assert.deepEqual(done.resumed, { files: 1, bytes: 36 + 10 });
       await same(ws, done);
       assert.equal(done.runs[0].finalLoss, 2.5);
+
+      // A second writer showing up in the appended part is seen, as in a full read.
+      appendFileSync(metrics, lines(0, 40, (i) => record(305_000 + 10 * (i >> 1) + (i & 1 ? -5000 : 0))));
+      const twice = await scan([ws], { cache });
+      assert.equal(twice.resumed?.files, 1);
+      await same(ws, twice);
+      assert.ok(twice.diagnostics.some((d) => d.code === 'conflict'));
 
       // Rewritten (the same length, other bytes at the start): read again whole.
       const text = readFileSync(metrics, 'utf8');

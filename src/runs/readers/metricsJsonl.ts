@@ -94,19 +94,21 @@ class CurveCollector {
     this.maxPoints = maxPoints;
   }
 
-  add(located: LocatedPoint): void {
+  /** False for a point of a split beyond MAX_SPLITS, which is left out. */
+  add(located: LocatedPoint): boolean {
     const { split } = located.point;
     if (isValidationSplit(split)) this.lastValidation = located;
     let decimator = this.bySplit.get(split);
     if (!decimator) {
       if (this.bySplit.size >= MAX_SPLITS) {
         this.droppedSplits.add(split);
-        return;
+        return false;
       }
       decimator = new StrideDecimator<LocatedPoint>(this.maxPoints);
       this.bySplit.set(split, decimator);
     }
     decimator.push(located);
+    return true;
   }
 
   curve(): CurvePoint[] {
@@ -122,9 +124,83 @@ class CurveCollector {
   }
 }
 
+/** Where two writers show in one file. */
+export interface WriterConflict {
+  split: string;
+  /** Where the second writer's steps start (the steps of the split go back there). */
+  line: number;
+  /** The line that takes up a sequence left behind: the other writer still writing. */
+  resumedLine: number;
+}
+
+/** One writer's steps, as far as they can be told apart: where they stand and how far apart they come. */
+interface Chain {
+  tail: number;
+  /** Smallest step from one of its lines to the next: the writer's logging interval. */
+  stride?: number;
+  /** Line of its first record; the split's first chain is the file's first writer. */
+  start: number;
+  first: boolean;
+}
+
+/** Chains followed per split: a resume starts one, and a crash loop a few more. */
+const MAX_CHAINS = 4;
+
+/**
+ * Tells a run resumed from a checkpoint from two trainers appending to one file, by the steps
+ * of each split in file order. Each writer's steps rise; where the steps go back, a new writer
+ * (or the same one resumed) starts a new sequence. A resume leaves the sequence before it behind
+ * for good: a crashed trainer writes no more. Two writers keep both going: a later line takes up
+ * a sequence that is not the latest one, one logging interval after where it stood (0, 0, 10,
+ * 10, … or 0, 100, 10, 110, …). Each line goes to the sequence it is closest above (the latest
+ * one on a tie, so a resumed run catching up with where it crashed stays one writer); an older
+ * sequence is taken up only within its own logging interval, so resuming from a checkpoint past
+ * an earlier crash (0…700, 500…1200, 1000…) or from the same checkpoint again (a crash loop) are
+ * resumes. The price: one writer that logs one step twice in a split reads as two.
+ */
+export class WriterCheck {
+  private readonly splits = new Map<string, Chain[]>();
+  conflict: WriterConflict | undefined;
+
+  observe(split: string, step: number, line: number): void {
+    if (this.conflict) return;
+    let chains = this.splits.get(split);
+    if (!chains) {
+      if (this.splits.size < MAX_SPLITS) this.splits.set(split, [{ tail: step, start: line, first: true }]);
+      return;
+    }
+    const [current] = chains;
+    let best: Chain | undefined;
+    let bestDelta = Infinity;
+    for (const chain of chains) {
+      if (chain.tail >= step) continue;
+      const delta = step - chain.tail;
+      // Writers of one run log at one interval: a chain of one line is judged by the latest's.
+      const plausible = chain === current || delta <= (chain.stride ?? current.stride ?? -1);
+      if (plausible && (delta < bestDelta || (delta === bestDelta && chain === current))) {
+        best = chain;
+        bestDelta = delta;
+      }
+    }
+    if (!best) {
+      chains = [{ tail: step, start: line, first: false }, ...chains].slice(0, MAX_CHAINS);
+      this.splits.set(split, chains);
+      return;
+    }
+    if (best !== current) {
+      const second = [best, current].filter((c) => !c.first).map((c) => c.start);
+      this.conflict = { split, line: Math.min(...second), resumedLine: line };
+      return;
+    }
+    current.stride = Math.min(current.stride ?? bestDelta, bestDelta);
+    current.tail = step;
+  }
+}
+
 /** Everything the reader knows after a line: kept by the scan to go on from when the file grows (resume.ts). */
 interface MetricsState {
   collector: CurveCollector;
+  writers: WriterCheck;
   /** Problem lines seen, and the first MAX_LINE_DIAGNOSTICS of them. */
   problems: number;
   diagnostics: Diagnostic[];
@@ -151,6 +227,8 @@ export interface MetricsResult {
   lastValidation?: LocatedPoint;
   /** Lines read, including blank and skipped ones. */
   lines: number;
+  /** Two trainers appended to the file at once (see WriterCheck); a 'conflict' diagnostic says where. */
+  conflict?: WriterConflict;
   diagnostics: Diagnostic[];
 }
 
@@ -182,14 +260,14 @@ export async function readMetricsJsonl(file: string, options: MetricsOptions = {
     }
   }
 
-  const state: MetricsState = from?.state ?? { collector: new CurveCollector(maxPoints), problems: 0, diagnostics: [], line: 0 };
+  const state: MetricsState = from?.state ?? { collector: new CurveCollector(maxPoints), writers: new WriterCheck(), problems: 0, diagnostics: [], line: 0 };
   const report = (d: Diagnostic): void => {
     state.problems++;
     if (state.problems <= MAX_LINE_DIAGNOSTICS) state.diagnostics.push(d);
   };
   const handle = (text: string, line: number): LineOutcome => {
     const outcome = parseMetricsLine(text, file, line);
-    if ('point' in outcome) state.collector.add({ point: outcome.point, line });
+    if ('point' in outcome && state.collector.add({ point: outcome.point, line })) state.writers.observe(outcome.point.split, outcome.point.step, line);
     return outcome;
   };
   const flush = (): void => {
@@ -241,7 +319,7 @@ export async function readMetricsJsonl(file: string, options: MetricsOptions = {
     }
   }
 
-  const { collector } = state;
+  const { collector, writers } = state;
   diagnostics.unshift(...state.diagnostics);
   if (state.problems > MAX_LINE_DIAGNOSTICS) {
     const more = state.problems - MAX_LINE_DIAGNOSTICS;
@@ -252,6 +330,20 @@ export async function readMetricsJsonl(file: string, options: MetricsOptions = {
     diagnostics.push(diagnostic(file, undefined, 'split', `more than ${MAX_SPLITS} splits; points of ${names}${collector.droppedSplits.size > 5 ? ', …' : ''} left out of the curve`, 'warning', 'truncated'));
   }
   const result: MetricsResult = { curve: collector.curve(), lines: state.line, diagnostics };
+  if (writers.conflict) {
+    const { split, line, resumedLine } = writers.conflict;
+    result.conflict = writers.conflict;
+    diagnostics.push(
+      diagnostic(
+        file,
+        line,
+        'step',
+        `two writers: the "${split}" steps go back at line ${line}, and line ${resumedLine} takes up the steps left behind — two trainers are appending to this file at once (a resume from a checkpoint leaves the steps before it behind); the run is not fitted`,
+        'error',
+        'conflict',
+      ),
+    );
+  }
   if (collector.lastValidation) result.lastValidation = collector.lastValidation;
   return result;
 }

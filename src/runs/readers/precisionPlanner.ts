@@ -468,7 +468,13 @@ export async function readPrecisionPlannerRun(runJsonPath: string, options: Read
   };
   if (params.value === undefined) reasons.params = unusable('params') ?? 'no params (N) in run.json';
   if (tokens.value === undefined) reasons.tokens = unusable('tokens') ?? 'no tokens (D) in run.json';
-  if (finalLoss === undefined) {
+  // Two trainers wrote the folder at once: its losses (and which run the manifest describes) are
+  // either one's, so the run is shown but not fitted.
+  if (metrics?.conflict) {
+    finalLoss = undefined;
+    delete sources.finalLoss;
+    reasons.finalLoss = `two trainers wrote ${METRICS_FILE_NAME} at once (line ${metrics.conflict.line})`;
+  } else if (finalLoss === undefined) {
     reasons.finalLoss = valLoss.present
       ? (unusable('valLoss', 'loss') as string)
       : (said ?? `no valLoss in run.json${metrics ? ` and no validation loss in ${METRICS_FILE_NAME}` : ''}`);
