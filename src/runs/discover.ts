@@ -75,14 +75,15 @@ export class ScanCache {
     return this.entries.size;
   }
 
-  async lookup(file: string, reader: string): Promise<ReadResult | undefined> {
+  /**
+   * The cached result, if no input changed. `stamps` (one per scan) stats each path once however
+   * many entries name it (a folder, a file several readers were offered).
+   */
+  async lookup(file: string, reader: string, stamps: Stamps = new Stamps()): Promise<ReadResult | undefined> {
     const entry = this.entries.get(cacheKey(file, reader));
     if (!entry) return undefined;
-    for (const [input, stamp] of entry.inputs) {
-      const now = await stampOf(input);
-      if (!sameStamp(now, stamp)) return undefined;
-    }
-    return entry.result;
+    const now = await Promise.all(entry.inputs.map(([input]) => stamps.of(input)));
+    return entry.inputs.every(([, stamp], i) => sameStamp(now[i], stamp)) ? entry.result : undefined;
   }
 
   store(file: string, reader: string, inputs: Array<[string, Stamp | null]>, result: ReadResult, marks?: ReadonlyMap<string, LineMark>): void {
@@ -104,6 +105,23 @@ export class ScanCache {
 
 // One entry per reader tried: a .json a sweep table declined stays declined without a reread.
 const cacheKey = (file: string, reader: string): string => `${reader}\0${file}`;
+
+/**
+ * Stamps taken during one scan, each path stat'ed once. A file that changes after its stamp was
+ * taken is seen by the next scan, as one that changes after it was read always was.
+ */
+export class Stamps {
+  private readonly taken = new Map<string, Promise<Stamp | null>>();
+
+  of(file: string): Promise<Stamp | null> {
+    let stamp = this.taken.get(file);
+    if (!stamp) {
+      stamp = stampOf(file);
+      this.taken.set(file, stamp);
+    }
+    return stamp;
+  }
+}
 
 async function stampOf(file: string): Promise<Stamp | null> {
   try {
@@ -132,8 +150,6 @@ interface Found {
   explicit: boolean;
 }
 
-const toPosix = (p: string): string => p.split(path.sep).join('/');
-
 /**
  * Lock files a trainer keeps in its run folder (run.lock) while it writes there: never a run file,
  * whatever a reader's name patterns would say of them.
@@ -142,35 +158,67 @@ export function isLockFile(name: string): boolean {
   return /\.lock$/i.test(name);
 }
 
-async function walk(
-  dir: string,
-  root: string,
-  out: Found[],
-  options: { readers: readonly RunReader[]; included: (rel: string) => boolean; excluded: (rel: string) => boolean; signal?: AbortSignal },
-  diagnostics: Diagnostic[],
-): Promise<void> {
-  if (options.signal?.aborted) return;
+/** Folders listed at once: a workspace of ten thousand folders is a walk of ten thousand round trips to the thread pool. */
+const WALK_CONCURRENCY = 16;
+
+interface WalkOptions {
+  readers: readonly RunReader[];
+  included: (rel: string) => boolean;
+  excluded: (rel: string) => boolean;
+  signal?: AbortSignal;
+  /** Takes a listing slot; resolves to its release. */
+  slot: () => Promise<() => void>;
+}
+
+/** A counting semaphore: at most `n` holders at once. */
+function limiter(n: number): () => Promise<() => void> {
+  let free = n;
+  const waiting: Array<() => void> = [];
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+  return () =>
+    new Promise((resolve) => {
+      if (free > 0) {
+        free--;
+        resolve(release);
+      } else waiting.push(() => resolve(release));
+    });
+}
+
+/** The run files under `dir` (relative path `rel` from the root, '' for the root itself), in name order. Folders are listed concurrently. */
+async function walk(dir: string, rel: string, root: string, options: WalkOptions, diagnostics: Diagnostic[]): Promise<Found[]> {
+  if (options.signal?.aborted) return [];
   let entries;
+  const release = await options.slot();
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch (error) {
     diagnostics.push({ file: dir, message: `cannot read folder: ${(error as Error).message}`, severity: 'warning', code: 'unreadable' });
-    return;
+    return [];
+  } finally {
+    release();
   }
-  if (entries.some((e) => e.name === OUTPUT_MARKER && e.isFile())) return;
+  if (entries.some((e) => e.name === OUTPUT_MARKER && e.isFile())) return [];
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const subdirs: string[] = [];
+  const own: Found[] = [];
+  const subdirs: Array<Promise<Found[]>> = [];
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
-    const rel = toPosix(path.relative(root, full));
-    if (options.excluded(rel)) continue;
-    if (entry.isDirectory()) subdirs.push(full);
-    else if (entry.isFile() && !isLockFile(entry.name) && options.included(rel)) {
+    const relative = rel === '' ? entry.name : `${rel}/${entry.name}`;
+    if (options.excluded(relative)) continue;
+    // Symlinked folders are not entered (a loop, or a link to the whole disk); symlinked files, FIFOs and devices are not run files.
+    if (entry.isDirectory()) subdirs.push(walk(full, relative, root, options, diagnostics));
+    else if (entry.isFile() && !isLockFile(entry.name) && options.included(relative)) {
       const matching = options.readers.filter((r) => r.matches(entry.name, full));
-      if (matching.length > 0) out.push({ file: full, readers: matching, root, explicit: false });
+      if (matching.length > 0) own.push({ file: full, readers: matching, root, explicit: false });
     }
   }
-  for (const sub of subdirs) await walk(sub, root, out, options, diagnostics);
+  // A folder's own files, then each subfolder's, in name order: the order of a walk one folder at a time.
+  const nested = await Promise.all(subdirs);
+  return own.concat(...nested);
 }
 
 /**
@@ -184,13 +232,14 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   const excluded = picomatch([...(options.exclude ?? DEFAULT_EXCLUDE)], { dot: true });
   const diagnostics: Diagnostic[] = [];
   const found: Found[] = [];
+  const slot = limiter(WALK_CONCURRENCY);
   for (const given of paths) {
     const absolute = path.resolve(given);
     const stat = await fs.stat(absolute).catch(() => undefined);
     if (!stat) {
       diagnostics.push({ file: absolute, message: 'no such file or folder', severity: 'error', code: 'not-found' });
     } else if (stat.isDirectory()) {
-      await walk(absolute, absolute, found, { readers, included, excluded: (rel) => excluded(rel), signal: options.signal }, diagnostics);
+      found.push(...(await walk(absolute, '', absolute, { readers, included, excluded: (rel) => excluded(rel), signal: options.signal, slot }, diagnostics)));
     } else {
       const matching = readers.filter((r) => r.matches(path.basename(absolute), absolute));
       // A run file named directly: ids relative to the folder above its run folder, as a scan of that folder would give.
@@ -204,6 +253,7 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   let read = 0;
   let cached = 0;
   const resumed = { files: 0, bytes: 0 };
+  const stamps = new Stamps();
   let runFiles = 0;
   const seen = new Set<string>();
   const worker = async () => {
@@ -214,11 +264,11 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
       let result: ReadResult = { runs: [], diagnostics: [], notMine: true };
       let fromCache = false;
       for (const reader of item.readers) {
-        const hit = await options.cache?.lookup(item.file, reader.id);
+        const hit = await options.cache?.lookup(item.file, reader.id, stamps);
         fromCache = hit !== undefined;
         if (hit) result = hit;
         else {
-          const before = await Promise.all([item.file, path.dirname(item.file)].map(stampOf));
+          const before = await Promise.all([item.file, path.dirname(item.file)].map((f) => stamps.of(f)));
           const slots = options.cache ? new ResumeSlots(options.cache.marksOf(item.file, reader.id)) : undefined;
           result = await readSafely(item.file, reader, item.root, slots);
           if (options.cache && slots) {
