@@ -60,6 +60,12 @@ const CHUNK_BYTES = 1 << 20;
  */
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Bound on a chunk and on a line, whatever a caller asks: V8 strings stop at 2^29 − 24 UTF-16
+ * units, so decoding more bytes at once could throw RangeError instead of reading on.
+ */
+const MAX_BYTES = 1 << 28;
+
 const stripCr = (text: string): string => (text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text);
 
 /**
@@ -69,8 +75,8 @@ const stripCr = (text: string): string => (text.charCodeAt(text.length - 1) === 
  * already delivered and their count on the error as `linesRead`; content never makes it reject.
  */
 export async function forEachLine(file: string, onLine: (text: string, line: number) => void, options: LineOptions = {}): Promise<LineScan> {
-  const chunkBytes = Math.max(1, options.chunkBytes ?? CHUNK_BYTES);
-  const maxLine = Math.max(0, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+  const chunkBytes = Math.min(MAX_BYTES, Math.max(1, options.chunkBytes ?? CHUNK_BYTES));
+  const maxLine = Math.min(MAX_BYTES, Math.max(0, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES));
   let position = options.start ?? 0;
   let line = options.startLine ?? 0;
   const scan: LineScan = { lines: 0, endsWithNewline: true, longLines: 0, bytesRead: 0, complete: { offset: position, lines: line } };
