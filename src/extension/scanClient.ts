@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { ScanResult } from '../runs/discover';
 import type { ScanActivity, ScanReply, ScanRequest, ScanWorkerMessage, ScanWorkerRequest } from './scanService';
 
 const runtimeRequire = createRequire(__filename);
@@ -63,6 +64,8 @@ export class ScanClient {
     }
     const id = this.nextId++;
     let activity = NOTHING_YET;
+    const runs: ScanResult['runs'] = [];
+    const diagnostics: ScanResult['diagnostics'] = [];
     return new Promise<ScanOutcome>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = (outcome: ScanOutcome, stopWorker: boolean) => {
@@ -80,7 +83,14 @@ export class ScanClient {
         if (message.type === 'progress') {
           activity = message.activity;
           call.onProgress?.(activity);
-        } else if (message.type === 'result') finish({ kind: 'done', ms: ms(), ...message.reply }, false);
+        } else if (message.type === 'part') {
+          for (const run of message.part.runs) runs.push(run);
+          for (const d of message.part.diagnostics) diagnostics.push(d);
+          // From the next turn: what waits for the editor's thread (a keystroke, a hover) goes first.
+          setImmediate(() => {
+            if (this.active?.id === id) worker.postMessage({ type: 'taken', id } satisfies ScanWorkerRequest);
+          });
+        } else if (message.type === 'result') finish({ kind: 'done', ms: ms(), ...message.reply, result: { ...message.reply.result, runs, diagnostics } }, false);
         // The worker caught it and lives on, its cache intact.
         else finish({ kind: 'failed', ms: ms(), message: message.message }, false);
       };

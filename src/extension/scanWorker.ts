@@ -2,9 +2,10 @@
 // (a 250 MB trainer_state.json is seconds of JSON.parse). Long-lived, so its scan cache keeps a
 // rescan of an unchanged workspace to a directory walk and some stats. One request at a time
 // (the host sends the next after the answer); the host stops a scan by terminating the thread.
+// The answer goes in parts, each when the host has taken in the one before (scanService.ts).
 
 import { parentPort } from 'node:worker_threads';
-import { type ScanActivity, ScanService, type ScanWorkerMessage, type ScanWorkerRequest } from './scanService';
+import { type ScanActivity, type ScanReply, ScanService, type ScanWorkerMessage, type ScanWorkerRequest, resultParts } from './scanService';
 
 /**
  * Progress at most this often: a cold scan of thousands of files would otherwise post a message
@@ -39,23 +40,35 @@ function throttled(id: number): { report: (activity: ScanActivity) => void; stop
   };
 }
 
+/** Resolves when the host says it took in the part last posted. */
+let taken: (() => void) | undefined;
+
+async function reply(id: number, message: ScanWorkerRequest & { type: 'scan' }): Promise<void> {
+  const progress = throttled(id);
+  let answer: ScanReply;
+  try {
+    answer = await service.scan(message.request, progress.report);
+  } catch (error) {
+    post({ type: 'error', id, message: error instanceof Error ? error.message : String(error) });
+    return;
+  } finally {
+    progress.stop();
+  }
+  try {
+    for (const part of resultParts(answer.result)) {
+      const next = new Promise<void>((resolve) => (taken = resolve));
+      post({ type: 'part', id, part });
+      await next;
+    }
+    post({ type: 'result', id, reply: { ...answer, result: { ...answer.result, runs: [], diagnostics: [] } } });
+  } catch (error) {
+    service.forgetLast();
+    // A value a reader left in a run that structured clone refuses (a function): a bug, said as one.
+    post({ type: 'error', id, message: `the scan's result could not be sent: ${(error as Error).message}` });
+  }
+}
+
 parentPort?.on('message', (message: ScanWorkerRequest) => {
-  if (message?.type !== 'scan') return;
-  const progress = throttled(message.id);
-  service.scan(message.request, progress.report).then(
-    (reply) => {
-      progress.stop();
-      try {
-        post({ type: 'result', id: message.id, reply });
-      } catch (error) {
-        service.forgetLast();
-        // A value a reader left in a run that structured clone refuses (a function): a bug, said as one.
-        post({ type: 'error', id: message.id, message: `the scan's result could not be sent: ${(error as Error).message}` });
-      }
-    },
-    (error: unknown) => {
-      progress.stop();
-      post({ type: 'error', id: message.id, message: error instanceof Error ? error.message : String(error) });
-    },
-  );
+  if (message?.type === 'taken') taken?.();
+  else if (message?.type === 'scan') void reply(message.id, message);
 });

@@ -4,13 +4,15 @@
 // worker must answer at once with where it was, and never hold up the scan after it.
 
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { ScanClient, type ScanOutcome, startScanWorker, stoppedWhile } from '../../src/extension/scanClient';
-import type { ScanRequest } from '../../src/extension/scanService';
+import { type ScanRequest, resultParts } from '../../src/extension/scanService';
+import type { Diagnostic } from '../../src/runs/diagnostics';
+import type { Run } from '../../src/runs/run';
 import { DEFAULT_ALIASES, extendAliases } from '../../src/runs/aliases';
 import { DEFAULT_PRECISION_SETTING, parseDefaultPrecisionSetting } from '../../src/runs/defaults';
 import { DEFAULT_EXCLUDE, scan } from '../../src/runs/discover';
@@ -61,6 +63,44 @@ describe('the scan worker', { timeout: 240_000 }, () => {
     assert.equal(again.result.cached, again.result.files);
     assert.equal(again.reread, 0);
     assert.equal(again.unchanged, true);
+  });
+
+  it('a result of thousands of runs comes back in parts, whole and in order', async () => {
+    const dir = path.join(tmp, 'sweep');
+    mkdirSync(dir);
+    const rows = Array.from({ length: 6000 }, (_, i) => `r${i},${1e7 * (1 + (i % 17))},${2e8 * (1 + (i % 5))},${['bf16', 'int8', 'fp8'][i % 3]},${(3 + (i % 101) / 100).toFixed(3)}`);
+    writeFileSync(path.join(dir, 'sweep.csv'), `run,params,tokens,precision,val_loss\n${rows.join('\n')}\n`);
+    const here = await scan([dir], { exclude: DEFAULT_EXCLUDE, aliases: DEFAULT_ALIASES });
+    assert.equal(here.runs.length, 6000);
+    assert.ok(resultParts(here).length >= 3, `${resultParts(here).length} parts`);
+    assert.deepStrictEqual(done(await client.scan(request([dir]))).result, here);
+  });
+
+  it('a sweep table of 150,000 rows is read whole, here and through the worker (the scan once overflowed the stack gathering them)', async () => {
+    const dir = path.join(tmp, 'sweep-150k');
+    mkdirSync(dir);
+    const rows = Array.from({ length: 150_000 }, (_, i) => `r${i},${1e7 + 1000 * i},${2e8 * (1 + (i % 5))},bf16,${(3 + i * 1e-5).toFixed(5)}`);
+    writeFileSync(path.join(dir, 'sweep.csv'), `run,params,tokens,precision,val_loss\n${rows.join('\n')}\n`);
+    // This thread's stack is the smaller (a worker's is 4 MB): the overflow showed here.
+    assert.equal((await scan([dir], { exclude: DEFAULT_EXCLUDE })).runs.length, 150_000);
+    const { result } = done(await client.scan(request([dir])));
+    assert.equal(result.runs.length, 150_000);
+    assert.deepEqual(result.diagnostics, []);
+    const names = new Set(result.runs.map((run) => run.name));
+    assert.ok(names.has('r0') && names.has('r149999') && names.size === 150_000);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('cuts a result into parts within the budget, nothing lost or reordered', () => {
+    const run = (id: string, points: number): Run => ({ id, name: id, format: 'x', file: `/w/${id}`, ptq: [], sources: {}, missing: [], curve: Array.from({ length: points }, (_, step) => ({ step, split: 'val', loss: 3 })) });
+    const runs = [run('a', 0), run('b', 50), run('c', 500), run('d', 0), run('e', 0)];
+    const diagnostics = Array.from({ length: 7 }, (_, i): Diagnostic => ({ file: `/w/${i}`, message: 'm', severity: 'warning', code: 'unreadable' }));
+    const parts = resultParts({ runs, diagnostics }, 100);
+    assert.deepEqual(parts.flatMap((p) => p.runs.map((r) => r.id)), ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(parts.flatMap((p) => p.diagnostics), diagnostics);
+    // a (10) + b (60) fit; c (510) is over the budget alone; d, e and the problems share what is left.
+    assert.deepEqual(parts.map((p) => [p.runs.map((r) => r.id).join(''), p.diagnostics.length]), [['ab', 0], ['c', 0], ['de', 7]]);
+    assert.deepEqual(resultParts({ runs: [], diagnostics: [] }), []);
   });
 
   it('says a scan that reread a changed file, or ran with other settings, is not unchanged', async () => {
