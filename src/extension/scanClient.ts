@@ -41,6 +41,8 @@ const NOTHING_YET: ScanActivity = { read: 0, total: 0, reading: [] };
 
 export class ScanClient {
   private worker: Worker | undefined;
+  /** The last result the current worker sent whole: what an unchanged reply stands for. */
+  private last: ScanResult | undefined;
   private nextId = 1;
   private active: { id: number; cancel: () => void } | undefined;
 
@@ -90,7 +92,16 @@ export class ScanClient {
           setImmediate(() => {
             if (this.active?.id === id) worker.postMessage({ type: 'taken', id } satisfies ScanWorkerRequest);
           });
-        } else if (message.type === 'result') finish({ kind: 'done', ms: ms(), ...message.reply, result: { ...message.reply.result, runs, diagnostics } }, false);
+        } else if (message.type === 'result') {
+          const { reply } = message;
+          if (reply.unchanged && !this.last) finish({ kind: 'failed', ms: ms(), message: 'the scan worker answered "unchanged" to a first scan' }, true);
+          else {
+            // An unchanged reply's runs are the very objects of the last: identity says nothing changed.
+            const result = reply.unchanged && this.last ? { ...reply.result, runs: this.last.runs, diagnostics: this.last.diagnostics } : { ...reply.result, runs, diagnostics };
+            this.last = result;
+            finish({ kind: 'done', ms: ms(), ...reply, result }, false);
+          }
+        }
         // The worker caught it and lives on, its cache intact.
         else finish({ kind: 'failed', ms: ms(), message: message.message }, false);
       };
@@ -125,6 +136,7 @@ export class ScanClient {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = this.start();
+    this.last = undefined;
     // Between scans too: a worker that dies is forgotten (the next scan starts another), and an
     // 'error' without a listener would throw in the host.
     const forget = () => {

@@ -46,7 +46,8 @@ export interface ScanReply {
 export type ScanWorkerRequest = { type: 'scan'; id: number; request: ScanRequest } | { type: 'taken'; id: number };
 /**
  * Worker to host. A reply's runs and problems come first, in parts (resultParts), the reply
- * itself last with both lists empty.
+ * itself last with both lists empty. An unchanged reply has no parts: the runs and problems are
+ * those of the last reply (the client keeps them).
  */
 export type ScanWorkerMessage =
   | { type: 'progress'; id: number; activity: ScanActivity }

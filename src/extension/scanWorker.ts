@@ -55,7 +55,9 @@ async function reply(id: number, message: ScanWorkerRequest & { type: 'scan' }):
     progress.stop();
   }
   try {
-    for (const part of resultParts(answer.result)) {
+    // Unchanged: the host has these runs from the last answer; a poll of a large workspace
+    // would otherwise clone every run and curve across again, every time.
+    for (const part of answer.unchanged ? [] : resultParts(answer.result)) {
       const next = new Promise<void>((resolve) => (taken = resolve));
       post({ type: 'part', id, part });
       await next;

@@ -60,6 +60,8 @@ describe('the scan worker', { timeout: 240_000 }, () => {
     assert.ok(first.reread >= here.files);
     const again = done(await client.scan(request(folders)));
     assert.deepStrictEqual(again.result.runs, here.runs);
+    // Not sent again: the client hands back the runs it has.
+    assert.equal(again.result.runs, first.result.runs);
     assert.equal(again.result.cached, again.result.files);
     assert.equal(again.reread, 0);
     assert.equal(again.unchanged, true);
