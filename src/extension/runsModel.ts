@@ -11,6 +11,7 @@ import { type Diagnostic as RunDiagnostic, formatDiagnostic } from '../runs/diag
 import { OUTPUT_MARKER, type ScanResult } from '../runs/discover';
 import { groupDiagnostics } from '../runs/summary';
 import { log } from './log';
+import { notificationText } from './markdownText';
 import { ScanClient, type ScanOutcome, stoppedWhile } from './scanClient';
 import { type WatchScope, changeCallsForRescan, debounceDelay, excludeMatcher, pollDelay } from './scanSchedule';
 import type { ScanRequest } from './scanService';
@@ -191,7 +192,8 @@ export class RunsModel implements vscode.Disposable {
   private notify(key: 'timeout' | 'failed', text: string): void {
     if (this.notified === key) return;
     this.notified = key;
-    void vscode.window.showWarningMessage(`Precision Planner: ${text}`, 'Open Settings', 'Show Output').then((choice) => {
+    // The folder named and the worker's error are the workspace's text: no link from them.
+    void vscode.window.showWarningMessage(notificationText(`Precision Planner: ${text}`), 'Open Settings', 'Show Output').then((choice) => {
       if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'precisionPlanner.runs');
       else if (choice === 'Show Output') log().show();
     });
