@@ -29,6 +29,7 @@ const bundles = [
   { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // Fits run here, in a worker thread, so the extension host stays responsive.
   { ...node, entryPoints: ['src/fit/worker.ts'], outfile: 'dist/fitWorker.js' },
+  { ...node, entryPoints: ['src/extension/scanWorker.ts'], outfile: 'dist/scanWorker.js' }, // scans of the workspace, off the extension host's thread
   // Training runs here, in child processes of the CLI or the extension host (src/train/engine.ts).
   { ...node, entryPoints: ['src/train/child.ts'], outfile: 'dist/train.js' },
   // The dashboard, for the webview's browser.

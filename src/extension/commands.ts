@@ -149,6 +149,7 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
     vscode.commands.registerCommand('precisionPlanner.openExample', openExample),
     vscode.commands.registerCommand('precisionPlanner.fit', fitCommand),
     vscode.commands.registerCommand('precisionPlanner.rescan', () => runs.rescan()),
+    vscode.commands.registerCommand('precisionPlanner.cancelScan', () => runs.cancelScan()),
     vscode.commands.registerCommand('precisionPlanner.recommend', recommend),
     vscode.commands.registerCommand('precisionPlanner.exportReport', exportReport),
     vscode.commands.registerCommand('precisionPlanner.showFitSummary', showReport),

@@ -15,6 +15,8 @@ export interface Settings {
   include: string[];
   exclude: string[];
   aliases: AliasTable;
+  /** A scan taking longer is stopped (its results so far dropped, the previous ones kept); 0: never. */
+  scanTimeoutSeconds: number;
   /** Bits a model is served in when a config does not say; used for D_crit warnings. */
   inferenceBits: number;
   /** From precisionPlanner.costModel: a built-in id or a throughput table (see planSettings). */
@@ -48,6 +50,8 @@ export interface TrainingSettings {
   corpus: string[];
 }
 
+export const DEFAULT_SCAN_TIMEOUT_SECONDS = 120;
+const scanTimeout = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : DEFAULT_SCAN_TIMEOUT_SECONDS);
 const threshold = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x >= 1 ? x : DEFAULT_EXTRAPOLATION_THRESHOLD);
 
 /** Whether the user (or the workspace) gave a setting a value, rather than it showing its default. */
@@ -73,6 +77,7 @@ export function readSettings(): Settings {
     include: strings('runs.include', []),
     exclude: strings('runs.exclude', DEFAULT_EXCLUDE),
     aliases: extendAliases(aliases && typeof aliases === 'object' ? (aliases as Record<string, string[]>) : {}),
+    scanTimeoutSeconds: scanTimeout(c.get<unknown>('runs.scanTimeoutSeconds')),
     inferenceBits: c.get<number>('inferenceBits', 4),
     cost: planned.cost,
     ...(planned.formats ? { formats: planned.formats } : {}),

@@ -287,8 +287,9 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
       } else {
         runFiles++;
         if (fromCache) cached++;
-        readRuns.push(...result.runs.map((run) => ({ run, root: item.root })));
-        diagnostics.push(...result.diagnostics);
+        // One at a time: a spread of a sweep table's 150,000 runs overflows the stack.
+        for (const run of result.runs) readRuns.push({ run, root: item.root });
+        for (const d of result.diagnostics) diagnostics.push(d);
       }
       options.onProgress?.(++read, found.length);
     }
@@ -298,13 +299,13 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   readRuns.sort((a, b) => (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
   // Join first: a default must not stand in for a precision another file of the same training gives.
   const joined = joinDuplicates(readRuns.map((r) => r.run));
-  diagnostics.push(...joined.diagnostics);
+  for (const d of joined.diagnostics) diagnostics.push(d);
   const rootOf = new Map(readRuns.map((r) => [r.run.file, r.root]));
   const { runs, diagnostics: defaulted } = applyDefaultPrecision(
     joined.runs.map((run) => ({ run, root: rootOf.get(run.file) ?? '' })),
     options.defaultPrecision,
   );
-  diagnostics.push(...defaulted);
+  for (const d of defaulted) diagnostics.push(d);
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
   return { runs, diagnostics, files: runFiles, cached, resumed };
 
