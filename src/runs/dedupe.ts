@@ -84,14 +84,25 @@ export function joinDuplicates(runs: readonly Run[]): JoinResult {
   // Sorted by final loss, the partners of a run are its neighbours within the tolerance.
   const withLoss = runs.filter((r) => r.finalLoss !== undefined).sort((a, b) => (a.finalLoss as number) - (b.finalLoss as number));
   const partnersOf = new Map<Run, Run[]>();
+  // Partners are of another format: each run looks only through the other formats' runs, so a
+  // sweep table of 150,000 rows sharing a few rounded losses costs no pair of its own rows.
+  const byFormat = new Map<string, number[]>();
+  withLoss.forEach((run, i) => {
+    const positions = byFormat.get(run.format);
+    if (positions) positions.push(i);
+    else byFormat.set(run.format, [i]);
+  });
   for (let i = 0; i < withLoss.length; i++) {
     const a = withLoss[i];
-    for (let j = i + 1; j < withLoss.length; j++) {
-      const b = withLoss[j];
-      if ((b.finalLoss as number) - (a.finalLoss as number) > SAME_LOSS * (b.finalLoss as number)) break;
-      if (!sameTraining(a, b)) continue;
-      partnersOf.set(a, [...(partnersOf.get(a) ?? []), b]);
-      partnersOf.set(b, [...(partnersOf.get(b) ?? []), a]);
+    for (const [format, positions] of byFormat) {
+      if (format === a.format) continue;
+      for (let k = firstAfter(positions, i); k < positions.length; k++) {
+        const b = withLoss[positions[k]];
+        if ((b.finalLoss as number) - (a.finalLoss as number) > SAME_LOSS * (b.finalLoss as number)) break;
+        if (!sameTraining(a, b)) continue;
+        partnersOf.set(a, [...(partnersOf.get(a) ?? []), b]);
+        partnersOf.set(b, [...(partnersOf.get(b) ?? []), a]);
+      }
     }
   }
   const out: Run[] = [];
@@ -115,4 +126,16 @@ export function joinDuplicates(runs: readonly Run[]): JoinResult {
     out.push(kept);
   }
   return { runs: out, diagnostics };
+}
+
+/** Index of the first of the ascending `positions` above `i` (binary search). */
+function firstAfter(positions: readonly number[], i: number): number {
+  let lo = 0;
+  let hi = positions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (positions[mid] <= i) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
