@@ -10,6 +10,7 @@ import { type AliasTable, DEFAULT_ALIASES } from './aliases';
 import { joinDuplicates } from './dedupe';
 import { type PrecisionDefaults, type ReadRun, applyDefaultPrecision } from './defaults';
 import type { Diagnostic } from './diagnostics';
+import { implausibleRuns } from './plausible';
 import { READERS, type ReadResult, type RunReader } from './readers';
 import { type LineMark, ResumeSlots } from './resume';
 import type { Run } from './run';
@@ -306,6 +307,7 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
     options.defaultPrecision,
   );
   for (const d of defaulted) diagnostics.push(d);
+  for (const d of implausibleRuns(runs)) diagnostics.push(d);
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
   return { runs, diagnostics, files: runFiles, cached, resumed };
 

@@ -398,3 +398,30 @@ describe('hostile files', () => {
     });
   });
 });
+
+describe('values no model can have', () => {
+  let ws: string;
+  before(() => {
+    ws = mkdtempSync(path.join(tmpdir(), 'pp-implausible-'));
+  });
+  after(() => rmSync(ws, { recursive: true, force: true }));
+
+  it('a loss of 5e-324 or 1e308 is a warning at the value, the run stays listed, plausible runs say nothing', GUARD, async () => {
+    for (const [name, loss] of [['tiny', 5e-324], ['huge', 1e308], ['fine', 3.2]] as const) {
+      mkdirSync(path.join(ws, name), { recursive: true });
+      writeFileSync(path.join(ws, name, 'run.json'), manifest(name, loss));
+    }
+    const result = await scan([ws]);
+    assert.equal(result.runs.length, 3);
+    const faults = result.diagnostics.filter((d) => d.code === 'implausible');
+    assert.deepEqual(
+      faults.map((d) => [path.relative(ws, d.file), d.field, d.severity]),
+      [
+        [path.join('huge', 'run.json'), 'valLoss', 'warning'],
+        [path.join('tiny', 'run.json'), 'valLoss', 'warning'],
+      ],
+    );
+    assert.ok(faults.every((d) => d.line !== undefined && d.line > 1));
+    assert.ok(faults.some((d) => d.message.includes('5e-324')));
+  });
+});
