@@ -22,10 +22,12 @@ const fill = (unit: string, end = '', head = ''): string => head + unit.repeat(M
 const MEGATRON_LINES = [
   fill('validation-'),
   fill('validation-|', ' loss at x'),
-  `${'validation-|'.repeat(650)} loss at s${' | s'.repeat(2000)}\r`,
+  // U+2028, a line terminator the line reader leaves in (it drops a final "\r" only), where "(.*)$" fails.
+  `${'validation-|'.repeat(650)} loss at s${' | s'.repeat(2000)}\u2028`,
+  `${'validation-|'.repeat(650)} loss at s${' | s'.repeat(2000)}\rx`,
   fill(' ', 'x', ' validation loss at iteration 9999 on validation set | lm loss'),
   fill(' value: ', '', ' validation loss at iteration 9999 on validation set |'),
-  fill(' [2025-03-04] iteration      100/    2000 |x', '\r'),
+  fill(' [2025-03-04] iteration      100/    2000 |x', '\u2028'),
   fill('iteration\t9/', ' |\u2028'),
   fill('successfully loaded checkpoint from '),
   fill(' > number of parameters on ('),
@@ -56,7 +58,7 @@ async function readBoth(rel: string, lines: readonly string[]) {
 }
 
 describe('text-log reader: hostile lines', () => {
-  it('Megatron-LM: 500 long lines built against its patterns change nothing in the run', async () => {
+  it('Megatron-LM: 16 KB lines built against its patterns, 50 of each, change nothing in the run', async () => {
     const { plain, attacked, restored, hostile } = await readBoth('megatron-gpt2-small/train.log', MEGATRON_LINES);
     assert.ok(hostile.every((l) => l.length < MAX_LINE_CHARS && l.length > MAX_LINE_CHARS / 2), 'every line is read, none skipped as too long');
     assert.equal(plain.runs.length, 1);
