@@ -51,6 +51,9 @@ function runCase(src: string, index: number, deadlineMs: number, logFile?: strin
   });
 }
 
+/** A table cell: a bar in a case's name is escaped. */
+const cell = (text: string): string => text.replace(/\|/g, '\\|');
+
 const show = (r: Measured | 'stopped' | string, deadline: number): string =>
   r === 'stopped' ? `> ${deadline / 1000} s (stopped)` : typeof r === 'string' ? r : r.ms >= 1000 ? `${(r.ms / 1000).toFixed(1)} s` : `${r.ms.toFixed(1)} ms`;
 
@@ -79,7 +82,7 @@ async function hostStall(): Promise<string[]> {
       stalls.push(h.max / 1e6);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1].toFixed(1);
-    rows.push(`| ${c.name} | ${median(inProcess)} ms | ${median(stalls)} ms | ${median(trips)} ms |`);
+    rows.push(`| ${cell(c.name)} | ${median(inProcess)} ms | ${median(stalls)} ms | ${median(trips)} ms |`);
   }
   client.dispose();
   return rows;
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
       const after = await runCase(sources.after, index, deadline, logFile);
       const same = typeof before === 'object' && typeof after === 'object' ? (JSON.stringify(before.found) === JSON.stringify(after.found) ? 'same' : `${JSON.stringify(before.found)} → ${JSON.stringify(after.found)}`) : '—';
       const ratio = typeof before === 'object' && typeof after === 'object' ? `${(before.ms / after.ms).toFixed(0)}×` : typeof after === 'object' && before === 'stopped' ? `> ${(deadline / after.ms).toFixed(0)}×` : '';
-      rows.push(`| ${c.name} | ${show(before, deadline)} | ${show(after, deadline)} | ${ratio} | ${same} |`);
+      rows.push(`| ${cell(c.name)} | ${show(before, deadline)} | ${show(after, deadline)} | ${ratio} | ${same} |`);
       process.stderr.write(`${rows[rows.length - 1]}\n`);
     }
     const stall = await hostStall();
