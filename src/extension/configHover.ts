@@ -40,6 +40,8 @@ interface Cached {
 
 export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensProvider, vscode.Disposable {
   private readonly cache = new Map<string, Cached>();
+  /** The analysis on its way per document, joined by the hover, CodeLens and warnings that ask for the same version. */
+  private readonly pending = new Map<string, { version: number; analysis: Promise<Analysis | undefined> }>();
   private readonly lensesChanged = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.lensesChanged.event;
   private readonly warnings = vscode.languages.createDiagnosticCollection('precision-planner-configs');
@@ -59,6 +61,7 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
       vscode.workspace.onDidOpenTextDocument((d) => void this.check(d)),
       vscode.workspace.onDidCloseTextDocument((d) => {
         this.cache.delete(d.uri.toString());
+        this.pending.delete(d.uri.toString());
         this.warnings.delete(d.uri);
       }),
     );
@@ -79,13 +82,25 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
    * lookup and a Markdown render. A version that timed out or failed is remembered as having no
    * analysis, so it is not read again until it changes.
    */
-  async analyse(document: vscode.TextDocument): Promise<Analysis | undefined> {
+  analyse(document: vscode.TextDocument): Promise<Analysis | undefined> {
     const language = this.language(document);
-    if (!language) return undefined;
+    if (!language) return Promise.resolve(undefined);
     const key = document.uri.toString();
     const version = document.version;
     const cached = this.cache.get(key);
-    if (cached && cached.version === version) return cached.analysis;
+    if (cached && cached.version === version) return Promise.resolve(cached.analysis);
+    const pending = this.pending.get(key);
+    if (pending?.version === version) return pending.analysis;
+    const analysis = this.read(document, key, version, language);
+    this.pending.set(key, { version, analysis });
+    const settle = (): void => {
+      if (this.pending.get(key)?.analysis === analysis) this.pending.delete(key);
+    };
+    analysis.then(settle, settle);
+    return analysis;
+  }
+
+  private async read(document: vscode.TextDocument, key: string, version: number, language: ConfigLanguage): Promise<Analysis | undefined> {
     const settings = readSettings();
     const outcome = await this.reader.analyse(key, version, document.getText(), language, settings.aliases);
     if (outcome.status === 'superseded') return undefined;
@@ -159,6 +174,7 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
 
   private refreshAll(): void {
     this.cache.clear();
+    this.pending.clear();
     for (const d of vscode.workspace.textDocuments) void this.check(d);
     this.lensesChanged.fire();
   }
