@@ -1,4 +1,4 @@
-// Builds the bundles: extension host (node, cjs, `vscode` external), the fit worker, the trainer
+// Builds the bundles: extension host (node, cjs, `vscode` external), the fit and config workers, the trainer
 // and the CLI (node), and the dashboard webview (browser, iife). The trainer's runtime files go
 // beside dist/train.js: the TensorFlow.js wasm binaries and the Brown corpus (its default text).
 // `--production` minifies (for the VSIX); `--watch` rebuilds on change.
@@ -29,7 +29,10 @@ const bundles = [
   { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // Fits run here, in a worker thread, so the extension host stays responsive.
   { ...node, entryPoints: ['src/fit/worker.ts'], outfile: 'dist/fitWorker.js' },
-  { ...node, entryPoints: ['src/extension/scanWorker.ts'], outfile: 'dist/scanWorker.js' }, // scans of the workspace, off the extension host's thread
+  // The workspace's runs are scanned here, in a long-lived worker thread (src/extension/scanClient.ts).
+  { ...node, entryPoints: ['src/extension/scanWorker.ts'], outfile: 'dist/scanWorker.js' },
+  // Configs under the hover and CodeLens are read here, in a long-lived worker thread (src/extension/configWorkerClient.ts).
+  { ...node, entryPoints: ['src/runs/configWorker.ts'], outfile: 'dist/configWorker.js' },
   // Training runs here, in child processes of the CLI or the extension host (src/train/engine.ts).
   { ...node, entryPoints: ['src/train/child.ts'], outfile: 'dist/train.js' },
   // The dashboard, for the webview's browser.

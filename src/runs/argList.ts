@@ -13,7 +13,8 @@ export interface ArgItem {
 const FLAG = /^--?([A-Za-z][\w.-]*)(?:=(.*))?$/s;
 /** Hydra's overrides on a command line: `trainer.devices=2`, `+model.n_layer=12`. */
 const OVERRIDE = /^\+{0,2}([A-Za-z_][\w.-]*)=(.*)$/s;
-const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
+/** "\d+\.?\d*" would split a run of digits two ways at every place: quadratic on a long one. */
+const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
 
 /** Is this list a command line: strings, at least one of them a `--flag`? */
 export function isArgList(items: readonly ArgItem[]): boolean {

@@ -4,15 +4,16 @@
 // and a run made from it can never disagree on N, D or precision. Python is parsed line by
 // line, never run.
 
-import { parse as parseToml } from 'smol-toml';
 import type { AliasTable } from './aliases';
 import type { Diagnostic } from './diagnostics';
-import type { ConfigEntry } from './entries';
+import { type ConfigEntry, EntryCollector, MAX_ENTRIES } from './entries';
 import { type Found, findConfigFacts } from './facts';
 import { jsonEntries, parseJsonWithLines } from './jsonDoc';
 import { PRECISION_NAMES } from './precision';
 import { pythonAssignment } from './pythonConfig';
 import type { PartPrecision, TrainingPrecision } from './run';
+import { tomlEntries } from './tomlDoc';
+import { diagnostic } from './validate';
 import { yamlEntries } from './yamlDoc';
 
 // The Python-assignment parser lives in pythonConfig.ts, shared with the training-log reader.
@@ -39,6 +40,12 @@ export interface TrainingConfig {
   tokenizer?: Recognised<string>;
   /** What is missing for a prediction, in words. */
   missing: string[];
+  /**
+   * What reading the text reported: syntax errors (which the editor underlines already; the
+   * hover shows what was recognised around them), duplicate keys, and 'truncated' past the
+   * bound on entries.
+   */
+  diagnostics: Diagnostic[];
 }
 
 export function languageOf(fileName: string, languageId?: string): ConfigLanguage | undefined {
@@ -50,59 +57,32 @@ export function languageOf(fileName: string, languageId?: string): ConfigLanguag
   return undefined;
 }
 
-/** TOML values come from the parser; lines from the key's first assignment in its table. */
-function tomlEntries(text: string, file: string): ConfigEntry[] {
-  let data: Record<string, unknown>;
-  try {
-    data = parseToml(text) as Record<string, unknown>;
-  } catch {
-    return [];
-  }
+/** Python configs as located entries: one assignment per line, each line scanned once. */
+export function pythonEntries(text: string, file: string, diagnostics: Diagnostic[] = []): ConfigEntry[] {
+  const collector = new EntryCollector();
   const lines = text.split(/\r?\n/);
-  const lineOfKey = (table: string, key: string): number => {
-    let current = '';
-    for (let i = 0; i < lines.length; i++) {
-      const header = /^\s*\[+\s*([^\]]+?)\s*\]+/.exec(lines[i]);
-      if (header) current = header[1].replace(/["']/g, '');
-      else if (current === table && new RegExp(`^\\s*["']?${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*=`).test(lines[i])) return i + 1;
-    }
-    return 1;
-  };
-  const out: ConfigEntry[] = [];
-  const walk = (obj: Record<string, unknown>, prefix: string, depth: number) => {
-    if (depth > 10) return;
-    for (const [key, value] of Object.entries(obj)) {
-      const path = prefix ? `${prefix}.${key}` : key;
-      if (value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)) walk(value as Record<string, unknown>, path, depth + 1);
-      else if (!Array.isArray(value)) out.push({ key: path, value, file, line: lineOfKey(prefix, key) });
-    }
-  };
-  walk(data, '', 0);
-  return out;
+  for (let i = 0; i < lines.length && !collector.truncated; i++) {
+    const assignment = pythonAssignment(lines[i]);
+    if (assignment) collector.add({ key: assignment.key, value: assignment.value, file, line: i + 1 });
+  }
+  if (collector.truncated) diagnostics.push(diagnostic(file, undefined, undefined, `more than ${MAX_ENTRIES} assignments; the rest are not read`, 'warning', 'truncated'));
+  return collector.entries;
 }
 
-export function pythonEntries(text: string, file: string): ConfigEntry[] {
-  const out: ConfigEntry[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const assignment = pythonAssignment(raw);
-    if (assignment) out.push({ key: assignment.key, value: assignment.value, file, line: i + 1 });
-  });
-  return out;
-}
-
-/** Located entries of a config in any of the languages; syntax errors leave what could be read. */
-export function configEntries(text: string, language: ConfigLanguage, file = 'config'): ConfigEntry[] {
-  // The hover shows what it recognised; the editor already underlines syntax errors.
-  const ignored: Diagnostic[] = [];
+/**
+ * Located entries of a config in any of the languages; syntax errors leave what could be read.
+ * Problems go to `diagnostics` (syntax errors, and 'truncated' past the entry bound).
+ */
+export function configEntries(text: string, language: ConfigLanguage, file = 'config', diagnostics: Diagnostic[] = []): ConfigEntry[] {
   switch (language) {
     case 'yaml':
-      return yamlEntries(text, file, ignored).entries;
+      return yamlEntries(text, file, diagnostics).entries;
     case 'json':
-      return jsonEntries(parseJsonWithLines(text, file, ignored, 'warning', { jsonc: true }), file);
+      return jsonEntries(parseJsonWithLines(text, file, diagnostics, 'warning', { jsonc: true }), file, undefined, diagnostics);
     case 'toml':
-      return tomlEntries(text, file);
+      return tomlEntries(text, file, diagnostics);
     case 'python':
-      return pythonEntries(text, file);
+      return pythonEntries(text, file, diagnostics);
   }
 }
 
@@ -118,9 +98,10 @@ function recognised<T>(found: Found<T> | undefined): Recognised<T> | undefined {
 }
 
 export function recogniseConfig(text: string, language: ConfigLanguage, aliases: AliasTable, file = 'config'): TrainingConfig {
-  const entries = configEntries(text, language, file);
+  const read: Diagnostic[] = [];
+  const entries = configEntries(text, language, file, read);
   const facts = findConfigFacts(entries, aliases, { file, where: 'this config', unstatedParts: FRAMEWORK_DEFAULT });
-  const config: TrainingConfig = { entries, missing: [] };
+  const config: TrainingConfig = { entries, missing: [], diagnostics: read };
   const set = <K extends 'params' | 'tokens' | 'precision' | 'inference' | 'vocabulary' | 'tokenizer'>(key: K, value: TrainingConfig[K] | undefined): void => {
     if (value !== undefined) config[key] = value;
   };

@@ -388,10 +388,24 @@ const firstFound = (index: EntryIndex, keys: readonly string[], accept: (e: Conf
   return undefined;
 };
 
+/**
+ * How many ids "0,1,2" lists (two or more, a trailing comma allowed), or undefined. Split on the
+ * commas rather than matched as a whole: one pattern with "\s*,\s*" between repeated groups is
+ * quadratic on long runs of spaces.
+ */
+function deviceIds(text: string): number | undefined {
+  const parts = text.split(',');
+  if (parts.length > 2 && parts[parts.length - 1].trim() === '') parts.pop();
+  return parts.length >= 2 && parts.every((p) => /^\s*\d+\s*$/.test(p)) ? parts.length : undefined;
+}
+
 /** Devices given as a count, a list of device ids, or "0,1,2"; "auto" and -1 say nothing. */
 function deviceCount(entry: ConfigEntry): number | undefined {
   if (Array.isArray(entry.value)) return entry.value.length > 0 ? entry.value.length : undefined;
-  if (typeof entry.value === 'string' && /^\s*\d+(\s*,\s*\d+)+\s*,?\s*$/.test(entry.value)) return entry.value.split(',').filter((s) => s.trim() !== '').length;
+  if (typeof entry.value === 'string') {
+    const ids = deviceIds(entry.value);
+    if (ids !== undefined) return ids;
+  }
   const n = countOf(entry.value);
   return n !== undefined && Number.isInteger(n) ? n : undefined;
 }

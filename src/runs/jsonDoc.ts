@@ -7,7 +7,7 @@
 
 import { type Node, type ParseError, SyntaxKind, createScanner, findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { Diagnostic, Severity } from './diagnostics';
-import { type ConfigEntry, EntryCollector, MAX_DEPTH, MAX_SYNTAX_DIAGNOSTICS } from './entries';
+import { type ConfigEntry, EntryCollector, MAX_DEPTH, MAX_ENTRIES, MAX_SYNTAX_DIAGNOSTICS } from './entries';
 import { lineAt, lineStarts } from './text';
 import { diagnostic } from './validate';
 
@@ -174,9 +174,10 @@ export function parseJsonWithLines(text: string, file: string, diagnostics: Diag
 
 /**
  * Entries of a JSON object, nested objects flattened. `skip` leaves out values that are not
- * settings (W&B's media and histogram objects, its internal keys).
+ * settings (W&B's media and histogram objects, its internal keys). Past the bound on entries
+ * the rest are not read, said in `diagnostics` when given.
  */
-export function jsonEntries(json: JsonConfig, file: string, skip: (key: string, node: Node) => boolean = () => false): ConfigEntry[] {
+export function jsonEntries(json: JsonConfig, file: string, skip: (key: string, node: Node) => boolean = () => false, diagnostics?: Diagnostic[]): ConfigEntry[] {
   const collector = new EntryCollector();
   const walk = (node: Node, prefix: string, depth: number): void => {
     if (node.type !== 'object' || depth > MAX_DEPTH) return;
@@ -198,6 +199,7 @@ export function jsonEntries(json: JsonConfig, file: string, skip: (key: string, 
     }
   };
   if (json.root) walk(json.root, '', 0);
+  if (collector.truncated) diagnostics?.push(diagnostic(file, undefined, undefined, `more than ${MAX_ENTRIES} values; the rest are not read`, 'warning', 'truncated'));
   return collector.entries;
 }
 

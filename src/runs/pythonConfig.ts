@@ -38,16 +38,46 @@ export function stripPythonComment(text: string): string {
   return text;
 }
 
-const ASSIGNMENT = /^([A-Za-z_]\w*)\s*(?::\s*[\w.[\], ]+)?=(?!=)\s*(.+?)\s*$/;
+const NAME = /^[A-Za-z_]\w*/;
+/** What a type annotation may hold (`int`, `list[int]`, `Optional[str]`); a space is one of them. */
+const ANNOTATION_CHAR = /[\w.[\], ]/;
+const WHITESPACE = /\s/;
+/** Line terminators (a line split on "\n" may still hold "\r" or U+2028): no value spans one. */
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+/**
+ * Is `text` (between `name:` and `=`) an annotation: whitespace, then one or more annotation
+ * characters? A space counts as either, so text of whitespace alone is one when it ends in a space.
+ */
+function isAnnotation(text: string): boolean {
+  let i = 0;
+  while (i < text.length && WHITESPACE.test(text[i])) i++;
+  if (i === text.length) return text.endsWith(' ');
+  for (; i < text.length; i++) if (!ANNOTATION_CHAR.test(text[i])) return false;
+  return true;
+}
 
 /**
  * `name = literal` at the start of a line (an indented assignment sits under an `if` or a
  * `def` and may not run), with an optional type annotation and a trailing comment; undefined
- * for anything else, including assignments of expressions.
+ * for anything else, including assignments of expressions. Scanned by hand, in one pass: as a
+ * single regular expression the spaces an annotation and the value may both hold made a line
+ * of `a:` and 100k spaces take seconds.
  */
 export function pythonAssignment(line: string): { key: string; value: unknown } | undefined {
-  const m = ASSIGNMENT.exec(stripPythonComment(line));
-  if (!m) return undefined;
-  const value = pythonLiteral(m[2]);
-  return value === undefined ? undefined : { key: m[1], value };
+  const code = stripPythonComment(line);
+  const name = NAME.exec(code);
+  if (!name) return undefined;
+  let i = name[0].length;
+  while (i < code.length && WHITESPACE.test(code[i])) i++;
+  if (code[i] === ':') {
+    const equals = code.indexOf('=', i + 1);
+    if (equals < 0 || !isAnnotation(code.slice(i + 1, equals))) return undefined;
+    i = equals;
+  }
+  if (code[i] !== '=' || code[i + 1] === '=') return undefined;
+  const right = code.slice(i + 1).trim();
+  if (right === '' || LINE_BREAK.test(right)) return undefined;
+  const value = pythonLiteral(right);
+  return value === undefined ? undefined : { key: name[0], value };
 }

@@ -2,16 +2,19 @@
 // "3e22 FLOPs", 1,300,000, 4GB.
 
 const COUNT_SUFFIX: Record<string, number> = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6, b: 1e9, B: 1e9, g: 1e9, G: 1e9, t: 1e12, T: 1e12 };
-const UNIT_WORDS = /\s*(flops?|flop\/s|tokens?|params?|parameters?)\s*$/i;
+// No leading \s*: unanchored, it made a run of spaces quadratic; the spaces it left are read as before.
+const UNIT_WORDS = /(?:flops?|flop\/s|tokens?|params?|parameters?)\s*$/i;
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
 
 /** A positive count with an optional K/M/B/T suffix and unit word; undefined when it is not one. */
 export function parseQuantity(text: string): number | undefined {
   // Thousands separators ("1,300,000", "1_300_000") only in their proper places.
-  const plain = text.replace(UNIT_WORDS, '').replace(/^(\s*\d{1,3})((?:[,_]\d{3})+)(?=\s*[kKmMbBgGtT]?\s*$|\.)/, (_, head: string, groups: string) => head + groups.replace(/[,_]/g, ''));
-  const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kKmMbBgGtT]?)\s*$/i.exec(plain);
+  // The patterns are written so no two quantifiers can share a character ("\d*\.?\d+" and
+  // "\s*x?\s*" could, which took seconds on a value of a few thousand digits and spaces).
+  const plain = text.replace(UNIT_WORDS, '').replace(/^(\s*\d{1,3})((?:[,_]\d{3})+)(?=\s*(?:[kKmMbBgGtT]\s*)?$|\.)/, (_, head: string, groups: string) => head + groups.replace(/[,_]/g, ''));
+  const m = /^\s*((?:\d+(?:\.\d+)?|\.\d+)(?:e[+-]?\d+)?)\s*(?:([kmbgt])\s*)?$/i.exec(plain);
   if (!m) return undefined;
-  const value = Number(m[1]) * COUNT_SUFFIX[m[2]];
+  const value = Number(m[1]) * COUNT_SUFFIX[m[2] ?? ''];
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
@@ -26,6 +29,15 @@ const NAME_SCALES: ReadonlyArray<readonly [RegExp, number]> = [
   [/(?:^|[\s_([/-])(?:in\s+)?1e\+?(\d{1,2})\)?\]?$/i, NaN],
 ];
 
+const NAME_SEPARATOR = /[\s_([/-]/;
+
+/** The text without the characters `one` matches at its end; a loop, where /[…]+$/ would rescan every run of them. */
+function trimEndOf(text: string, one: RegExp): string {
+  let end = text.length;
+  while (end > 0 && one.test(text[end - 1])) end--;
+  return text.slice(0, end);
+}
+
 /**
  * The scale a key or column name puts on its numbers ("params_M" → 1e6, "tokens (B)" → 1e9,
  * "size in Million" → 1e6) and the name without it, or undefined when the name carries none.
@@ -37,7 +49,7 @@ export function nameUnit(name: string): { base: string; scale: number } | undefi
   for (const [pattern, scale] of NAME_SCALES) {
     const m = pattern.exec(trimmed);
     if (!m) continue;
-    const base = trimmed.slice(0, m.index).replace(/[\s_([/-]+$/, '');
+    const base = trimEndOf(trimmed.slice(0, m.index), NAME_SEPARATOR);
     if (base === '') return undefined;
     return { base, scale: Number.isNaN(scale) ? 10 ** Number(m[1]) : scale };
   }
@@ -50,7 +62,7 @@ export function nameScale(name: string): number | undefined {
 
 /** A memory size in bytes: 4GB, 512MiB, 2e9 (bytes). */
 export function parseBytes(text: string): number | undefined {
-  const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmgt]?i?b)?\s*$/i.exec(text);
+  const m = /^\s*((?:\d+(?:\.\d+)?|\.\d+)(?:e[+-]?\d+)?)\s*(?:([kmgt]?i?b)\s*)?$/i.exec(text);
   if (!m) return undefined;
   const value = Number(m[1]) * (m[2] ? (BYTE_UNITS[m[2].toLowerCase()] ?? NaN) : 1);
   return Number.isFinite(value) && value > 0 ? value : undefined;

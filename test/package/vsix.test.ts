@@ -43,6 +43,7 @@ it('the VSIX contains exactly the bundles, trainer files, manifest, schema, icon
     '[Content_Types].xml',
     'extension.vsixmanifest',
     'extension/LICENSE.txt',
+    'extension/dist/configWorker.js',
     'extension/dist/extension.js',
     'extension/dist/fitWorker.js',
     'extension/dist/scanWorker.js',

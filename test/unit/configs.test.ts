@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { PAPER_CONSTANTS } from '../../src/law/constants';
 import { predict } from '../../src/law/law';
 import { DEFAULT_ALIASES, extendAliases } from '../../src/runs/aliases';
+import { MAX_ENTRIES } from '../../src/runs/entries';
 import { languageOf, pythonLiteral, recogniseConfig } from '../../src/runs/configs';
 import { predictConfig } from '../../src/extension/configPrediction';
 import { hoverMarkdown } from '../../src/extension/hoverMarkdown';
@@ -102,5 +103,82 @@ describe('what a config predicts', () => {
     const unstable = recogniseConfig('n_params: 3e7\ntokens: 1e9\nkv_bits: 1\nweight_bits: 16\n', 'yaml', DEFAULT_ALIASES);
     const u = predictConfig(unstable, { constants: PAPER_CONSTANTS });
     assert.ok(!u.ok && /unstable|KV/i.test(u.message));
+  });
+});
+
+// Hostile configs, generated here: each is read in time linear in its size (bench/hover says how
+// long), and what it gives is asserted — what is recognised, and where reading stopped short.
+describe('hostile configs: what is recognised', () => {
+  const codesOf = (c: { diagnostics: Array<{ code: string }> }) => c.diagnostics.map((d) => d.code);
+
+  it('a 5,000-key TOML: every key on its own line, N and D recognised with theirs', () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => `k${i} = ${i}`);
+    const text = ['[model]', 'params = "85M"', '[train]', ...keys, 'max_steps = 10_000', 'global_batch_size = 256', 'seq_length = 1024', ''].join('\n');
+    const c = recogniseConfig(text, 'toml', DEFAULT_ALIASES);
+    assert.equal(c.entries.length, 5004);
+    assert.deepEqual(c.entries.filter((e) => e.key.startsWith('train.k')).map((e) => e.line), keys.map((_, i) => i + 4));
+    assert.deepEqual([c.params?.value, c.params?.lines], [85e6, [2]]);
+    assert.deepEqual([c.tokens?.value, c.tokens?.lines], [10_000 * 256 * 1024, [5004, 5005, 5006]]);
+    assert.deepEqual(c.diagnostics, []);
+  });
+
+  it('TOML: dotted keys on their own lines, inline tables on their key\'s, datetimes as written', () => {
+    const text = ['model.params = "85M"', 'train = { max_steps = 100, global_batch_size = 8 }', '[data]', '"seq_length" = 64', 'started = 2024-05-27T07:32:00Z', ''].join('\n');
+    const c = recogniseConfig(text, 'toml', DEFAULT_ALIASES);
+    assert.deepEqual(c.entries.map((e) => [e.key, e.value, e.line]), [
+      ['model.params', '85M', 1],
+      ['train.max_steps', 100, 2],
+      ['train.global_batch_size', 8, 2],
+      ['data.seq_length', 64, 4],
+      ['data.started', '2024-05-27T07:32:00.000Z', 5],
+    ]);
+    assert.deepEqual(c.params?.lines, [1]);
+  });
+
+  it('TOML: a string line of "[" and 100k spaces is no table header; past 20,000 values the rest are not read, said', () => {
+    const spaced = recogniseConfig(['params = "85M"', 'notes = """', `[${' '.repeat(100_000)}`, '"""', 'max_steps = 5', ''].join('\n'), 'toml', DEFAULT_ALIASES);
+    assert.deepEqual(spaced.entries.map((e) => [e.key, e.line]), [['params', 1], ['notes', 2], ['max_steps', 5]]);
+    const big = recogniseConfig(['params = "85M"', ...Array.from({ length: 50_000 }, (_, i) => `k${i} = ${i}`), 'tokens = "1B"', ''].join('\n'), 'toml', DEFAULT_ALIASES);
+    assert.equal(big.params?.value, 85e6);
+    assert.equal(big.entries.length, MAX_ENTRIES);
+    assert.equal(big.tokens, undefined, 'the key past the bound is not read');
+    assert.deepEqual(codesOf(big), ['truncated']);
+  });
+
+  it('50,000-key YAML and JSON: the first 20,000 values read, the truncation said', () => {
+    const keys = Array.from({ length: 50_000 }, (_, i) => `k${i}`);
+    const yaml = recogniseConfig(['n_params: 124M', ...keys.map((k, i) => `${k}: ${i}`), 'tokens: 3B', ''].join('\n'), 'yaml', DEFAULT_ALIASES);
+    const json = recogniseConfig(`{"n_params": "124M",\n${keys.map((k, i) => `"${k}": ${i}`).join(',\n')},\n"tokens": "3B"}\n`, 'json', DEFAULT_ALIASES);
+    for (const c of [yaml, json]) {
+      assert.deepEqual([c.params?.value, c.params?.lines], [124e6, [1]]);
+      assert.equal(c.entries.length, MAX_ENTRIES);
+      assert.equal(c.entries[MAX_ENTRIES - 1].line, MAX_ENTRIES);
+      assert.equal(c.tokens, undefined);
+      assert.deepEqual(codesOf(c), ['truncated']);
+    }
+  });
+
+  it('nesting 100,000 deep: YAML reads the rest, JSON and TOML say the text cannot be read', () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const yaml = recogniseConfig(`n_params: 124M\nx: ${deep}\n`, 'yaml', DEFAULT_ALIASES);
+    assert.equal(yaml.params?.value, 124e6);
+    const json = recogniseConfig(`{"n_params": "124M", "x": ${deep}}`, 'json', DEFAULT_ALIASES);
+    const toml = recogniseConfig(`n_params = "124M"\nx = ${deep}\n`, 'toml', DEFAULT_ALIASES);
+    for (const c of [json, toml]) {
+      assert.equal(c.params, undefined);
+      assert.ok(codesOf(c).includes('syntax'), JSON.stringify(c.diagnostics));
+    }
+    const dotted = recogniseConfig(`n_params = "124M"\n${Array.from({ length: 100_000 }, () => 'a').join('.')} = 1\n`, 'toml', DEFAULT_ALIASES);
+    assert.deepEqual(dotted.entries.map((e) => e.key), ['n_params'], 'tables past the depth bound are not walked');
+  });
+
+  it('Python: "a:" and 100k spaces is no assignment; a 1 MB line is read as one', () => {
+    assert.deepEqual(recogniseConfig(`a:${' '.repeat(100_000)}`, 'python', DEFAULT_ALIASES).entries, []);
+    const big = 'x'.repeat(1 << 20);
+    const c = recogniseConfig([`n_layer:${' '.repeat(100_000)}int = 12`, 'n_embd = 768', 'n_head = 12', `wandb_run_name = '${big}'`, `max_iters = 1000${' '.repeat(1 << 20)}# a comment`, ''].join('\n'), 'python', DEFAULT_ALIASES);
+    assert.deepEqual(c.entries.map((e) => [e.key, e.line]), [['n_layer', 1], ['n_embd', 2], ['n_head', 3], ['wandb_run_name', 4], ['max_iters', 5]]);
+    assert.equal(c.entries[3].value, big);
+    assert.equal(c.entries[4].value, 1000);
+    assert.deepEqual(c.params?.lines, [1, 2, 3]);
   });
 });

@@ -356,3 +356,31 @@ describe('names, losses and curves', () => {
     assert.equal(describeSource({ file: '/r/hparams.yaml', line: 4, field: 'max_steps' }), 'hparams.yaml line 4');
   });
 });
+
+// Values a config may hold, generated long: each is read in one pass (bench/hover times them).
+describe('facts from hostile values', () => {
+  const tabs = '\t'.repeat(50_000);
+  const digits = '0'.repeat(50_000);
+
+  it('a count of 50,000 digits and tabs, a precision of w, a and tabs: not values, named and skipped', () => {
+    const f = facts([entry('params', `${digits}${tabs}+`, 1), entry('n_params', `1${tabs}M`, 2), entry('precision', `w4${tabs}a4${tabs}x`, 3), entry('dtype', 'bf16', 4)]);
+    assert.deepEqual([f.params?.value, f.params?.source.line], [1e6, 2]);
+    assert.deepEqual([f.precision?.value, f.precision?.source.line], [{ w: PRECISION_NAMES.bf16, a: PRECISION_NAMES.bf16, kv: PRECISION_NAMES.bf16 }, 4]);
+    assert.deepEqual(f.diagnostics.filter((d) => d.code === 'bad-value').map((d) => d.line), [1, 3]);
+    assert.equal(parseConfigPrecision(`w4${tabs}-${tabs}a8${tabs}kv4${tabs}`)?.kv.bits, 4);
+  });
+
+  it('devices as "0," and spaces repeated, and as 10,000 ids: counted only when they are ids', () => {
+    const base = [entry('max_steps', 10), entry('micro_batch_size', 2), entry('seq_len', 8)];
+    const listed = facts([...base, entry('devices', Array.from({ length: 10_000 }, (_, i) => i).join(', '))]);
+    assert.equal(listed.tokens?.value, 10 * 2 * 10_000 * 8);
+    const hostile = facts([...base, entry('devices', `${'0,'.repeat(20_000)}${' '.repeat(50_000)}x`)]);
+    assert.equal(hostile.tokens?.value, 10 * 2 * 8, 'not a device list: one device assumed');
+  });
+
+  it('key names with 50,000 separators before a unit: the unit read, the name found', () => {
+    const f = facts([entry(`params${'_'.repeat(50_000)}x`, 5), entry(`tokens${' ('.repeat(25_000)}M`, 7)]);
+    assert.equal(f.params, undefined);
+    assert.equal(f.tokens?.value, 7e6);
+  });
+});

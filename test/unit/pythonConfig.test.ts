@@ -31,3 +31,24 @@ describe('Python config assignments, parsed and never run', () => {
     assert.equal(stripPythonComment('a = "#" # c'), 'a = "#" ');
   });
 });
+
+describe('Python assignments on hostile lines (generated)', () => {
+  it('runs of spaces where an annotation or a value may be: read as the one-pattern parser read them', () => {
+    const spaces = ' '.repeat(100_000);
+    assert.equal(pythonAssignment(`a:${spaces}`), undefined);
+    assert.equal(pythonAssignment(`a:${spaces}x`), undefined, 'no "=": no assignment');
+    assert.deepEqual(pythonAssignment(`a:${spaces}int${spaces}= 5${spaces}`), { key: 'a', value: 5 });
+    assert.deepEqual(pythonAssignment(`a =${spaces}5${spaces}# c`), { key: 'a', value: 5 });
+    assert.equal(pythonAssignment(`a = 5${spaces}x`), undefined, 'an expression, not a literal');
+    assert.equal(pythonAssignment(`a:\t=${spaces}5`), undefined, 'a tab alone is no annotation');
+    assert.equal(pythonAssignment(`a ==${spaces}5`), undefined);
+  });
+
+  it('a 1 MB line: a string literal read whole, a quote left open read as nothing', () => {
+    const big = 'x'.repeat(1 << 20);
+    assert.deepEqual(pythonAssignment(`name = "${big}"`), { key: 'name', value: big });
+    assert.equal(pythonAssignment(`name = "${big}`), undefined);
+    assert.equal(pythonAssignment(`name = "${'\\"'.repeat(1 << 19)}`), undefined);
+    assert.equal(pythonLiteral(`${'1 * '.repeat(1 << 18)}1`), 1);
+  });
+});

@@ -36,14 +36,18 @@ export const MEGATRON_DIALECT = 'megatron';
 const ARGS_START = /^-{8,} arguments -{8,}$/;
 const ARGS_END = /^-{8,} end of arguments -{8,}$/;
 const ARG = /^ {2}(\w+) \.*(?: (.*))?$/;
-const ITERATION = /\biteration\s+(\d+)\/\s*(\d+) \|(.*)$/;
-const VALIDATION = /\bvalidation(-\S+)? loss at (.*?) \| (.*)$/;
+// A line is read in time linear in its length (a log line can be 16 KB of anything): no pattern
+// here has two quantifiers that can take the same characters from one start, and the lines whose
+// patterns would rescan the rest of the line from every repetition of their start (a "(.*)$"
+// that fails at a progress bar's lone "\r", a ".*" after a repeated prefix) are read by hand below.
+const ITERATION_HEAD = /\biteration\s+(\d+)\/\s*(\d+) \|/g;
 const AT_ITERATION = /^iteration (\d+)(?: on (validation|test) set)?$/;
 const AT_END = /^the end of training for (val|test) data$/;
-const VALUE = /^\s*(.+?) value: (\S+)\s*$/;
 const PADDED_VOCAB = /> padded vocab \(size: (\d+)\) with (\d+) dummy tokens \(new size: (\d+)\)/;
-const PARAM_COUNT = /number of parameters on (?:\(([^)]*)\) )?model parallel rank \(?([\d, ]+)\)?: (\d+)\s*$/;
-const LOADED = /successfully loaded checkpoint from .* at iteration (\d+)/;
+// The parallel ranks in brackets are a few characters; a bound keeps repeated openings linear.
+const PARAM_COUNT = /number of parameters on (?:\(([^)]{0,256})\) )?model parallel rank \(?([\d, ]+)\)?: (\d+)\s*$/;
+const LOADED_FROM = 'successfully loaded checkpoint from ';
+const AT_ITERATION_N = / at iteration (\d+)/g;
 const NO_CHECKPOINT = 'will not load any checkpoints and will start from random';
 const FINISHED = '[after training is done]';
 const EXITING = /exiting program (at iteration \d+|after [\d.]+ minutes|after receiving SIGTERM)/;
@@ -53,12 +57,107 @@ const LM_LOSS = 'lm loss';
 /** Megatron's default --log-interval. */
 const DEFAULT_LOG_INTERVAL = 100;
 
+const LINE_BREAKS = /[\n\r\u2028\u2029]/;
+
+/** Where the text after the last line terminator starts: a "(.*)$" can only match there. */
+function lastSegmentStart(text: string): number {
+  let i = text.length - 1;
+  while (i >= 0 && !LINE_BREAKS.test(text[i])) i--;
+  return i + 1;
+}
+
+/**
+ * An iteration line, as /\biteration\s+(\d+)\/\s*(\d+) \|(.*)$/ reads it: the first head whose
+ * " |" lies after the last line terminator (the "(.*)$" after it cannot cross one; the spaces
+ * before it can), the rest of the line after it. Each start matches one way, so one pass finds it.
+ */
+function iterationOf(text: string): { iteration: number; total: number; rest: string } | undefined {
+  const tail = lastSegmentStart(text);
+  ITERATION_HEAD.lastIndex = 0;
+  for (let m = ITERATION_HEAD.exec(text); m; m = ITERATION_HEAD.exec(text)) {
+    const end = m.index + m[0].length;
+    if (end > tail) return { iteration: Number(m[1]), total: Number(m[2]), rest: text.slice(end) };
+  }
+  return undefined;
+}
+
+const LOSS_AT = ' loss at ';
+const VALIDATION_WORD = /\bvalidation(-\S+)?$/;
+const BLANK = /\s/;
+
+/**
+ * A validation line: what /\bvalidation(-\S+)? loss at (.*?) \| (.*)$/ finds (the named set, the
+ * "at …" words, the values after the first " | "), read by hand. That pattern took every
+ * "validation" of a long word as a start and rescanned the rest of the line from each.
+ */
+function validationOf(text: string): { set?: string; at: string; values: string } | undefined {
+  // Nothing in the pattern crosses a line terminator: the match lies after the last one.
+  const line = text.slice(lastSegmentStart(text));
+  for (let at = line.indexOf(LOSS_AT); at >= 0; at = line.indexOf(LOSS_AT, at + 1)) {
+    // The word before " loss at " must end in "validation" or "validation-<name>".
+    let start = at;
+    while (start > 0 && !BLANK.test(line[start - 1])) start--;
+    const word = VALIDATION_WORD.exec(line.slice(start, at));
+    if (!word) continue;
+    const bar = line.indexOf(' | ', at + LOSS_AT.length);
+    if (bar < 0) return undefined;
+    const out: { set?: string; at: string; values: string } = { at: line.slice(at + LOSS_AT.length, bar), values: line.slice(bar + 3) };
+    if (word[1] !== undefined) out.set = word[1];
+    return out;
+  }
+  return undefined;
+}
+
+const VALUE_SEPARATOR = ' value: ';
+const VALUE_REST = /^(\S+)\s*$/;
+
+/** The part split at a " value: " at `at`, if the key and the single word after it are there. */
+function valueAt(part: string, at: number): { key: string; value: string } | undefined {
+  if (at <= 0) return undefined;
+  const value = VALUE_REST.exec(part.slice(at + VALUE_SEPARATOR.length));
+  if (!value) return undefined;
+  const before = part.slice(0, at);
+  // Leading spaces are not part of the key, unless the key would be left empty.
+  const key = before.trimStart() || before.slice(-1);
+  return LINE_BREAKS.test(key) ? undefined : { key, value: value[1] };
+}
+
+/**
+ * "lm loss value: 3.1E+00" → lm loss and 3.1E+00, as /^\s*(.+?) value: (\S+)\s*$/ reads a part
+ * of a validation line, by hand (that pattern is quadratic on a long run of spaces). A " value: "
+ * with another one after it is followed by more than one word, unless the two share a space:
+ * so only the last and one overlapping it, seven characters before, can split the part.
+ */
+function valueOf(part: string): { key: string; value: string } | undefined {
+  const last = part.lastIndexOf(VALUE_SEPARATOR);
+  if (last < 0) return undefined;
+  const overlapping = last - VALUE_SEPARATOR.length + 1;
+  return (overlapping > 0 && part.startsWith(VALUE_SEPARATOR, overlapping) ? valueAt(part, overlapping) : undefined) ?? valueAt(part, last);
+}
+
+/**
+ * The iteration of "successfully loaded checkpoint from <path> at iteration N": the last
+ * " at iteration N" after the first "from", as the greedy /from .* at iteration (\d+)/ takes it,
+ * found in one pass (the pattern rescanned the line from every repetition of its start).
+ */
+function loadedIteration(text: string): number | undefined {
+  for (const segment of text.split(LINE_BREAKS)) {
+    const at = segment.indexOf(LOADED_FROM);
+    if (at < 0) continue;
+    let last: string | undefined;
+    AT_ITERATION_N.lastIndex = at + LOADED_FROM.length;
+    for (let m = AT_ITERATION_N.exec(segment); m; m = AT_ITERATION_N.exec(segment)) last = m[1];
+    if (last !== undefined) return Number(last);
+  }
+  return undefined;
+}
+
 /** An argument value as Megatron prints it: str() of a Python object. */
 function argValue(text: string): unknown {
   const t = text.trim();
   if (t === 'True' || t === 'False') return t === 'True';
   if (t === 'None') return null;
-  if (/^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i.test(t)) return Number(t);
+  if (/^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i.test(t)) return Number(t);
   return t;
 }
 
@@ -134,8 +233,8 @@ class MegatronRun implements DialectRun {
       const m = PARAM_COUNT.exec(text);
       if (m && this.paramCounts.length < 1024) this.paramCounts.push({ ranks: m[2].replace(/\s/g, ''), value: Number(m[3]), line });
     } else if (text.includes('successfully loaded checkpoint')) {
-      const m = LOADED.exec(text);
-      if (m) this.loaded = { value: Number(m[1]), line };
+      const loaded = loadedIteration(text);
+      if (loaded !== undefined) this.loaded = { value: loaded, line };
     } else if (text.startsWith(FINISHED)) this.finished = true;
     else if (text.includes('exiting program')) {
       const m = EXITING.exec(text);
@@ -160,10 +259,10 @@ class MegatronRun implements DialectRun {
   }
 
   private iteration(text: string, line: number): void {
-    const m = ITERATION.exec(text);
+    const m = iterationOf(text);
     if (!m) return;
-    const values = fields(m[3]);
-    const record: Iteration = { iteration: Number(m[1]), total: Number(m[2]), line };
+    const values = fields(m.rest);
+    const record: Iteration = { iteration: m.iteration, total: m.total, line };
     const samples = values.get('consumed samples');
     const tokens = values.get('consumed tokens');
     if (samples !== undefined) record.samples = logCount(samples);
@@ -189,19 +288,19 @@ class MegatronRun implements DialectRun {
   }
 
   private validation(text: string, line: number): void {
-    const m = VALIDATION.exec(text);
+    const m = validationOf(text);
     if (!m) return;
-    const at = AT_ITERATION.exec(m[2]);
-    const end = at ? undefined : AT_END.exec(m[2]);
+    const at = AT_ITERATION.exec(m.at);
+    const end = at ? undefined : AT_END.exec(m.at);
     if (!at && !end) return;
     const test = at ? at[2] === 'test' : end?.[1] === 'test';
-    const losses = m[3]
+    const losses = m.values
       .split('|')
-      .map((part) => VALUE.exec(part))
-      .filter((v): v is RegExpExecArray => v !== null);
-    const chosen = losses.find((v) => v[1] === LM_LOSS) ?? losses[0];
+      .map(valueOf)
+      .filter((v) => v !== undefined);
+    const chosen = losses.find((v) => v.key === LM_LOSS) ?? losses[0];
     if (!chosen) return;
-    const loss = logNumber(chosen[2]);
+    const loss = logNumber(chosen.value);
     if (loss === undefined) return;
     if (test) {
       this.lastTest = { value: loss, line };
@@ -209,12 +308,12 @@ class MegatronRun implements DialectRun {
     }
     // Named validation sets (--multiple-validation-sets) print "validation-<name>": the unnamed
     // set is the final loss; without one, the first named set is.
-    if (m[1] !== undefined && (this.namedSet ??= m[1]) !== m[1]) return;
+    if (m.set !== undefined && (this.namedSet ??= m.set) !== m.set) return;
     const iteration = at ? Number(at[1]) : this.lastIteration?.iteration;
-    const validation: Validation = { loss, key: `validation${m[1] ?? ''} ${chosen[1]}`, line };
+    const validation: Validation = { loss, key: `validation${m.set ?? ''} ${chosen.key}`, line };
     if (iteration !== undefined) validation.iteration = iteration;
     if (this.lastIteration && this.lastIteration.iteration === iteration) validation.at = this.lastIteration;
-    if (m[1] === undefined) this.lastValidation = validation;
+    if (m.set === undefined) this.lastValidation = validation;
     else this.lastNamedValidation = validation;
     this.progressed = true;
     this.lastProgressLine = line;
@@ -405,13 +504,13 @@ class MegatronRun implements DialectRun {
 export const megatronDialect: LogDialect = {
   id: MEGATRON_DIALECT,
   label: 'Megatron-LM',
-  signature: (text) => (text.startsWith('-----') && ARGS_START.test(text)) || (text.includes('consumed samples:') && ITERATION.test(text)) || (text.includes(' value: ') && VALIDATION.test(text)),
+  signature: (text) => (text.startsWith('-----') && ARGS_START.test(text)) || (text.includes('consumed samples:') && iterationOf(text) !== undefined) || (text.includes(' value: ') && validationOf(text) !== undefined),
   startsRun: (text) => text.startsWith('-----') && ARGS_START.test(text),
   restartVerdict(text): RestartVerdict | undefined {
-    const loaded = LOADED.exec(text);
-    if (loaded) return Number(loaded[1]) > 0 ? 'resume' : 'fresh';
+    const loaded = loadedIteration(text);
+    if (loaded !== undefined) return loaded > 0 ? 'resume' : 'fresh';
     if (text.includes(NO_CHECKPOINT)) return 'fresh';
-    if (text.includes(' | ') && ITERATION.test(text)) return 'fresh';
+    if (text.includes(' | ') && iterationOf(text) !== undefined) return 'fresh';
     return undefined;
   },
   create: (file) => new MegatronRun(file),

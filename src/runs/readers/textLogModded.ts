@@ -17,7 +17,18 @@ export const MODDED_NANOGPT_DIALECT = 'modded-nanogpt';
 
 const PROGRESS = /^step:(\d+)\/(\d+) (train_loss|val_loss):(\S+)/;
 const HYPERPARAMETER = /^\s{4}(batch_size|device_batch_size|sequence_length|num_iterations)\s*:/;
-const GPT_CONFIG = /GPTConfig\(([^)]*)\)/;
+const GPT_CONFIG = 'GPTConfig(';
+
+/**
+ * The arguments of the first "GPTConfig(…)" on a line, found with two searches: as the pattern
+ * /GPTConfig\(([^)]*)\)/ a line of repeated "GPTConfig(" without a ")" was rescanned from each.
+ */
+function gptConfigArgs(text: string): string | undefined {
+  const at = text.indexOf(GPT_CONFIG);
+  if (at < 0) return undefined;
+  const close = text.indexOf(')', at + GPT_CONFIG.length);
+  return close < 0 ? undefined : text.slice(at + GPT_CONFIG.length, close);
+}
 const ARCHITECTURE_KWARGS = new Set(['n_layer', 'n_head', 'n_embd', 'vocab_size']);
 
 class ModdedRun implements DialectRun {
@@ -52,9 +63,9 @@ class ModdedRun implements DialectRun {
       if (assignment && typeof assignment.value === 'number') this.settings.set(assignment.key, entry(assignment.key, assignment.value, this.file, line));
       return;
     }
-    const config = GPT_CONFIG.exec(text);
-    if (config) {
-      for (const kwarg of config[1].split(',')) {
+    const config = gptConfigArgs(text);
+    if (config !== undefined) {
+      for (const kwarg of config.split(',')) {
         const [key, value] = kwarg.split('=').map((s) => s.trim());
         const n = value === undefined ? undefined : logNumber(value);
         if (ARCHITECTURE_KWARGS.has(key) && n !== undefined) this.settings.set(key, entry(key, n, this.file, line));

@@ -86,7 +86,8 @@ export function logNumber(text: string): number | undefined {
   if (/^[-+]?nan$/i.test(t)) return NaN;
   if (/^\+?inf(inity)?$/i.test(t)) return Infinity;
   if (/^-inf(inity)?$/i.test(t)) return -Infinity;
-  if (!/^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i.test(t)) return undefined;
+  // "\d+\.?\d*" would split a run of digits at every place: quadratic on a long one.
+  if (!/^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i.test(t)) return undefined;
   return Number(t);
 }
 
