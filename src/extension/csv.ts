@@ -12,14 +12,14 @@
 // number has. Everything else that starts with a trigger, "-Infinity" and "-1+2" included, is
 // neutralised.
 
-/** A decimal number as spreadsheets read one: optional sign, digits, optional fraction and exponent. */
-const PLAIN_NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+import { DECIMAL_NUMBER } from '../runs/quantity';
+
 /** What makes a spreadsheet read a cell as a formula (OWASP's list). */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 export function csvCell(value: unknown): string {
   const text = value === undefined || value === null ? '' : String(value);
-  if (FORMULA_START.test(text) && !PLAIN_NUMBER.test(text)) return `"'${text.replace(/"/g, '""')}"`;
+  if (FORMULA_START.test(text) && !DECIMAL_NUMBER.test(text)) return `"'${text.replace(/"/g, '""')}"`;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -3,6 +3,7 @@
 // reads `precision: amp_bfloat16` in a config file.
 
 import type { ConfigEntry } from './entries';
+import { DECIMAL_NUMBER } from './quantity';
 
 /** One item of the list with the line it is on. */
 export interface ArgItem {
@@ -13,8 +14,6 @@ export interface ArgItem {
 const FLAG = /^--?([A-Za-z][\w.-]*)(?:=(.*))?$/s;
 /** Hydra's overrides on a command line: `trainer.devices=2`, `+model.n_layer=12`. */
 const OVERRIDE = /^\+{0,2}([A-Za-z_][\w.-]*)=(.*)$/s;
-/** "\d+\.?\d*" would split a run of digits two ways at every place: quadratic on a long one. */
-const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
 
 /** Is this list a command line: strings, at least one of them a `--flag`? */
 export function isArgList(items: readonly ArgItem[]): boolean {
@@ -24,7 +23,7 @@ export function isArgList(items: readonly ArgItem[]): boolean {
 /** "315656192" → 315656192: argparse would have converted it, and the facts engine wants numbers. */
 function argValue(text: string): string | number {
   const t = text.trim();
-  if (!NUMBER.test(t)) return text;
+  if (!DECIMAL_NUMBER.test(t)) return text;
   const n = Number(t);
   return Number.isFinite(n) ? n : text;
 }

@@ -108,7 +108,7 @@ const matchers = new Map<string, (rel: string) => boolean>();
 function matcher(glob: string): (rel: string) => boolean {
   const known = matchers.get(glob);
   if (known) return known;
-  const match = picomatch(glob.replace(/\/+$/, ''), { dot: true });
+  const match = picomatch(trimSlashes(glob), { dot: true });
   const covers = (rel: string): boolean => {
     if (match(rel)) return true;
     const parts = rel.split('/');
@@ -205,4 +205,11 @@ export function applyDefaultPrecision(
     };
   });
   return { runs, diagnostics };
+}
+
+/** `glob` without its trailing slashes; by hand, as /\/+$/ rescans a run of slashes from each one in it. */
+function trimSlashes(glob: string): string {
+  let end = glob.length;
+  while (end > 0 && glob.charCodeAt(end - 1) === 47) end--;
+  return glob.slice(0, end);
 }

@@ -1,6 +1,12 @@
 // Numbers as people write them on command lines, in tables and configs: 1e21, 13B, 30M,
 // "3e22 FLOPs", 1,300,000, 4GB.
 
+/**
+ * A plain decimal number as written (-1, 2e-05, 10000.0, .5, 1e+20): the one pattern every reader
+ * and writer uses. "\d+\.?\d*" would split a run of digits at every place, quadratic on a long one.
+ */
+export const DECIMAL_NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
+
 const COUNT_SUFFIX: Record<string, number> = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6, b: 1e9, B: 1e9, g: 1e9, G: 1e9, t: 1e12, T: 1e12 };
 // No leading \s*: unanchored, it made a run of spaces quadratic; the spaces it left are read as before.
 const UNIT_WORDS = /(?:flops?|flop\/s|tokens?|params?|parameters?)\s*$/i;

@@ -83,9 +83,21 @@ export function levanterEntries(entries: readonly ConfigEntry[], diagnostics: Di
 // --- a total parameter count against the architecture ------------------------------------------------
 
 /** Names of non-embedding counts: what N is. */
-const NON_EMBEDDING = /non_?embed|no_?embed|without_?embed|excl\w*_?embed/i;
+const NON_EMBEDDING = /non_?embed|no_?embed|without_?embed/i;
 
-export const isNonEmbeddingName = (key: string): boolean => NON_EMBEDDING.test(leafOf(key));
+/**
+ * "exclude_embeddings", "excl_embed": an "excl…embed" within one word. Checked per word by hand:
+ * /excl\w*_?embed/ rescans a long word from every "excl" in it, quadratic on a long key.
+ */
+function excludesEmbedding(name: string): boolean {
+  for (const word of name.toLowerCase().split(/\W+/)) {
+    const excl = word.indexOf('excl');
+    if (excl !== -1 && word.indexOf('embed', excl + 4) !== -1) return true;
+  }
+  return false;
+}
+
+export const isNonEmbeddingName = (key: string): boolean => NON_EMBEDDING.test(leafOf(key)) || excludesEmbedding(leafOf(key));
 
 /** Vocabulary sizes an embedding gap can stand for; outside this the gap is no embedding. */
 const VOCABULARY_RANGE: readonly [number, number] = [1_000, 2_000_000];

@@ -19,6 +19,7 @@ import { type ConfigEntry, setKey } from '../entries';
 import { applyFacts, describeNumber, numberOf } from '../facts';
 import { KeyedCurves, lossNameFilter } from '../curves';
 import { loadSmallText, sniffFile } from '../load';
+import { DECIMAL_NUMBER } from '../quantity';
 import { yamlEntries } from '../yamlDoc';
 import type { Diagnostic, Severity } from '../diagnostics';
 import { forEachLine } from '../lines';
@@ -217,8 +218,6 @@ const nonEmpty = (value: unknown): string | undefined => (typeof value === 'stri
 
 // --- params as Python wrote them ------------------------------------------------------------------
 
-/** Python's str() of an int or a float: -1, 2e-05, 10000.0, 1e+20. */
-const PY_NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
 /** A display nested deeper than this is not a config value; it stays text. */
 const MAX_LITERAL_DEPTH = 12;
 
@@ -281,7 +280,7 @@ function parseLiteral(text: string, at: number, depth: number): Parsed {
     }
     return { ok: true, value: dict ? object : items, end: i + 1 };
   }
-  const word = /^(?:True|False|None|-?inf|nan|[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)(?![\w.])/i.exec(text.slice(i));
+  const word = /^(?:True|False|None|-?inf|nan|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)(?![\w.])/i.exec(text.slice(i));
   if (!word) return { ok: false };
   const w = word[0];
   const value = w === 'True' ? true : w === 'False' ? false : w === 'None' ? null : /inf/i.test(w) ? (w.startsWith('-') ? -Infinity : Infinity) : /nan/i.test(w) ? NaN : Number(w);
@@ -298,7 +297,7 @@ export function pythonValue(text: string): unknown {
   if (t === 'True') return true;
   if (t === 'False') return false;
   if (t === 'None') return null;
-  if (PY_NUMBER.test(t)) {
+  if (DECIMAL_NUMBER.test(t)) {
     const n = Number(t);
     // Digits past double precision are an id, not a number.
     return Number.isFinite(n) && (!/^[-+]?\d+$/.test(t) || Number.isSafeInteger(n)) ? n : text;

@@ -42,7 +42,7 @@ import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics';
 import { parseJsonDoc } from '../jsonDoc';
 import { forEachLine } from '../lines';
 import { parsePrecision, parseTrainingPrecision } from '../precision';
-import { formatCount } from '../quantity';
+import { DECIMAL_NUMBER, formatCount } from '../quantity';
 import { type CurvePoint, type PartPrecision, type PtqEval, REQUIRED_FIELDS, type Run, type RunField, type SourceRef, type TrainingPrecision, runId, withMissing } from '../run';
 import { openRegular, readRegular, readRegularAt, readRegularHead } from '../load';
 import { binaryMessage, decodeUtf16, sniffBinary, verdictCode } from '../text';
@@ -50,7 +50,6 @@ import { diagnostic } from '../validate';
 import { longLineDiagnostic, parseJsonLine } from './metricsJsonl';
 import {
   FindingsByColumn,
-  PLAIN_NUMBER,
   type Row,
   SWEEP_TABLE_FORMAT,
   TableDiagnostics,
@@ -165,7 +164,7 @@ function progressOf(value: unknown, decimalComma: boolean): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
   if (typeof value !== 'string') return undefined;
   const t = value.trim();
-  if (PLAIN_NUMBER.test(t)) {
+  if (DECIMAL_NUMBER.test(t)) {
     const n = Number(t);
     return Number.isFinite(n) && n >= 0 ? n : undefined;
   }

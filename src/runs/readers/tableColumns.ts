@@ -19,7 +19,7 @@
 import { type AliasField, type AliasTable, DEFAULT_ALIASES, matchKeys, normaliseKey } from '../aliases';
 import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics';
 import { parsePrecision } from '../precision';
-import { formatCount, nameScale, parseQuantity } from '../quantity';
+import { DECIMAL_NUMBER, formatCount, nameScale, parseQuantity } from '../quantity';
 import type { PartPrecision, Run, RunField } from '../run';
 import { MAX_PLAUSIBLE_LOSS, MIN_TOKENS_PER_PARAM, describeValue, diagnostic } from '../validate';
 
@@ -63,9 +63,14 @@ const UNIT_WORD_BRACKET = /\s*[([]\s*(?:flops?|flop\/s|tokens?|params?|parameter
 export const PF_DAY = 1e15 * 86400;
 const PF_DAYS = /(?:^|[\s_([/-]+)(?:pf-?s?[-_ ]?days?|petaflop(?:\/s)?[-_ ]?days?)\s*[)\]]?$/i;
 
+/** A column name longer than this is not read for a unit ("params (M)" is a dozen characters). */
+const MAX_UNIT_NAME_CHARS = 128;
+
 /** A column name without its unit, and the scale the unit puts on bare numbers. */
 export function splitUnit(name: string): { base: string; scale?: number } {
   const trimmed = name.trim();
+  // The suffix patterns try every separator as the unit's start: bounded names keep that cheap.
+  if (trimmed.length > MAX_UNIT_NAME_CHARS) return { base: trimmed };
   if (PF_DAYS.test(trimmed)) {
     const base = trimmed.replace(PF_DAYS, '').trim();
     return { base: base || trimmed, scale: PF_DAY };
@@ -282,9 +287,9 @@ export function shown(value: unknown): string {
 }
 
 const DECIMAL_COMMA = /^[+-]?\d*,\d+(?:e[+-]?\d+)?$/i;
-export const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 // A count's own multiplier ("124M", "1.3B tokens"), which wins over the column name's unit.
-const OWN_SUFFIX = /[kmbgt]\s*(?:flops?|tokens?|params?|parameters?)?\s*$/i;
+// The spaces before the unit word belong to it: two \s* around an optional word could share a run of spaces.
+const OWN_SUFFIX = /[kmbgt](?:\s*(?:flops?|tokens?|params?|parameters?))?\s*$/i;
 
 function numberText(text: string, decimalComma: boolean): string {
   const t = text.trim();
@@ -311,7 +316,7 @@ export function lossOf(value: unknown, decimalComma: boolean): number | undefine
   if (typeof value === 'number') n = value;
   else if (typeof value === 'string') {
     const t = numberText(value, decimalComma);
-    if (PLAIN_NUMBER.test(t)) n = Number(t);
+    if (DECIMAL_NUMBER.test(t)) n = Number(t);
   }
   return n !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
 }

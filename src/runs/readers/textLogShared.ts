@@ -8,6 +8,7 @@ import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics';
 import type { ConfigEntry } from '../entries';
 import { type ConfigFacts, type Found, findConfigFacts } from '../facts';
 import type { CurvePoint, PtqEval, RunField, SourceRef, TrainingPrecision } from '../run';
+import { DECIMAL_NUMBER } from '../quantity';
 import { diagnostic } from '../validate';
 
 /** How a log ended, as its last lines say (a traceback, a scheduler cancelling the job). */
@@ -86,8 +87,7 @@ export function logNumber(text: string): number | undefined {
   if (/^[-+]?nan$/i.test(t)) return NaN;
   if (/^\+?inf(inity)?$/i.test(t)) return Infinity;
   if (/^-inf(inity)?$/i.test(t)) return -Infinity;
-  // "\d+\.?\d*" would split a run of digits at every place: quadratic on a long one.
-  if (!/^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i.test(t)) return undefined;
+  if (!DECIMAL_NUMBER.test(t)) return undefined;
   return Number(t);
 }
 

@@ -19,7 +19,7 @@ import { type Run, type SourceRef, runId, withMissing } from '../run';
 import { binaryMessage, lineAt, verdictCode } from '../text';
 import { diagnostic } from '../validate';
 import type { ReadContext, ReadResult, RunReader } from './types';
-import { MAX_LINE_DIAGNOSTICS, longLineDiagnostic } from './metricsJsonl';
+import { MAX_LINE_DIAGNOSTICS, longLineDiagnostic, quoteBareNonFinite } from './metricsJsonl';
 import {
   WORLD_SIZE_KEY,
   type WorldSize,
@@ -139,11 +139,8 @@ function wandbWorldSize(config: readonly ConfigEntry[], metadata: Metadata, meta
   return fromConfig ?? fromArgs;
 }
 
-/** Python's json writes NaN and Infinity bare; quoted, the rest of such a line still parses. */
-const BARE_NON_FINITE = /(?<=[:[,]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g;
-
 function parseHistoryLine(text: string): Record<string, unknown> | undefined {
-  for (const candidate of [text, text.replace(BARE_NON_FINITE, '"$1"')]) {
+  for (const candidate of [text, quoteBareNonFinite(text)]) {
     try {
       const value: unknown = JSON.parse(candidate);
       return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

@@ -19,10 +19,10 @@ import { type AliasTable } from '../aliases';
 import type { Diagnostic, DiagnosticCode, Severity } from '../diagnostics';
 import type { ConfigEntry } from '../entries';
 import { EntryIndex, applyFacts, findConfigFacts } from '../facts';
+import { DECIMAL_NUMBER } from '../quantity';
 import { type Run, type RunField, withMissing } from '../run';
 import {
   FindingsByColumn,
-  PLAIN_NUMBER,
   type Row,
   SWEEP_TABLE_FORMAT,
   TableDiagnostics,
@@ -105,7 +105,7 @@ export function wandbExportLayout(header: readonly string[], aliases: AliasTable
 function typed(text: string): unknown {
   const t = text.trim();
   if (t === 'true' || t === 'false') return t === 'true';
-  return PLAIN_NUMBER.test(t) ? Number(t) : t;
+  return DECIMAL_NUMBER.test(t) ? Number(t) : t;
 }
 
 const ABSENT: Record<RunField, { reason: string; note: string }> = {
