@@ -20,6 +20,8 @@ import { defaultPrecisionSettings, readSettings } from './settings';
 const VIEW_ID = 'precisionPlanner.runs';
 /** Context key of the Runs view's Cancel Scan button. */
 const SCANNING_KEY = 'precisionPlanner.scanning';
+/** True while no scan has completed and the last one was stopped: the Runs view's welcome says so, not "no runs found". */
+const STOPPED_KEY = 'precisionPlanner.scanStopped';
 /** A scan shorter than this shows no progress (a rescan of an unchanged workspace would make the view's title flicker). */
 const SHOW_PROGRESS_AFTER_MS = 500;
 const TIMEOUT_SETTING = 'precisionPlanner.runs.scanTimeoutSeconds';
@@ -152,8 +154,10 @@ export class RunsModel implements vscode.Disposable {
     this.schedulePoll(pollDelay(outcome.ms));
     if (outcome.kind !== 'done') {
       this.stopped(outcome, settings.scanTimeoutSeconds);
+      if (!this.current) void vscode.commands.executeCommand('setContext', STOPPED_KEY, true);
       return this.current ?? EMPTY;
     }
+    if (!this.current) void vscode.commands.executeCommand('setContext', STOPPED_KEY, false);
     this.notified = undefined;
     const { result } = outcome;
     const message = `scan: ${result.runs.length} runs in ${result.files} files (${result.cached} read from the cache), ${result.diagnostics.length} problems, ${outcome.ms} ms`;

@@ -88,3 +88,31 @@ describe('Precision Planner scanning a workspace with a file slow to read', { ti
     await twoRuns().waitFor({ state: 'visible', timeout: 30_000 });
   });
 });
+
+describe('Precision Planner whose first scan is stopped', { timeout: 300_000 }, () => {
+  let workspace: string;
+  let vscode: VsCode | undefined;
+
+  before(async () => {
+    workspace = mkdtempSync(path.join(tmpdir(), 'pp-e2e-first-scan-'));
+    await writeTrainerState(path.join(workspace, 'big', 'llama-3m'), 250e6);
+    mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'precisionPlanner.runs.scanTimeoutSeconds': 3 }));
+    vscode = await openVsCode(workspace, true);
+  });
+
+  after(async () => {
+    await closeVsCode(vscode, 'precision-planner-first-scan.log');
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('the Runs view says the scan was stopped, not that the workspace has no runs', async () => {
+    const page = (vscode as VsCode).page;
+    await page.locator('.activitybar [aria-label^="Precision Planner"]').first().click();
+    const welcome = page.locator('.pane-body .welcome-view-content', { hasText: 'was stopped before it finished' }).first();
+    await welcome.waitFor({ state: 'visible', timeout: 120_000 });
+    await page.screenshot({ path: path.join(RESULTS, 'scan-first-stopped.png') });
+    assert.doesNotMatch(await welcome.innerText(), /No training runs found/);
+    assert.ok(await welcome.locator('.monaco-button', { hasText: 'Rescan Runs' }).first().isVisible());
+  });
+});

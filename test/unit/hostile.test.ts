@@ -4,8 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
-import { appendFileSync, cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import { readMetricsJsonl } from '../../src/runs/readers/metricsJsonl';
 import { DEFAULT_MAX_LINE_BYTES } from '../../src/runs/lines';
 import { RESUME_MIN_BYTES } from '../../src/runs/resume';
 import { isComplete } from '../../src/runs/run';
+import { writeStreamed } from '../support/files';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const posix = process.platform !== 'win32';
@@ -34,21 +34,6 @@ function mkfifo(file: string): void {
   execFileSync('mkfifo', [file]);
 }
 
-/** Writes `parts` to a file, a string as it is and a number as that many "x" bytes, in 1 MiB writes. */
-async function writeStreamed(file: string, parts: ReadonlyArray<string | number>): Promise<void> {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const out = createWriteStream(file);
-  const block = Buffer.alloc(1 << 20, 'x');
-  for (const part of parts) {
-    if (typeof part === 'string') {
-      if (!out.write(part)) await once(out, 'drain');
-      continue;
-    }
-    for (let left = part; left > 0; left -= block.length) if (!out.write(left >= block.length ? block : block.subarray(0, left))) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
 
 const codesAt = (r: ScanResult, file: string): string[] => r.diagnostics.filter((d) => d.file === file).map((d) => d.code);
 

@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
-import { appendFileSync, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_MAX_LINE_BYTES, forEachLine } from '../../src/runs/lines';
+import { writeStreamed } from '../support/files';
 
-/** Writes `parts` to a file, a string as it is and a number as that many "x" bytes, in 1 MiB writes. */
-async function writeStreamed(file: string, parts: ReadonlyArray<string | number>): Promise<void> {
-  const out = createWriteStream(file);
-  const block = Buffer.alloc(1 << 20, 'x');
-  for (const part of parts) {
-    if (typeof part === 'string') {
-      if (!out.write(part)) await once(out, 'drain');
-      continue;
-    }
-    for (let left = part; left > 0; left -= block.length) if (!out.write(left >= block.length ? block : block.subarray(0, left))) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
 
 /** What forEachLine must give, by splitting the whole text at once. */
 function reference(content: string, maxLineBytes: number): { lines: Array<[number, string]>; long: Array<[number, number]> } {
