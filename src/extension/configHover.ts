@@ -38,6 +38,9 @@ interface Cached {
   analysis?: Analysis;
 }
 
+/** A pause in typing this long checks the document again (hovers and CodeLens ask at once). */
+const TYPING_PAUSE_MS = 300;
+
 export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensProvider, vscode.Disposable {
   private readonly cache = new Map<string, Cached>();
   /** The analysis on its way per document, joined by the hover, CodeLens and warnings that ask for the same version. */
@@ -47,6 +50,8 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
   private readonly warnings = vscode.languages.createDiagnosticCollection('precision-planner-configs');
   private readonly reader: ConfigWorkerClient;
   private readonly disposables: vscode.Disposable[] = [this.lensesChanged, this.warnings];
+  /** Warnings of a document being typed in wait for a pause: each check copies the whole text to the worker. */
+  private readonly typing = new Map<string, ReturnType<typeof setTimeout>>();
 
   /** `workerFile`: the bundled worker, beside the extension's own bundle in dist/. */
   constructor(
@@ -57,9 +62,11 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
     this.disposables.push(
       this.reader,
       fit.onDidChange(() => this.refreshAll()),
-      vscode.workspace.onDidChangeTextDocument((e) => void this.check(e.document)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.checkAfterTyping(e.document)),
       vscode.workspace.onDidOpenTextDocument((d) => void this.check(d)),
       vscode.workspace.onDidCloseTextDocument((d) => {
+        clearTimeout(this.typing.get(d.uri.toString()));
+        this.typing.delete(d.uri.toString());
         this.cache.delete(d.uri.toString());
         this.pending.delete(d.uri.toString());
         this.warnings.delete(d.uri);
@@ -148,6 +155,19 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
     return [new vscode.CodeLens(new vscode.Range(Math.max(0, line), 0, Math.max(0, line), 0), { title, command: 'precisionPlanner.fit', tooltip: 'Refit the scaling law on the workspace runs' })];
   }
 
+  private checkAfterTyping(document: vscode.TextDocument): void {
+    if (!this.language(document)) return;
+    const key = document.uri.toString();
+    clearTimeout(this.typing.get(key));
+    this.typing.set(
+      key,
+      setTimeout(() => {
+        this.typing.delete(key);
+        void this.check(document);
+      }, TYPING_PAUSE_MS),
+    );
+  }
+
   private async check(document: vscode.TextDocument): Promise<void> {
     const version = document.version;
     const a = await this.analyse(document);
@@ -180,6 +200,7 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
   }
 
   dispose(): void {
+    for (const timer of this.typing.values()) clearTimeout(timer);
     for (const d of this.disposables) d.dispose();
   }
 }
