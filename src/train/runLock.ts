@@ -17,6 +17,11 @@ export interface LockHolder {
   hostname: string;
   /** ISO time the holder took the lock. */
   started: string;
+  /**
+   * When the holder's process started, in clock ticks since boot (Linux /proc/<pid>/stat): a
+   * pid reused by an unrelated process (after the holder died, or a reboot) has another.
+   */
+  processStart?: string;
 }
 
 /** A lock this process holds. */
@@ -44,16 +49,31 @@ export function isAlive(pid: number): boolean {
   return !isZombie(pid);
 }
 
-function isZombie(pid: number): boolean {
-  if (process.platform !== 'linux') return false;
+/** The fields of /proc/<pid>/stat from the state on (the 3rd field), or undefined off Linux or when it is gone. */
+function procStat(pid: number): string[] | undefined {
+  if (process.platform !== 'linux') return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (name) S ...": the name may hold parentheses, the state follows the last one.
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
+    // "pid (name) S ...": the name may hold parentheses and spaces; the state follows the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function isZombie(pid: number): boolean {
+  const state = procStat(pid)?.[0];
+  return state === 'Z' || state === 'X';
+}
+
+/** A process's start time (the 22nd field of /proc/<pid>/stat), where the system says it. */
+export const processStart = (pid: number): string | undefined => procStat(pid)?.[19];
+
+/** Is the lock's holder still running: its pid alive and, where recorded, started when the holder did. */
+export function holderAlive(holder: LockHolder): boolean {
+  if (!isAlive(holder.pid)) return false;
+  const now = holder.processStart === undefined ? undefined : processStart(holder.pid);
+  return now === undefined || now === holder.processStart;
 }
 
 /** The holder recorded in a lock file; undefined when it is missing, unreadable or not a lock. */
@@ -62,7 +82,7 @@ export function readLock(file: string): LockHolder | undefined {
     if (!lstatSync(file).isFile()) return undefined;
     const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockHolder>;
     if (!Number.isInteger(value.pid) || typeof value.hostname !== 'string') return undefined;
-    return { pid: value.pid!, hostname: value.hostname, started: typeof value.started === 'string' ? value.started : '' };
+    return { pid: value.pid!, hostname: value.hostname, started: typeof value.started === 'string' ? value.started : '', ...(typeof value.processStart === 'string' ? { processStart: value.processStart } : {}) };
   } catch {
     return undefined;
   }
@@ -81,7 +101,8 @@ export class RunLockedError extends Error {}
  */
 export function acquireRunLock(dir: string): HeldLock {
   const file = path.join(dir, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, hostname: os.hostname(), started: new Date().toISOString() };
+  const start = processStart(process.pid);
+  const me: LockHolder = { pid: process.pid, hostname: os.hostname(), started: new Date().toISOString(), ...(start !== undefined ? { processStart: start } : {}) };
   let note: string | undefined;
   // Twice at most: once more after removing a stale lock.
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -95,7 +116,7 @@ export function acquireRunLock(dir: string): HeldLock {
       const clear = `if no trainer writes there, delete ${file}`;
       if (!holder) throw new RunLockedError(`the run folder ${dir} has a ${LOCK_FILE} that is not a readable lock (another trainer may be starting there); ${clear}`);
       if (holder.hostname !== me.hostname) throw new RunLockedError(`the run folder ${dir} is being written by another trainer (${describe(holder)}), which cannot be checked from ${me.hostname}; ${clear}`);
-      if (isAlive(holder.pid)) throw new RunLockedError(`the run folder ${dir} is being written by another trainer (${describe(holder)}); wait for it to end or stop it, or give this run another name`);
+      if (holderAlive(holder)) throw new RunLockedError(`the run folder ${dir} is being written by another trainer (${describe(holder)}); wait for it to end or stop it, or give this run another name`);
       if (attempt > 0 || !removeIfStill(file, holder)) throw new RunLockedError(`the run folder ${dir} was taken by another trainer while this one started; give this run another name`);
       note = `took over ${file}: its holder (${describe(holder)}) no longer runs`;
       continue;

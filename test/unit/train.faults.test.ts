@@ -356,6 +356,22 @@ describe('one writer per run folder', () => {
     assert.equal(readLock(path.join(dir, LOCK_FILE))?.started, 'later');
   });
 
+  test('a lock whose pid now belongs to another process (a reused pid) is stale and taken over', { skip: process.platform !== 'linux' && 'process start times come from /proc' }, async () => {
+    const dir = path.join(tmp, 'lock-reused');
+    await mkdir(dir);
+    const held = acquireRunLock(dir);
+    // The lock records when its holder started; this process is alive and started then: refused.
+    assert.match(held.holder.processStart ?? '', /^\d+$/);
+    assert.throws(() => acquireRunLock(dir), RunLockedError);
+    held.release();
+    // The same live pid with another start time is another process that got the dead holder's pid.
+    await writeFile(path.join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, hostname: os.hostname(), started: '2026-01-01T00:00:00.000Z', processStart: '1' }));
+    const taken = acquireRunLock(dir);
+    assert.match(taken.note ?? '', new RegExp(`took over .*pid ${process.pid} on .*no longer runs`));
+    assert.equal(readLock(path.join(dir, LOCK_FILE))?.processStart, held.holder.processStart);
+    taken.release();
+  });
+
   test('a sweep with 2x32,2X32 (and other spellings of one setting) makes one job per setting, with a note', async () => {
     const grid = gridFromArgs({ sizes: '2x32,2X32, 2x32 ', tokens: '20k,20000,2e4', precisions: 'fp32,FP32,int8,W8A8KV8', seeds: '1,1', out: path.join(tmp, 'dup') });
     assert.deepEqual(
