@@ -3,6 +3,7 @@
 // not 2.934 above 2.9012), integers without any, and signed differences with their sign.
 
 import { formatSigned } from '../runs/quantity';
+import { terminalText } from './terminalText';
 
 /** A number printed with an explicit sign: +0.0012, -0.0012 (0 has none). */
 export interface Signed {
@@ -38,7 +39,8 @@ export function columnDecimals(values: readonly number[], significant = SIGNIFIC
 }
 
 function formatCell(cell: Cell, decimals: number): string {
-  if (typeof cell === 'string') return cell;
+  // Escaped here, not only at the output: a cell's width is that of what the terminal shows.
+  if (typeof cell === 'string') return terminalText(cell);
   const x = typeof cell === 'number' ? cell : cell.signed;
   if (typeof cell === 'object') return formatSigned(x, decimals);
   if (!Number.isFinite(x)) return String(x);

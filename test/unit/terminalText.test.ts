@@ -29,6 +29,10 @@ describe('terminal text', () => {
     assert.equal(r.status, 0, r.stderr);
     // eslint-disable-next-line no-control-regex
     assert.doesNotMatch(r.stdout + r.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    // The table's columns are aligned on what the terminal shows.
+    const rows = r.stdout.split('\n').filter((l) => l.includes('precision-planner') || l.startsWith('run '));
+    assert.equal(rows.length, 2);
+    assert.equal(rows[0].indexOf('format') + 'format'.length, rows[1].indexOf('precision-planner') + 'precision-planner'.length);
     assert.match(r.stdout, /evil\\u001b\]8;;https:\/+evil\.example\\u0007link\\u001b\]8;;\\u0007\\u001b\[2J\\u000dX/);
   });
 });
