@@ -2,6 +2,7 @@
 
 import type { Io } from './args';
 import { DCRIT_USAGE, dcritCommand } from './commands/dcrit';
+import { DESIGN_USAGE, designCommand } from './commands/design';
 import { FIT_USAGE, fitCommand } from './commands/fit';
 import { PREDICT_USAGE, predictCommand } from './commands/predict';
 import { RECOMMEND_USAGE, recommendCommand } from './commands/recommend';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<numb
   scan: scanCommand,
   train: trainCommand,
   sweep: sweepCommand,
+  design: designCommand,
   ptq: ptqCommand,
   pareto: paretoCommand,
 };
@@ -38,6 +40,8 @@ Usage:
   ${TRAIN_USAGE}
 
   ${SWEEP_USAGE}
+
+  ${DESIGN_USAGE}
 
   ${PTQ_USAGE}
 

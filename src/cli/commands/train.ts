@@ -16,7 +16,7 @@ import { type CommonArgs, type SweepArgs, type TrainArgs, describeSweep, formatS
 import { type Io, parse } from '../args';
 import { CliError } from '../errors';
 
-const COMMON_USAGE = `[--out DIR] [--batch 16] [--context 128] [--lr 2e-3] [--corpus PATH]...
+export const COMMON_USAGE = `[--out DIR] [--batch 16] [--context 128] [--lr 2e-3] [--corpus PATH]...
         [--ptq-bits 8,6,5,4,3] [--ptq-groups channel,128,32] [--ptq-formats mxint8,mxint4,mxfp8,mxfp6-e2m3,mxfp4]
         [--gptq-bits 4,3] [--probe-norms 0.01,0.03,0.1,0.3] [--probe-directions 2] [--eval-tokens 32k] [--eval-every STEPS]
         [--mlp gelu|swiglu] [--positions rotary|learned] [--untied] [--json]`;
@@ -36,7 +36,7 @@ export const SWEEP_USAGE = `precision-planner sweep --sizes LxW,... --tokens D,.
   Trains every combination of sizes x token budgets x precisions (x seeds), K at once (default:
   the CPU cores), largest first. Runs already complete in DIR are kept unless --rerun.`;
 
-const COMMON_OPTIONS = {
+export const COMMON_OPTIONS = {
   out: { type: 'string' },
   batch: { type: 'string' },
   context: { type: 'string' },
@@ -57,9 +57,9 @@ const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = Record<string, string | boolean | string[] | undefined>;
+export type Values = Record<string, string | boolean | string[] | undefined>;
 
-function commonArgs(v: Values): CommonArgs {
+export function commonArgs(v: Values): CommonArgs {
   const s = (key: string): string | undefined => v[key] as string | undefined;
   return {
     out: s('out'),
@@ -82,7 +82,7 @@ function commonArgs(v: Values): CommonArgs {
 }
 
 /** Option errors from the shared validation become usage errors (exit code 2). */
-function checked<T>(build: () => T): T {
+export function checked<T>(build: () => T): T {
   try {
     return build();
   } catch (error) {
