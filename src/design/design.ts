@@ -9,6 +9,7 @@ import type { FitOptions } from '../fit/options';
 import type { TrainJob } from '../train/config';
 import { type Calibration, type SweepEstimate, BUILT_IN_SOURCE, estimateSweep } from '../train/estimate';
 import { type ConstantVerdict, type RefitSummary, summarizeRefit, verdicts } from './identify';
+import type { Proposal } from './propose';
 import { type DesignRun, type NoiseModel, type UnsimulatedRun, designRun, expectedPoints, samplePoints, truthForGrid } from './simulate';
 
 export const DESIGN_SCHEMA = 'precision-planner/design@1';
@@ -92,6 +93,8 @@ export interface DesignResult {
   notIdentifiable: ConstantName[];
   unsimulated: UnsimulatedRun[];
   warnings: string[];
+  /** The cheapest change found to make a named constant identifiable (proposeChange), when asked. */
+  proposal?: Proposal;
 }
 
 const distinct = (xs: readonly number[]): number[] => [...new Set(xs)].sort((a, b) => a - b);

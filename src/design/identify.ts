@@ -100,8 +100,9 @@ export function verdict(name: ConstantName, truth: number, refits: readonly Refi
   } else if (!OFFSETS.includes(name) && s.p5 <= 0 && s.p95 >= 0) {
     return { ...base, status: 'not identifiable', reason: `the refits' spread covers 0 (${range})` };
   }
-  // A spread that misses the truth estimates something else: a combined factor, a compensating constant.
-  if (truth < s.p5 || truth > s.p95) return { ...base, status: 'not identifiable', reason: `biased: the truth is outside the refits' spread (${range})` };
+  // A spread that misses the truth by more than its own width estimates something else: a combined
+  // factor, a compensating constant (a truth just outside a few refits' range is chance).
+  if ((truth < s.p5 || truth > s.p95) && Math.abs(s.median - truth) > s.p95 - s.p5) return { ...base, status: 'not identifiable', reason: `biased: the truth is outside the refits' spread (${range})` };
   if (relativeWidth !== null && relativeWidth > WEAK_WIDTH) return { ...base, status: 'weak', reason: `wide: ${range}, ${num(100 * relativeWidth)}% of the truth` };
   return { ...base, status: 'identifiable' };
 }

@@ -132,6 +132,17 @@ describe('precision-planner design', () => {
     assert.match(r.out, /0\.02 nats per run/);
   });
 
+  test('--make-identifiable: the cheapest addition that identifies the constant, the changes tried cheapest first', async () => {
+    const j = JSON.parse((await cli('design', '--sizes', '2x32', '--tokens', '300k,600k,1.2M', '--precisions', 'fp32', '--ptq-bits', '3,4', '--ptq-groups', 'channel', '--simulations', '3', '--out', out, '--make-identifiable', 'gammaN', '--json')).out);
+    assert.equal(j.constants.gammaN.status, 'not fitted');
+    assert.equal(j.proposal.target, 'gammaN');
+    assert.equal(j.proposal.status, 'found', JSON.stringify(j.proposal.tried));
+    assert.match(j.proposal.change.change, /^add size \d+x\d+$/);
+    assert.equal(j.proposal.change.status, 'identifiable');
+    const costs = j.proposal.tried.map((t: { addedCpuSeconds: number }) => t.addedCpuSeconds);
+    assert.deepEqual(costs, [...costs].sort((a, b) => a - b));
+  });
+
   test('a bad grid or option: exit 2, naming the flag', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--sizes', '4by128', '--tokens', '1M', '--precisions', 'fp32'], /size "4by128"/],
@@ -139,6 +150,7 @@ describe('precision-planner design', () => {
       [['--tokens', '1M', '--precisions', 'fp32'], /--sizes is required/],
       [['--sizes', '2x32', '--tokens', '1M', '--precisions', 'fp32', '--noise', '-1'], /--noise/],
       [['--sizes', '2x32', '--tokens', '1M', '--precisions', 'fp32', '--simulations', '0'], /--simulations/],
+      [['--sizes', '2x32', '--tokens', '1M', '--precisions', 'fp32', '--make-identifiable', 'gamma'], /--make-identifiable: "gamma"/],
     ];
     for (const [argv, pattern] of cases) {
       const r = await cli('design', ...argv, '--out', out);

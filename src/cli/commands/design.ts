@@ -2,11 +2,12 @@
 // could identify (src/design). Takes the grid with the same flags as `sweep`.
 
 import * as os from 'node:os';
-import { CONSTANT_NAMES } from '../../law/constants';
+import { CONSTANT_NAMES, type ConstantName } from '../../law/constants';
 import { expandGrid } from '../../train/engine';
 import { aboutDuration, calibrationFromFile, manifestFiles } from '../../train/estimate';
 import { type SweepArgs, gridFromArgs } from '../../train/options';
-import { DEFAULT_PTQ_NOISE, DEFAULT_SIMULATIONS, DEFAULT_TRAIN_NOISE, type DesignResult, designSweep } from '../../design/design';
+import { proposeChange } from '../../design/propose';
+import { DEFAULT_PTQ_NOISE, DEFAULT_SIMULATIONS, DEFAULT_TRAIN_NOISE, type DesignOptions, type DesignResult, designSweep } from '../../design/design';
 import { type Io, fmt, integer, parse } from '../args';
 import { loadConstants } from '../constants';
 import { CliError } from '../errors';
@@ -15,6 +16,7 @@ import { COMMON_OPTIONS, COMMON_USAGE, checked, commonArgs } from './train';
 
 export const DESIGN_USAGE = `precision-planner design --sizes LxW,... --tokens D,... --precisions SPEC,... [--seeds S,...]
         [--preset paper | --fit FILE] [--noise NATS] [--ptq-noise NATS] [--simulations N] [--seed S] [--parallel K]
+        [--make-identifiable CONSTANT]
         ${COMMON_USAGE}
   Before any compute is spent: the CPU time of the sweep \`sweep\` would train with these flags
   (from the throughput of complete runs in --out, else built-in figures), and by simulation which
@@ -24,7 +26,9 @@ export const DESIGN_USAGE = `precision-planner design --sizes LxW,... --tokens D
   --simulations times (default ${DEFAULT_SIMULATIONS}, seeded by --seed, no bootstrap); each constant is
   identifiable, weak (a wide spread), not identifiable (the spread covers 0, a bound, a flat
   profile, misses the truth) or not fitted (the stage is skipped or holds it), with the
-  refits' 5-95% spread and why.`;
+  refits' 5-95% spread and why. --make-identifiable gammaN tries one more size (about 2x, 4x, 8x
+  the largest), one more budget (2x, 4x the largest) or, for a part's constant, that part varied
+  alone, cheapest in CPU time first, and names the first that makes the constant identifiable.`;
 
 function positive(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -59,6 +63,18 @@ function render(r: DesignResult): string {
     if (v.status !== 'identifiable' && v.reason) lines.push(`${name}: ${v.status} — ${v.reason}`);
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
+  const p = r.proposal;
+  if (p) {
+    lines.push('', `make ${p.target} identifiable: ${p.message}`);
+    if (p.tried.length > 0) {
+      lines.push(
+        table(
+          ['change', 'runs added', 'CPU time added', `${p.target} then`],
+          p.tried.map((t) => [t.change, t.addedRuns, aboutDuration(t.addedCpuSeconds), t.status]),
+        ),
+      );
+    }
+  }
   return lines.join('\n');
 }
 
@@ -76,6 +92,7 @@ export function designCommand(argv: string[], io: Io): number {
     'ptq-noise': { type: 'string' },
     simulations: { type: 'string' },
     seed: { type: 'string' },
+    'make-identifiable': { type: 'string' },
   });
   if (values.help) return io.out(DESIGN_USAGE), 0;
   for (const flag of ['sizes', 'tokens', 'precisions'] as const) {
@@ -87,9 +104,13 @@ export function designCommand(argv: string[], io: Io): number {
   if (!Number.isInteger(parallel) || parallel < 1) throw new CliError(`--parallel: "${values.parallel}" is not a positive whole number`, 2);
   const simulations = integer(values.simulations, 'simulations', DEFAULT_SIMULATIONS);
   if (simulations < 1) throw new CliError('--simulations: needs at least 1', 2);
+  const target = values['make-identifiable'];
+  if (target !== undefined && !(CONSTANT_NAMES as readonly string[]).includes(target)) {
+    throw new CliError(`--make-identifiable: "${target}" is not a constant of the law (${CONSTANT_NAMES.join(', ')})`, 2);
+  }
   const { constants, label } = loadConstants(values.preset, values.fit);
   const noiseGiven = values.noise !== undefined || values['ptq-noise'] !== undefined;
-  const result = designSweep(expandGrid(grid), {
+  const options: DesignOptions = {
     truth: constants,
     truthSource: label,
     noise: { train: positive(values.noise, 'noise', DEFAULT_TRAIN_NOISE), ptq: positive(values['ptq-noise'], 'ptq-noise', DEFAULT_PTQ_NOISE) },
@@ -101,7 +122,12 @@ export function designCommand(argv: string[], io: Io): number {
     parallel,
     cores: os.availableParallelism(),
     onProgress: (done, total) => io.progress?.(`simulated sweep ${done}/${total}`),
-  });
+  };
+  const result = designSweep(expandGrid(grid), options);
+  if (target !== undefined) {
+    const name = target as ConstantName;
+    result.proposal = proposeChange(grid, name, result.constants[name].status, { ...options, onProgress: (done, total) => io.progress?.(`change ${done}/${total} re-simulated`) });
+  }
   io.progress?.('');
   io.out(values.json ? JSON.stringify(result, null, 2) : render(result));
   return 0;
