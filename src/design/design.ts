@@ -132,8 +132,9 @@ const times = (f: number): string => `${+f.toPrecision(2)}×`;
 
 /** What in the grid limits a constant, to add to a not-identifiable verdict's reason. */
 export function gridLimit(name: ConstantName, g: GridFacts): string | undefined {
-  const sizes = g.params.length === 1 ? `one size only (N ${count(g.params[0])})` : `the sizes span only ${times(g.paramsSpan)} (N ${count(g.params[0])}-${count(g.params[g.params.length - 1])})`;
-  const budgets = g.tokens.length === 1 ? `one token budget only (D ${count(g.tokens[0])})` : `the budgets span only ${times(g.tokensSpan)} (D ${count(g.tokens[0])}-${count(g.tokens[g.tokens.length - 1])}, D/N ${+g.tokensPerParam[0].toPrecision(2)}-${+g.tokensPerParam[1].toPrecision(2)})`;
+  const only = (f: number): string => (f < 10 ? 'only ' : '');
+  const sizes = g.params.length === 1 ? `one size only (N ${count(g.params[0])})` : `the sizes span ${only(g.paramsSpan)}${times(g.paramsSpan)} (N ${count(g.params[0])}-${count(g.params[g.params.length - 1])})`;
+  const budgets = g.tokens.length === 1 ? `one token budget only (D ${count(g.tokens[0])})` : `the budgets span ${only(g.tokensSpan)}${times(g.tokensSpan)} (D ${count(g.tokens[0])}-${count(g.tokens[g.tokens.length - 1])}, D/N ${+g.tokensPerParam[0].toPrecision(2)}-${+g.tokensPerParam[1].toPrecision(2)})`;
   const part = PARTS.find((p) => PART_CONSTANTS[p].gamma === name || PART_CONSTANTS[p].offset === name || PART_CONSTANTS[p].robust === name);
   if (part) {
     const d = g.parts[part];

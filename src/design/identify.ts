@@ -60,6 +60,8 @@ export const MAJORITY = 0.5;
 export const AT_BOUND_SHARE = 0.25;
 /** Relative width of the 5-95% spread above which an identifiable constant is only weakly so. */
 export const WEAK_WIDTH = 1;
+/** Relative width above which a constant is not identifiable at all (the refits span more than 4x its value). */
+export const NOT_IDENTIFIABLE_WIDTH = 4;
 /** Scale constants (always positive) whose refits spread over more than this factor are not identifiable. */
 export const SCALE_FACTOR_LIMIT = 10;
 
@@ -103,6 +105,7 @@ export function verdict(name: ConstantName, truth: number, refits: readonly Refi
   // A spread that misses the truth by more than its own width estimates something else: a combined
   // factor, a compensating constant (a truth just outside a few refits' range is chance).
   if ((truth < s.p5 || truth > s.p95) && Math.abs(s.median - truth) > s.p95 - s.p5) return { ...base, status: 'not identifiable', reason: `biased: the truth is outside the refits' spread (${range})` };
+  if (!SCALE.includes(name) && relativeWidth !== null && relativeWidth > NOT_IDENTIFIABLE_WIDTH) return { ...base, status: 'not identifiable', reason: `the refits spread over ${num(100 * relativeWidth)}% of the truth (${range})` };
   if (relativeWidth !== null && relativeWidth > WEAK_WIDTH) return { ...base, status: 'weak', reason: `wide: ${range}, ${num(100 * relativeWidth)}% of the truth` };
   return { ...base, status: 'identifiable' };
 }

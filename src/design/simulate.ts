@@ -5,6 +5,7 @@
 import type { Constants } from '../law/constants';
 import { type Precision, predict } from '../law/law';
 import type { FitPoint } from '../fit/points';
+import { MAX_PLAUSIBLE_LOSS } from '../runs/validate';
 import { seededRandom } from '../fit/random';
 import { type TrainJob, resolveJob } from '../train/config';
 import { partPrecision, parseQuantSpec } from '../train/formats';
@@ -55,18 +56,24 @@ export interface UnsimulatedRun {
  * of nats at 25K, beyond any plausible validation loss (the fit refuses 20 and above).
  */
 export const REDUCIBLE_CAP = 1;
+/**
+ * Reducible loss above which the truth is scaled down to REDUCIBLE_CAP: half of the least loss
+ * the fit refuses as implausible (20 nats, validate.ts), leaving room for low-precision runs'
+ * smaller N_eff. A fit of runs like these (--fit) is kept as it is.
+ */
+export const REDUCIBLE_LIMIT = MAX_PLAUSIBLE_LOSS / 2;
 
 /**
  * The truth used for a grid: `truth` itself, or with A and B scaled by one factor (the exponents,
- * E and every precision and PTQ constant kept) where it would give the grid's smallest run a
- * reducible loss above REDUCIBLE_CAP. Scaling both terms alike keeps the split between N and D.
+ * E and every precision and PTQ constant kept) to REDUCIBLE_CAP where it would give the grid's
+ * smallest run a reducible loss above REDUCIBLE_LIMIT. Scaling both terms alike keeps the split between N and D.
  */
 export function truthForGrid(truth: Constants, runs: readonly DesignRun[]): { constants: Constants; scale: number } {
   if (runs.length === 0) return { constants: truth, scale: 1 };
   const n = Math.min(...runs.map((r) => r.params));
   const d = Math.min(...runs.map((r) => r.tokens));
   const reducible = truth.A * n ** -truth.alpha + truth.B * d ** -truth.beta;
-  if (!(reducible > REDUCIBLE_CAP)) return { constants: truth, scale: 1 };
+  if (!(reducible > REDUCIBLE_LIMIT)) return { constants: truth, scale: 1 };
   const scale = REDUCIBLE_CAP / reducible;
   return { constants: { ...truth, A: truth.A * scale, B: truth.B * scale }, scale };
 }

@@ -63,6 +63,9 @@ describe('simulated runs', () => {
     const small = Math.min(...runs.map((r) => r.params));
     const d = Math.min(...runs.map((r) => r.tokens));
     assert.ok(Math.abs(constants.A * small ** -constants.alpha + constants.B * d ** -constants.beta - 1) < 1e-9);
+    // A truth already at a plausible level (a fit of such runs) is kept as it is.
+    const plausible = { ...PAPER_CONSTANTS, A: PAPER_CONSTANTS.A / 20, B: PAPER_CONSTANTS.B / 20 };
+    assert.deepEqual(truthForGrid(plausible, runs), { constants: plausible, scale: 1 });
   });
 });
 
