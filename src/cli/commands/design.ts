@@ -2,7 +2,7 @@
 // could identify (src/design). Takes the grid with the same flags as `sweep`.
 
 import * as os from 'node:os';
-import { CONSTANT_NAMES, type ConstantName } from '../../law/constants';
+import { CONSTANT_NAMES, type ConstantName, PAPER_CONSTANTS } from '../../law/constants';
 import { expandGrid } from '../../train/engine';
 import { aboutDuration, calibrationFromFile, manifestFiles } from '../../train/estimate';
 import { type SweepArgs, gridFromArgs } from '../../train/options';
@@ -21,7 +21,7 @@ export const DESIGN_USAGE = `precision-planner design --sizes LxW,... --tokens D
   Before any compute is spent: the CPU time of the sweep \`sweep\` would train with these flags
   (from the throughput of complete runs in --out, else built-in figures), and by simulation which
   constants of the law its runs could identify. Runs are drawn from the law (the paper's
-  constants, or a fit's with --fit) with run-to-run noise (--noise, default ${DEFAULT_TRAIN_NOISE} nats on
+  constants, or a fit's with --fit, the paper's where it fitted nothing) with run-to-run noise (--noise, default ${DEFAULT_TRAIN_NOISE} nats on
   a run's loss; --ptq-noise, default ${DEFAULT_PTQ_NOISE} nats on a PTQ degradation) and refitted
   --simulations times (default ${DEFAULT_SIMULATIONS}, seeded by --seed, no bootstrap); each constant is
   identifiable, weak (a wide spread), not identifiable (the spread covers 0, a bound, a flat
@@ -108,7 +108,12 @@ export function designCommand(argv: string[], io: Io): number {
   if (target !== undefined && !(CONSTANT_NAMES as readonly string[]).includes(target)) {
     throw new CliError(`--make-identifiable: "${target}" is not a constant of the law (${CONSTANT_NAMES.join(', ')})`, 2);
   }
-  const { constants, label } = loadConstants(values.preset, values.fit);
+  const loaded = loadConstants(values.preset, values.fit);
+  // A fit's held constants (a part held off, a stage at the preset) would make the truth say those
+  // effects are absent: where the fit did not fit a constant, the paper's value is the truth.
+  const unfitted = loaded.fit ? CONSTANT_NAMES.filter((n) => loaded.fit?.origin?.[n] !== 'fitted') : [];
+  const constants = { ...loaded.constants, ...Object.fromEntries(unfitted.map((n) => [n, PAPER_CONSTANTS[n]])) };
+  const label = unfitted.length > 0 ? `${loaded.label} (where it fitted nothing, the paper's: ${unfitted.join(', ')})` : loaded.label;
   const noiseGiven = values.noise !== undefined || values['ptq-noise'] !== undefined;
   const options: DesignOptions = {
     truth: constants,
