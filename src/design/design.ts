@@ -150,9 +150,9 @@ export function gridLimit(name: ConstantName, g: GridFacts): string | undefined 
     case 'beta':
       return budgets;
     case 'gammaN':
-      return `${sizes} at fixed D`;
+      return g.params.length === 1 ? sizes : `${sizes} at fixed D`;
     case 'gammaD':
-      return `${budgets} at fixed N`;
+      return g.tokens.length === 1 ? budgets : `${budgets} at fixed N`;
     case 'gammaPost':
       return g.post.length === 0 ? 'no PTQ evaluation of a high-precision run' : `PTQ of the high-precision runs at ${g.post.join(', ')} bits`;
     default:
