@@ -5,14 +5,13 @@ import * as os from 'node:os';
 import { CONSTANT_NAMES, type ConstantName, PAPER_CONSTANTS } from '../../law/constants';
 import { expandGrid } from '../../train/engine';
 import { aboutDuration, calibrationFromFile, manifestFiles } from '../../train/estimate';
-import { type SweepArgs, gridFromArgs } from '../../train/options';
 import { proposeChange } from '../../design/propose';
 import { DEFAULT_PTQ_NOISE, DEFAULT_SIMULATIONS, DEFAULT_TRAIN_NOISE, type DesignOptions, type DesignResult, designSweep } from '../../design/design';
 import { type Io, fmt, integer, parse } from '../args';
 import { loadConstants } from '../constants';
 import { CliError } from '../errors';
 import { table } from '../table';
-import { COMMON_OPTIONS, COMMON_USAGE, checked, commonArgs } from './train';
+import { COMMON_USAGE, GRID_OPTIONS, gridFromFlags } from './train';
 
 export const DESIGN_USAGE = `precision-planner design --sizes LxW,... --tokens D,... --precisions SPEC,... [--seeds S,...]
         [--preset paper | --fit FILE] [--noise NATS] [--ptq-noise NATS] [--simulations N] [--seed S] [--parallel K]
@@ -80,12 +79,7 @@ function render(r: DesignResult): string {
 
 export function designCommand(argv: string[], io: Io): number {
   const { values } = parse(argv, {
-    ...COMMON_OPTIONS,
-    sizes: { type: 'string' },
-    tokens: { type: 'string' },
-    precisions: { type: 'string' },
-    seeds: { type: 'string' },
-    parallel: { type: 'string' },
+    ...GRID_OPTIONS,
     preset: { type: 'string' },
     fit: { type: 'string' },
     noise: { type: 'string' },
@@ -95,11 +89,7 @@ export function designCommand(argv: string[], io: Io): number {
     'make-identifiable': { type: 'string' },
   });
   if (values.help) return io.out(DESIGN_USAGE), 0;
-  for (const flag of ['sizes', 'tokens', 'precisions'] as const) {
-    if (values[flag] === undefined) throw new CliError(`--${flag} is required`, 2);
-  }
-  const args: SweepArgs = { ...commonArgs(values), sizes: values.sizes!, tokens: values.tokens!, precisions: values.precisions!, seeds: values.seeds };
-  const grid = checked(() => gridFromArgs(args));
+  const grid = gridFromFlags(values);
   const parallel = values.parallel === undefined ? os.availableParallelism() : Number(values.parallel);
   if (!Number.isInteger(parallel) || parallel < 1) throw new CliError(`--parallel: "${values.parallel}" is not a positive whole number`, 2);
   const simulations = integer(values.simulations, 'simulations', DEFAULT_SIMULATIONS);

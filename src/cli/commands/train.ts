@@ -184,24 +184,35 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   return execute([job], 1, true, values.json === true, io);
 }
 
+/** The flags of a sweep's grid, shared by `sweep` and `design`. */
+export const GRID_OPTIONS = {
+  ...COMMON_OPTIONS,
+  sizes: { type: 'string' },
+  tokens: { type: 'string' },
+  precisions: { type: 'string' },
+  seeds: { type: 'string' },
+  parallel: { type: 'string' },
+} as const;
+
+/** The grid the flags give, or a CliError (exit 2) naming the flag that is missing or wrong. */
+export function gridFromFlags(values: Values, name?: string): ReturnType<typeof gridFromArgs> {
+  for (const flag of ['sizes', 'tokens', 'precisions'] as const) {
+    if (typeof values[flag] !== 'string') throw new CliError(`--${flag} is required`, 2);
+  }
+  const text = (flag: string): string | undefined => (typeof values[flag] === 'string' ? (values[flag] as string) : undefined);
+  const args: SweepArgs = { ...commonArgs(values), sizes: text('sizes')!, tokens: text('tokens')!, precisions: text('precisions')!, seeds: text('seeds'), name };
+  return checked(() => gridFromArgs(args));
+}
+
 export async function sweepCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
-    ...COMMON_OPTIONS,
-    sizes: { type: 'string' },
-    tokens: { type: 'string' },
-    precisions: { type: 'string' },
-    seeds: { type: 'string' },
+    ...GRID_OPTIONS,
     name: { type: 'string' },
-    parallel: { type: 'string' },
     rerun: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
   });
   if (values.help) return io.out(SWEEP_USAGE), 0;
-  for (const flag of ['sizes', 'tokens', 'precisions'] as const) {
-    if (values[flag] === undefined) throw new CliError(`--${flag} is required`, 2);
-  }
-  const args: SweepArgs = { ...commonArgs(values), sizes: values.sizes!, tokens: values.tokens!, precisions: values.precisions!, seeds: values.seeds, name: values.name };
-  const grid = checked(() => gridFromArgs(args));
+  const grid = gridFromFlags(values, values.name);
   const parallel = values.parallel === undefined ? os.availableParallelism() : Number(values.parallel);
   if (!Number.isInteger(parallel) || parallel < 1) throw new CliError(`--parallel: "${values.parallel}" is not a positive whole number`, 2);
   const rerun = values.rerun === true;
