@@ -8,12 +8,12 @@ import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { type Diagnostic as RunDiagnostic, formatDiagnostic } from '../runs/diagnostics';
-import { OUTPUT_MARKER, type ScanResult } from '../runs/discover';
+import { OUTPUT_MARKER, type ScanResult, excludeMatcher } from '../runs/discover';
 import { groupDiagnostics } from '../runs/summary';
 import { log } from './log';
 import { notificationText } from './markdownText';
 import { ScanClient, type ScanOutcome, stoppedWhile } from './scanClient';
-import { type WatchScope, changeCallsForRescan, debounceDelay, excludeMatcher, pollDelay } from './scanSchedule';
+import { type WatchScope, changeCallsForRescan, debounceDelay, pollDelay } from './scanSchedule';
 import type { ScanRequest } from './scanService';
 import { defaultPrecisionSettings, readSettings } from './settings';
 

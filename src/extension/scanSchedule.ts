@@ -2,7 +2,6 @@
 // the background rescans wait. Pure decisions, so the rules are tested without an editor.
 
 import * as path from 'node:path';
-import picomatch from 'picomatch';
 
 /** A burst of writes (a sweep writing its run folders) is one rescan. */
 export const DEBOUNCE_MS = 750;
@@ -33,7 +32,7 @@ export function debounceDelay(lastScanMs: number): number {
 export interface WatchScope {
   /** The scanned workspace folders (absolute). */
   folders: readonly string[];
-  /** precisionPlanner.runs.exclude as the scan uses it, a path relative to its folder in (excludeMatcher). */
+  /** precisionPlanner.runs.exclude as the scan uses it, a path relative to its folder in (discover.ts excludeMatcher, made once per settings read). */
   excluded: (rel: string) => boolean;
   /** Whether a folder holds the product's output marker (discover.ts OUTPUT_MARKER): the scan never enters it. */
   isOutputFolder: (dir: string) => boolean;
@@ -65,9 +64,4 @@ export function changeCallsForRescan(file: string, scope: WatchScope): boolean {
     dir = path.join(dir, parts[i]);
   }
   return true;
-}
-
-/** The exclude globs as the walk matches them (picomatch, dot files too), made once per settings read, not per event. */
-export function excludeMatcher(exclude: readonly string[]): (rel: string) => boolean {
-  return picomatch([...exclude], { dot: true });
 }

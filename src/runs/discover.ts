@@ -223,6 +223,15 @@ async function walk(dir: string, rel: string, root: string, options: WalkOptions
 }
 
 /**
+ * The exclude globs as the walk matches them against a path relative to its scanned folder
+ * (picomatch, dot files too); DEFAULT_EXCLUDE when none are given. The extension's watcher
+ * filter uses the same, so a change the walk would skip never calls for a rescan.
+ */
+export function excludeMatcher(exclude: readonly string[] = DEFAULT_EXCLUDE): (rel: string) => boolean {
+  return picomatch([...exclude], { dot: true });
+}
+
+/**
  * Scans files and folders for runs. Never throws on bad input; cancelling through `signal`
  * returns what was read so far.
  */
@@ -230,7 +239,7 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   const readers = options.readers ?? READERS;
   const aliases = options.aliases ?? DEFAULT_ALIASES;
   const included = options.include && options.include.length > 0 ? picomatch([...options.include], { dot: true }) : () => true;
-  const excluded = picomatch([...(options.exclude ?? DEFAULT_EXCLUDE)], { dot: true });
+  const excluded = excludeMatcher(options.exclude);
   const diagnostics: Diagnostic[] = [];
   const found: Found[] = [];
   const slot = limiter(WALK_CONCURRENCY);
@@ -240,7 +249,8 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
     if (!stat) {
       diagnostics.push({ file: absolute, message: 'no such file or folder', severity: 'error', code: 'not-found' });
     } else if (stat.isDirectory()) {
-      found.push(...(await walk(absolute, '', absolute, { readers, included, excluded: (rel) => excluded(rel), signal: options.signal, slot }, diagnostics)));
+      // One at a time: spreading a large workspace's files into push() would overflow the stack.
+      for (const item of await walk(absolute, '', absolute, { readers, included, excluded, signal: options.signal, slot }, diagnostics)) found.push(item);
     } else {
       const matching = readers.filter((r) => r.matches(path.basename(absolute), absolute));
       // A run file named directly: ids relative to the folder above its run folder, as a scan of that folder would give.

@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEBOUNCE_MS, POLL_MAX_MS, POLL_MIN_MS, type WatchScope, changeCallsForRescan, debounceDelay, excludeMatcher, pollDelay } from '../../src/extension/scanSchedule';
-import { DEFAULT_EXCLUDE, OUTPUT_MARKER, OUTPUT_MARKER_TEXT, scan } from '../../src/runs/discover';
+import { DEBOUNCE_MS, POLL_MAX_MS, POLL_MIN_MS, type WatchScope, changeCallsForRescan, debounceDelay, pollDelay } from '../../src/extension/scanSchedule';
+import { DEFAULT_EXCLUDE, OUTPUT_MARKER, OUTPUT_MARKER_TEXT, excludeMatcher, scan } from '../../src/runs/discover';
 
 const RUN = JSON.stringify({ schemaVersion: 1, name: 'r', status: 'complete', params: 1e6, tokens: 2e7, precision: { weights: { bits: 16, type: 'fp' }, activations: { bits: 16, type: 'fp' }, kv: { bits: 16, type: 'fp' } }, valLoss: 3.2, ptq: [] });
 
