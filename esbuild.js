@@ -33,6 +33,8 @@ const bundles = [
   { ...node, entryPoints: ['src/extension/scanWorker.ts'], outfile: 'dist/scanWorker.js' },
   // Configs under the hover and CodeLens are read here, in a long-lived worker thread (src/extension/configWorkerClient.ts).
   { ...node, entryPoints: ['src/runs/configWorker.ts'], outfile: 'dist/configWorker.js' },
+  // Launch a Sweep's design check runs here, in a worker thread (src/extension/sweepDesign.ts).
+  { ...node, entryPoints: ['src/design/worker.ts'], outfile: 'dist/designWorker.js' },
   // Training runs here, in child processes of the CLI or the extension host (src/train/engine.ts).
   { ...node, entryPoints: ['src/train/child.ts'], outfile: 'dist/train.js' },
   // The dashboard, for the webview's browser.

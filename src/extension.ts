@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
     onSettingsChanged(reportSettingsProblems),
     ...registerCommands(context, runs, fit),
     ...registerTrainingTasks(),
-    ...registerTrainingCommands(),
+    ...registerTrainingCommands(context.extensionPath),
   );
   setTimeout(() => {
     void runs.rescan();

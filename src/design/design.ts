@@ -139,8 +139,9 @@ export function gridLimit(name: ConstantName, g: GridFacts): string | undefined 
   if (part) {
     const d = g.parts[part];
     if (d.low.length === 0) return `no run trains the ${PART_LABEL[part]} below ${HIGH_PRECISION_BITS} bits`;
-    if (d.alone.length === 0) return `the ${PART_LABEL[part]} are never trained at low precision with the other parts high`;
-    return `the ${PART_LABEL[part]} are trained alone at ${d.alone.join(', ')} bits`;
+    const are = part === 'kv' ? 'is' : 'are';
+    if (d.alone.length === 0) return `the ${PART_LABEL[part]} ${are} never trained at low precision with the other parts high`;
+    return `the ${PART_LABEL[part]} ${are} trained alone at ${d.alone.join(', ')} bits`;
   }
   switch (name) {
     case 'A':

@@ -1,6 +1,6 @@
 // The cheapest change to a grid that makes a named constant identifiable: candidate additions
 // (one more size at about 2x, 4x and 8x the largest, one more budget at 2x and 4x the largest,
-// a precision varying one part alone), tried in increasing estimated CPU time, each re-simulated.
+// a part varied alone at 3, 4 and 6 bits), tried in increasing estimated CPU time, each re-simulated.
 
 import { type ConstantName, PARTS, PART_CONSTANTS } from '../law/constants';
 import { type SweepGrid, canonicalSize, compactCount, expandGrid, jobProblems, parseSize } from '../train/engine';
@@ -11,7 +11,7 @@ import { countNonEmbeddingParams } from '../train/modelConfig';
 import { resolveJob } from '../train/config';
 
 export interface Candidate {
-  /** "add size 4x256", "add tokens 2.4M", "add precision w4a32kv32". */
+  /** "add size 4x256", "add tokens 2.4M", "add precisions w3a32kv32, w4a32kv32, w6a32kv32 at 2x32, 1.2M tokens". */
   change: string;
   grid: SweepGrid;
 }
@@ -48,14 +48,17 @@ export function candidates(grid: SweepGrid, target: ConstantName): Candidate[] {
   }
   const most = Math.max(...grid.tokens);
   for (const factor of [2, 4]) out.push({ change: `add tokens ${compactCount(most * factor)}`, grid: { ...grid, tokens: [...grid.tokens, most * factor] } });
-  // A part's own factor needs that part varied with the others high.
+  // A part's own factor needs that part varied with the others high: at one size and budget (a
+  // grid part of its own), the smallest size, where the reducible loss it scales is largest, and
+  // the middle budget, not across the whole grid.
   const part = PARTS.find((p) => Object.values(PART_CONSTANTS[p]).includes(target));
-  const parts = part ? [part] : [];
-  for (const p of parts) {
-    for (const bits of [4, 3, 6]) {
-      const spec = `w${p === 'w' ? bits : 32}a${p === 'a' ? bits : 32}kv${p === 'kv' ? bits : 32}`;
-      out.push({ change: `add precision ${spec}`, grid: { ...grid, precisions: [...grid.precisions, spec] } });
-    }
+  const smallest = [...sizes].sort((a, b) => sizeParams(a) - sizeParams(b))[0];
+  const budgets = [...grid.tokens].sort((a, b) => a - b);
+  const middle = budgets[Math.floor((budgets.length - 1) / 2)];
+  // Three bit-widths at once: a part's gamma and n are two constants, and one run cannot tell them apart.
+  for (const p of part ? [part] : []) {
+    const specs = [3, 4, 6].map((bits) => `w${p === 'w' ? bits : 32}a${p === 'a' ? bits : 32}kv${p === 'kv' ? bits : 32}`);
+    out.push({ change: `add precisions ${specs.join(', ')} at ${smallest}, ${compactCount(middle)} tokens`, grid: { ...grid, also: [...(grid.also ?? []), { sizes: [smallest], tokens: [middle], precisions: specs }] } });
   }
   return out.filter((c) => jobProblems(expandGrid(c.grid)).length === 0);
 }

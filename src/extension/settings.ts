@@ -10,6 +10,7 @@ import type { CostModel } from '../law/cost';
 import type { Format } from '../law/formats';
 import { notificationText } from './markdownText';
 import { planSettings } from './planSettings';
+import { EXAMPLE_SWEEP, type GridPartArgs } from '../train/options';
 
 export interface Settings {
   include: string[];
@@ -43,6 +44,8 @@ export interface TrainingSettings {
   sweepSizes: string[];
   sweepTokens: string[];
   sweepPrecisions: string[];
+  /** More cross products of the default sweep (GridPartArgs: sizes, tokens, precisions, seeds). */
+  sweepAlso: GridPartArgs[];
   /** Runs at once; 0: one per CPU core. */
   parallel: number;
   ptqBits: number[];
@@ -90,9 +93,11 @@ export function readSettings(): Settings {
       size: c.get<string>('training.size', '2x64'),
       tokens: c.get<string>('training.tokens', '400k'),
       precision: c.get<string>('training.precision', 'fp32'),
-      sweepSizes: strings('training.sweep.sizes', ['2x32', '2x64', '3x96']),
-      sweepTokens: strings('training.sweep.tokens', ['200k', '400k']),
-      sweepPrecisions: strings('training.sweep.precisions', ['fp32', 'w6a6kv6', 'w4a4kv4', 'w3a3kv3']),
+      sweepSizes: strings('training.sweep.sizes', EXAMPLE_SWEEP.sizes),
+      sweepTokens: strings('training.sweep.tokens', EXAMPLE_SWEEP.tokens),
+      sweepPrecisions: strings('training.sweep.precisions', EXAMPLE_SWEEP.precisions),
+      // Checked where the sweep is read (gridFromArgs), with the setting's name in the error.
+      sweepAlso: Array.isArray(c.get<unknown>('training.sweep.also')) ? (c.get<unknown[]>('training.sweep.also') as GridPartArgs[]) : [...EXAMPLE_SWEEP.also],
       parallel: Math.max(0, Math.round(c.get<number>('training.parallel', 0))),
       ptqBits: (c.get<unknown[]>('training.ptqBits', [8, 6, 5, 4, 3]) ?? []).filter((b): b is number => typeof b === 'number'),
       corpus: strings('training.corpus', []),

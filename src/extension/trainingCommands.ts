@@ -15,6 +15,8 @@ import { readSettings } from './settings';
 import { type Definition, SWEEP_TASK, TRAIN_TASK, jobsForDefinition } from './trainingDefinition';
 import { UNTRUSTED_MESSAGE, trainingTask } from './trainingTasks';
 import { notificationText } from './markdownText';
+import { checkSweepDesign } from './sweepDesign';
+import { designSummary } from '../design/summary';
 
 const MANAGE_TRUST = 'Manage Workspace Trust';
 
@@ -82,7 +84,7 @@ async function workspaceCalibrations(): Promise<Calibration[]> {
   return files.flatMap((uri) => calibrationFromFile(uri.fsPath) ?? []);
 }
 
-async function launchSweep(): Promise<void> {
+async function launchSweep(extensionPath: string): Promise<void> {
   if (!mayTrain()) return;
   // The user's own sweeps (tasks.json) first, then the one the settings describe.
   const sweeps = await vscode.tasks.fetchTasks({ type: SWEEP_TASK });
@@ -103,27 +105,33 @@ async function launchSweep(): Promise<void> {
   let outDir: string;
   let estimate: string;
   let notes: string[];
+  let jobs: TrainJob[];
+  let parallel: number;
   const calibrations = await workspaceCalibrations().catch((): Calibration[] => []);
   try {
     const plan = jobsForDefinition(task.definition as Definition, folder, readSettings().training);
     const grid = plan.jobs as SweepGrid;
     notes = grid.notes ?? [];
-    const jobs = expandGrid(grid);
+    jobs = expandGrid(grid);
     const kept = (job: TrainJob): boolean => !plan.rerun && isComplete(path.join(path.resolve(job.outDir), job.name));
     runs = describeSweep(jobs, (job) => (kept(job) ? 'already complete, kept' : undefined));
     outDir = path.relative(folder, grid.outDir) || '.';
     const cores = os.availableParallelism();
-    estimate = describeEstimate(estimateSweep(jobs, { parallel: plan.parallel || cores, cores, calibrations, kept }), 'in this workspace');
+    parallel = plan.parallel || cores;
+    estimate = describeEstimate(estimateSweep(jobs, { parallel, cores, calibrations, kept }), 'in this workspace');
   } catch (error) {
     void vscode.window.showErrorMessage(notificationText(`Precision Planner: the sweep "${task.name}" is not valid: ${(error as Error).message}`));
     return;
   }
+  // What the whole sweep could identify, kept runs included: they are fitted with the new ones.
+  const check = await checkSweepDesign(extensionPath, jobs, calibrations, parallel);
+  const design = check.status === 'done' ? designSummary(check.result).join('\n') : check.status === 'cancelled' ? 'What the sweep can identify: not checked (cancelled).' : `What the sweep can identify: not checked (${check.message}).`;
   const launch = 'Launch';
   const answer = await vscode.window.showInformationMessage(
     `Launch a sweep of ${runs.length} run(s)?`,
     {
       modal: true,
-      detail: `${notes.map((n) => `Note: ${n}.\n`).join('')}Estimated time: ${estimate}.\n\nIn the order they train:\n${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${outDir}". Complete runs are kept.`,
+      detail: `${notes.map((n) => `Note: ${n}.\n`).join('')}Estimated time: ${estimate}.\n\n${design}\n\nIn the order they train:\n${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${outDir}". Complete runs are kept.`,
     },
     launch,
   );
@@ -131,6 +139,6 @@ async function launchSweep(): Promise<void> {
   await vscode.tasks.executeTask(task);
 }
 
-export function registerTrainingCommands(): vscode.Disposable[] {
-  return [vscode.commands.registerCommand('precisionPlanner.trainRun', trainRun), vscode.commands.registerCommand('precisionPlanner.launchSweep', launchSweep)];
+export function registerTrainingCommands(extensionPath: string): vscode.Disposable[] {
+  return [vscode.commands.registerCommand('precisionPlanner.trainRun', trainRun), vscode.commands.registerCommand('precisionPlanner.launchSweep', () => launchSweep(extensionPath))];
 }

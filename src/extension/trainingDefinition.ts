@@ -18,10 +18,10 @@ export type Definition = { type: string } & Record<string, unknown>;
 // Which properties each task type takes, and what they may hold. tasks.json is user input:
 // anything else is refused with the property's name rather than failing deep in the trainer.
 const SCALAR = ['string', 'number'] as const;
-const PROPERTIES: Record<string, Record<string, 'text' | 'list' | 'boolean' | 'count'>> = {
+const PROPERTIES: Record<string, Record<string, 'text' | 'list' | 'boolean' | 'count' | 'parts'>> = {
   common: { out: 'text', batch: 'text', context: 'text', lr: 'text', corpus: 'list', ptqBits: 'list', ptqGroups: 'list', evalTokens: 'text', evalEvery: 'text', mlp: 'text', positions: 'text', untied: 'boolean', name: 'text' },
   [TRAIN_TASK]: { size: 'text', tokens: 'text', precision: 'text', seed: 'text' },
-  [SWEEP_TASK]: { sizes: 'list', tokens: 'list', precisions: 'list', seeds: 'list', parallel: 'count', rerun: 'boolean' },
+  [SWEEP_TASK]: { sizes: 'list', tokens: 'list', precisions: 'list', seeds: 'list', also: 'parts', parallel: 'count', rerun: 'boolean' },
 };
 
 const VSCODE_TASK_KEYS = new Set(['label', 'detail', 'icon', 'group', 'presentation', 'problemMatcher', 'dependsOn', 'dependsOrder', 'isBackground', 'runOptions', 'hide', 'options', 'promptOnClose']);
@@ -35,15 +35,20 @@ export function checkDefinition(def: Definition): void {
     const kind = allowed[key];
     if (!kind) throw new Error(`unknown property "${key}" (${Object.keys(allowed).join(', ')})`);
     const scalar = (v: unknown): boolean => (SCALAR as readonly string[]).includes(typeof v);
+    const list = (v: unknown): boolean => scalar(v) || (Array.isArray(v) && v.every(scalar));
+    // A part is an object of lists; its keys are checked where it is read (gridPart).
+    const part = (v: unknown): boolean => typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(list));
     const ok =
-      kind === 'boolean'
+      kind === 'parts'
+        ? Array.isArray(value) && value.every(part)
+        : kind === 'boolean'
         ? typeof value === 'boolean'
         : kind === 'count'
           ? Number.isInteger(value) && (value as number) >= 0
           : kind === 'list'
-            ? scalar(value) || (Array.isArray(value) && value.every(scalar))
+            ? list(value)
             : scalar(value);
-    if (!ok) throw new Error(`property "${key}" must be ${kind === 'list' ? 'a string, a number or a list of them' : kind === 'count' ? 'a whole number (0: one per core)' : kind === 'boolean' ? 'true or false' : 'a string or a number'}, got ${JSON.stringify(value)}`);
+    if (!ok) throw new Error(`property "${key}" must be ${kind === 'parts' ? 'a list of grid parts ({ "sizes": ..., "tokens": ..., "precisions": ..., "seeds": ... })' : kind === 'list' ? 'a string, a number or a list of them' : kind === 'count' ? 'a whole number (0: one per core)' : kind === 'boolean' ? 'true or false' : 'a string or a number'}, got ${JSON.stringify(value)}`);
   }
 }
 
@@ -78,6 +83,7 @@ export function jobsForDefinition(def: Definition, folder: string, t: TrainingSe
     tokens: asList(def.tokens) ?? t.sweepTokens,
     precisions: asList(def.precisions) ?? t.sweepPrecisions,
     seeds: asList(def.seeds),
+    also: def.also as SweepArgs['also'],
     name: asText(def.name),
   };
   const parallel = (def.parallel as number | undefined) || t.parallel || undefined;

@@ -205,7 +205,13 @@ class TrainingTaskProvider implements vscode.TaskProvider {
     // Definitions carry their required properties (from the settings), as tasks.json would.
     return this.type === TRAIN_TASK
       ? [trainingTask({ type: TRAIN_TASK, size: t.size, tokens: t.tokens, precision: t.precision }, folder, `train ${t.size} on ${t.tokens} tokens in ${t.precision}`)]
-      : [trainingTask({ type: SWEEP_TASK, sizes: t.sweepSizes, tokens: t.sweepTokens, precisions: t.sweepPrecisions }, folder, `sweep ${t.sweepSizes.join(',')} × ${t.sweepTokens.join(',')} × ${t.sweepPrecisions.join(',')}`)];
+      : [
+          trainingTask(
+            { type: SWEEP_TASK, sizes: t.sweepSizes, tokens: t.sweepTokens, precisions: t.sweepPrecisions, ...(t.sweepAlso.length > 0 ? { also: t.sweepAlso } : {}) },
+            folder,
+            `sweep ${t.sweepSizes.join(',')} × ${t.sweepTokens.join(',')} × ${t.sweepPrecisions.join(',')}${t.sweepAlso.length > 0 ? ` + ${t.sweepAlso.length} more part(s)` : ''}`,
+          ),
+        ];
   }
 
   resolveTask(task: vscode.Task): vscode.Task | undefined {

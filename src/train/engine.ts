@@ -197,12 +197,26 @@ export function parseSize(text: string): SizeSpec {
   return { depth: Number(m[1]), width: Number(m[2]), ...(m[3] ? { heads: Number(m[3]) } : {}) };
 }
 
+/**
+ * A further cross product of a sweep, trained with the main one: the runs one grid would waste
+ * compute on (each part's precision varied alone at one size and budget, a second seed of a few
+ * cells). A setting it leaves out is the main grid's.
+ */
+export interface GridPart {
+  sizes?: (string | SizeSpec)[];
+  tokens?: number[];
+  precisions?: string[];
+  seeds?: number[];
+}
+
 export interface SweepGrid {
   outDir: string;
   sizes: (string | SizeSpec)[];
   tokens: number[];
   precisions: string[];
   seeds?: number[];
+  /** More cross products of the same sweep (same settings, same folder); a run in several is trained once. */
+  also?: GridPart[];
   /** Settings shared by every run (batch size, learning rate, PTQ bits, corpus, ...). */
   common?: Partial<Omit<TrainJob, 'name' | 'outDir' | 'tokens' | 'precision' | 'seed' | 'model'>> & { model?: Partial<ModelConfig> };
   /** Name recorded in every run's manifest. */
@@ -236,15 +250,20 @@ export function dedupeGrid(grid: SweepGrid): { grid: SweepGrid; notes: string[] 
     return [...first.values()];
   };
   const text = (v: string | number | SizeSpec): string => JSON.stringify(typeof v === 'object' ? canonicalSize(v) : v);
-  const deduped: SweepGrid = {
-    ...grid,
-    sizes: unique(grid.sizes, canonicalSize, 'size', text),
-    tokens: unique(grid.tokens, (t) => t, 'token budget', text),
-    precisions: unique(grid.precisions, (p) => quantSpecName(parseQuantSpec(p)), 'precision', text),
-    ...(grid.seeds ? { seeds: unique(grid.seeds, (s) => s, 'seed', text) } : {}),
-  };
+  const part = <P extends GridPart>(g: P): P => ({
+    ...g,
+    ...(g.sizes ? { sizes: unique(g.sizes, canonicalSize, 'size', text) } : {}),
+    ...(g.tokens ? { tokens: unique(g.tokens, (t) => t, 'token budget', text) } : {}),
+    ...(g.precisions ? { precisions: unique(g.precisions, (p) => quantSpecName(parseQuantSpec(p)), 'precision', text) } : {}),
+    ...(g.seeds ? { seeds: unique(g.seeds, (s) => s, 'seed', text) } : {}),
+  });
+  const deduped: SweepGrid = part(grid);
+  if (grid.also) deduped.also = grid.also.map(part);
   return { grid: deduped, notes };
 }
+
+/** What makes two jobs one run: size, budget, precision (by meaning) and seed. */
+const jobIdentity = (job: TrainJob): string => `${canonicalSize({ depth: job.model.depth ?? 0, width: job.model.width ?? 0, heads: job.model.heads })}|${job.tokens}|${quantSpecName(parseQuantSpec(job.precision))}|${job.seed ?? DEFAULTS.seed}`;
 
 /** 2000000 -> "2M", 500000 -> "500k", 1500000 -> "1.5M". */
 export function compactCount(n: number): string {
@@ -257,25 +276,36 @@ export function compactCount(n: number): string {
 /** The jobs of a grid, each setting once (dedupeGrid). */
 export function expandGrid(input: SweepGrid): TrainJob[] {
   const { grid } = dedupeGrid(input);
-  const seeds = grid.seeds ?? [DEFAULTS.seed];
   const jobs: TrainJob[] = [];
-  for (const sizeText of grid.sizes) {
-    const size = typeof sizeText === 'string' ? parseSize(sizeText) : sizeText;
-    for (const tokens of grid.tokens) {
-      for (const precision of grid.precisions) {
-        for (const seed of seeds) {
-          const sizeName = `L${size.depth}W${size.width}${size.heads ? `H${size.heads}` : ''}`;
-          const name = `${sizeName}-D${compactCount(tokens)}-${quantSpecName(parseQuantSpec(precision))}${seeds.length > 1 ? `-s${seed}` : ''}`;
-          jobs.push({
-            ...grid.common,
-            name,
-            outDir: grid.outDir,
-            model: { ...grid.common?.model, ...size },
-            tokens,
-            precision,
-            seed,
-            ...(grid.name ? { sweep: grid.name } : {}),
-          });
+  const seen = new Set<string>();
+  const mainSeed = (grid.seeds ?? [DEFAULTS.seed])[0];
+  for (const part of [grid, ...(grid.also ?? [])]) {
+    const seeds = part.seeds ?? grid.seeds ?? [DEFAULTS.seed];
+    for (const sizeText of part.sizes ?? grid.sizes) {
+      const size = typeof sizeText === 'string' ? parseSize(sizeText) : sizeText;
+      for (const tokens of part.tokens ?? grid.tokens) {
+        for (const precision of part.precisions ?? grid.precisions) {
+          for (const seed of seeds) {
+            const sizeName = `L${size.depth}W${size.width}${size.heads ? `H${size.heads}` : ''}`;
+            // The seed is in the name when a part trains several, or one other than the main grid's:
+            // a second seed of a cell, in a part of its own, never takes the folder of the first.
+            const name = `${sizeName}-D${compactCount(tokens)}-${quantSpecName(parseQuantSpec(precision))}${seeds.length > 1 || seed !== mainSeed ? `-s${seed}` : ''}`;
+            const job: TrainJob = {
+              ...grid.common,
+              name,
+              outDir: grid.outDir,
+              model: { ...grid.common?.model, ...size },
+              tokens,
+              precision,
+              seed,
+              ...(grid.name ? { sweep: grid.name } : {}),
+            };
+            // A run two parts share is trained once, under the name of the first.
+            const identity = jobIdentity(job);
+            if (seen.has(identity)) continue;
+            seen.add(identity);
+            jobs.push(job);
+          }
         }
       }
     }

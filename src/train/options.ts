@@ -5,7 +5,7 @@
 import { parseWeightFormat } from '../ptq/mx';
 import { parseQuantity } from '../runs/quantity';
 import { type TrainJob, resolveJob } from './config';
-import { type JobOutcome, type SizeSpec, type SweepEvent, type SweepGrid, compactCount, dedupeGrid, expandGrid, jobProblems, parseSize, trainingOrder } from './engine';
+import { type GridPart, type JobOutcome, type SizeSpec, type SweepEvent, type SweepGrid, compactCount, dedupeGrid, expandGrid, jobProblems, parseSize, trainingOrder } from './engine';
 import { type ModelConfig, countNonEmbeddingParams } from './modelConfig';
 import { parseQuantSpec, quantSpecName } from './formats';
 import { checkRunName } from './runFolder';
@@ -47,15 +47,60 @@ export interface TrainArgs extends CommonArgs {
 }
 
 export interface SweepArgs extends CommonArgs {
-  sizes: string | string[];
-  tokens: string | (number | string)[];
-  precisions: string | string[];
-  seeds?: string | (number | string)[];
+  sizes: string | readonly string[];
+  tokens: string | readonly (number | string)[];
+  precisions: string | readonly string[];
+  seeds?: string | readonly (number | string)[];
+  /**
+   * More cross products of the sweep: "sizes=2x32 tokens=2.4M precisions=w3a32kv32,w32a3kv32"
+   * (a setting left out is the main grid's), or the same as an object.
+   */
+  also?: readonly (string | GridPartArgs)[];
   /** Recorded in each run's manifest. */
   name?: string;
 }
 
+export interface GridPartArgs {
+  sizes?: string | readonly (number | string)[];
+  tokens?: string | readonly (number | string)[];
+  precisions?: string | readonly (number | string)[];
+  seeds?: string | readonly (number | string)[];
+}
+
+const PART_KEYS = ['sizes', 'tokens', 'precisions', 'seeds'] as const;
+
+/** "sizes=2x32 tokens=2.4M precisions=w3a32kv32,w32a3kv32 seeds=2" as its settings; throws naming what is wrong. */
+export function parseGridPart(text: string): GridPartArgs {
+  const part: Record<string, string> = {};
+  for (const word of text.trim().split(/\s+/).filter(Boolean)) {
+    const m = /^([a-z]+)=(.+)$/.exec(word);
+    if (!m || !(PART_KEYS as readonly string[]).includes(m[1])) throw new Error(`also: "${word}" in "${text}" is not one of ${PART_KEYS.map((k) => `${k}=...`).join(', ')}`);
+    if (part[m[1]] !== undefined) throw new Error(`also: ${m[1]} is given twice in "${text}"`);
+    part[m[1]] = m[2];
+  }
+  if (Object.keys(part).length === 0) throw new Error('also: an empty grid part (give sizes=, tokens=, precisions= or seeds=)');
+  return part;
+}
+
 export const DEFAULT_OUT = 'runs';
+
+/**
+ * The sweep of examples/ and the default of Launch a Sweep: designed so its fit identifies what
+ * it claims (README, "The example workspace"). The PTQ law from three sizes (13x in N) by four
+ * budgets up to D/N 194 for the smallest, all in one pass of the Brown text; each part's factor
+ * from weights, activations and KV cache each trained alone at 3, 4 and 6 bits; the run-to-run
+ * scale from a second seed of five cells. About an hour on 2 cores.
+ */
+export const EXAMPLE_SWEEP = {
+  sizes: ['2x32', '2x64', '3x96'],
+  tokens: ['600k', '1.2M', '2.4M', '4.8M'],
+  precisions: ['fp32'],
+  also: [
+    { sizes: ['2x32'], tokens: ['2.4M'], precisions: ['w3a32kv32', 'w4a32kv32', 'w6a32kv32', 'w32a3kv32', 'w32a4kv32', 'w32a6kv32', 'w32a32kv3', 'w32a32kv4', 'w32a32kv6'] },
+    { sizes: ['2x32', '2x64'], tokens: ['2.4M'], seeds: ['2'] },
+    { sizes: ['2x32'], tokens: ['2.4M'], precisions: ['w3a32kv32', 'w32a3kv32', 'w32a32kv3'], seeds: ['2'] },
+  ],
+} as const satisfies { sizes: readonly string[]; tokens: readonly string[]; precisions: readonly string[]; also: readonly GridPartArgs[] };
 
 const list = (value: string | readonly (string | number | null)[]): (string | number | null)[] =>
   typeof value === 'string'
@@ -184,6 +229,7 @@ export function gridFromArgs(o: SweepArgs): SweepGrid {
   };
   if (o.seeds !== undefined) grid.seeds = list(o.seeds).map((s) => integer(s as string | number, 'seeds'));
   else if (seed !== undefined) grid.seeds = [seed];
+  if (o.also !== undefined && o.also.length > 0) grid.also = o.also.map((a) => gridPart(typeof a === 'string' ? parseGridPart(a) : a));
   if (o.name !== undefined) {
     // Recorded in run.json only, yet held to the rule of run names: a sweep's name may one day name a folder.
     checkRunName(o.name, 'name');
@@ -191,9 +237,24 @@ export function gridFromArgs(o: SweepArgs): SweepGrid {
   }
   if (grid.sizes.length === 0 || grid.tokens.length === 0 || grid.precisions.length === 0) throw new Error('a sweep needs at least one size, one token budget and one precision');
   const { grid: deduped, notes } = dedupeGrid(grid);
-  const problems = jobProblems(expandGrid(deduped));
+  const jobs = expandGrid(deduped);
+  const problems = jobProblems(jobs);
   if (problems.length > 0) throw new Error(problems.join('; '));
+  const crossed = [deduped, ...(deduped.also ?? [])].reduce((n, p) => n + (p.sizes ?? deduped.sizes).length * (p.tokens ?? deduped.tokens).length * (p.precisions ?? deduped.precisions).length * (p.seeds ?? deduped.seeds ?? [1]).length, 0);
+  if (crossed > jobs.length) notes.push(`${crossed - jobs.length} run(s) are in more than one part of the grid: each is trained once`);
   return notes.length > 0 ? { ...deduped, notes } : deduped;
+}
+
+/** A grid part's settings checked as the main grid's are. */
+function gridPart(a: GridPartArgs): GridPart {
+  const part: GridPart = {};
+  for (const key of Object.keys(a)) if (!(PART_KEYS as readonly string[]).includes(key)) throw new Error(`also: unknown setting "${key}" (${PART_KEYS.join(', ')})`);
+  if (a.sizes !== undefined) part.sizes = list(a.sizes).map((s) => (parseSize(String(s)), String(s)));
+  if (a.tokens !== undefined) part.tokens = list(a.tokens).map((t) => count(t as string | number, 'also: tokens'));
+  if (a.precisions !== undefined) part.precisions = list(a.precisions).map((p) => precision(String(p)));
+  if (a.seeds !== undefined) part.seeds = list(a.seeds).map((s) => integer(s as string | number, 'also: seeds'));
+  for (const key of PART_KEYS) if (part[key]?.length === 0) throw new Error(`also: ${key} is empty`);
+  return part;
 }
 
 /**

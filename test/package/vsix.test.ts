@@ -44,6 +44,7 @@ it('the VSIX contains exactly the bundles, trainer files, manifest, schema, icon
     'extension.vsixmanifest',
     'extension/LICENSE.txt',
     'extension/dist/configWorker.js',
+    'extension/dist/designWorker.js',
     'extension/dist/extension.js',
     'extension/dist/fitWorker.js',
     'extension/dist/scanWorker.js',

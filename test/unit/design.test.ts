@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import { PAPER_CONSTANTS } from '../../src/law/constants';
 import { type DesignResult, designSweep } from '../../src/design/design';
 import { designRun, expectedPoints, samplePoints, truthForGrid } from '../../src/design/simulate';
+import { designSummary } from '../../src/design/summary';
 import { expandGrid } from '../../src/train/engine';
 import { type SweepArgs, gridFromArgs } from '../../src/train/options';
 import { cli } from '../support/cli';
@@ -111,6 +112,34 @@ describe('identifiability of grids known by construction', () => {
   });
 });
 
+describe('grids of several parts (also)', () => {
+  // By construction: only the weights are ever trained low, alone, at 3, 4 and 6 bits.
+  const r = design({ sizes: '2x32,2x64,3x96', tokens: '600k,1.2M,2.4M', precisions: 'fp32', ptqBits: '3,4,5', ptqGroups: 'channel', also: ['sizes=2x32 tokens=1.2M precisions=w3a32kv32,w4a32kv32,w6a32kv32'] }, 4);
+
+  test("a part varied alone in a part of its own: its factor fitted, the parts never trained low not fitted", () => {
+    assert.equal(r.grid.runs, 9 + 3);
+    assert.deepEqual(r.grid.parts.w.alone, [3, 4, 6]);
+    assert.notEqual(r.constants.gammaW.status, 'not fitted', r.constants.gammaW.reason);
+    assert.equal(r.constants.gammaW.fitted, 4);
+    for (const name of ['gammaA', 'gammaKV'] as const) {
+      assert.equal(r.constants[name].status, 'not fitted');
+      assert.match(r.constants[name].reason ?? '', /no run trains the (activations|KV cache) below 16 bits/);
+    }
+  });
+
+  test("Launch a Sweep's summary: what is identifiable and how tightly, what is not and why", () => {
+    const lines = designSummary(r);
+    assert.match(lines[0], /^By simulation \(4 refits of the grid drawn from paper, noise 0\.04 nats per run/);
+    const identifiable = lines.find((l) => l.startsWith('Identifiable: ')) ?? '';
+    for (const name of r.identifiable.filter((n) => r.constants[n].status === 'identifiable' && ['gammaD', 'gammaPost', 'gammaN'].includes(n))) {
+      assert.match(identifiable, new RegExp(`${name} \\(±\\d+%\\)`));
+    }
+    assert.ok(identifiable.includes('gammaD'), identifiable);
+    assert.ok(lines.includes(`gammaA: not fitted — ${r.constants.gammaA.reason}`), lines.join('\n'));
+    assert.ok(!lines.some((l) => l.startsWith('gammaD:')), 'an identifiable constant gets no line of its own');
+  });
+});
+
 describe('precision-planner design', () => {
   test('--json: the result with a status, a verdict per constant and the estimate', async () => {
     const r = await cli('design', '--sizes', '2x32,2x64', '--tokens', '300k,600k', '--precisions', 'fp32', '--ptq-bits', '3,4', '--ptq-groups', 'channel', '--simulations', '2', '--seed', '1', '--out', out, '--json');
@@ -144,6 +173,14 @@ describe('precision-planner design', () => {
     assert.equal(j.proposal.change.status, 'identifiable');
     const costs = j.proposal.tried.map((t: { addedCpuSeconds: number }) => t.addedCpuSeconds);
     assert.deepEqual(costs, [...costs].sort((a, b) => a - b));
+  });
+
+  test("--make-identifiable for a part's factor: that part varied alone at one size and budget, not across the grid", async () => {
+    const j = JSON.parse((await cli('design', '--sizes', '2x32,2x64', '--tokens', '300k,600k,1.2M', '--precisions', 'fp32', '--ptq-bits', '3,4', '--ptq-groups', 'channel', '--simulations', '3', '--noise', '0.005', '--out', out, '--make-identifiable', 'gammaW', '--json')).out);
+    assert.equal(j.constants.gammaW.status, 'not fitted');
+    const parts = j.proposal.tried.filter((t: { change: string }) => t.change.startsWith('add precisions'));
+    assert.deepEqual(parts.map((t: { change: string; addedRuns: number }) => [t.change, t.addedRuns]), [['add precisions w3a32kv32, w4a32kv32, w6a32kv32 at 2x32, 600k tokens', 3]], JSON.stringify(j.proposal.tried));
+    assert.notEqual(parts[0].status, 'not fitted', 'the weights alone at three bit-widths get gammaW fitted');
   });
 
   test('a bad grid or option: exit 2, naming the flag', async () => {

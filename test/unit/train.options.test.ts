@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { expandGrid, trainingOrder } from '../../src/train/engine';
 import type { JobOutcome, SweepEvent } from '../../src/train/engine';
-import { describeSweep, formatSweepEvent, gridFromArgs, jobFromArgs, plainProgress, summarizeOutcomes } from '../../src/train/options';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { EXAMPLE_SWEEP, describeSweep, formatSweepEvent, gridFromArgs, jobFromArgs, plainProgress, summarizeOutcomes } from '../../src/train/options';
 
 describe('train and sweep arguments', () => {
   test('a train job from flags', () => {
@@ -93,5 +95,70 @@ describe('train and sweep arguments', () => {
       '0 complete, 0 already complete, 2 cancelled (started, then stopped; their run.json says so), 22 not started (nothing written), 0 failed',
     );
     assert.equal(summarizeOutcomes([o('complete'), o('skipped'), o('failed')]), '1 complete, 1 already complete, 0 cancelled, 0 not started, 1 failed');
+  });
+});
+
+describe('a sweep of several grids (--also, the task property "also")', () => {
+  const base = { sizes: '2x32,2x64', tokens: '200k,400k', precisions: 'fp32', out: 'ex' } as const;
+
+  test('each part is a cross product of its own; what it leaves out is the main grid\'s', () => {
+    const grid = gridFromArgs({ ...base, also: ['sizes=2x32 tokens=400k precisions=w3a32kv32,w32a3kv32', 'sizes=2x32 seeds=2'] });
+    const names = expandGrid(grid).map((j) => j.name);
+    assert.deepEqual(names, [
+      'L2W32-D200k-fp32',
+      'L2W32-D400k-fp32',
+      'L2W64-D200k-fp32',
+      'L2W64-D400k-fp32',
+      'L2W32-D400k-w3a32kv32',
+      'L2W32-D400k-w32a3kv32',
+      // The second part leaves out tokens and precisions: the main grid's.
+      'L2W32-D200k-fp32-s2',
+      'L2W32-D400k-fp32-s2',
+    ]);
+    assert.deepEqual(expandGrid(grid).find((j) => j.name === 'L2W32-D400k-fp32-s2')?.seed, 2);
+  });
+
+  test('a run in two parts is trained once, under the first name, and the user is told', () => {
+    const grid = gridFromArgs({ ...base, also: [{ sizes: ['2x32'], tokens: ['200k'], precisions: ['fp32', 'w4a4kv4'], seeds: [1, 2] }] });
+    const names = expandGrid(grid).map((j) => j.name);
+    assert.equal(names.length, 4 + 3);
+    assert.ok(names.includes('L2W32-D200k-fp32'));
+    assert.ok(!names.includes('L2W32-D200k-fp32-s1'), 'seed 1 of 2x32 at 200k in fp32 is the main grid\'s run');
+    assert.ok(names.includes('L2W32-D200k-w4a4kv4-s1') && names.includes('L2W32-D200k-fp32-s2'));
+    assert.match(grid.notes?.join('\n') ?? '', /1 run\(s\) are in more than one part of the grid: each is trained once/);
+  });
+
+  test('a single seed of the main grid stays out of the names, as before', () => {
+    assert.deepEqual(expandGrid(gridFromArgs({ ...base, seeds: '3' })).map((j) => j.name)[0], 'L2W32-D200k-fp32');
+    assert.deepEqual(expandGrid(gridFromArgs({ ...base, seeds: '3', also: ['sizes=2x32 tokens=200k seeds=4'] })).map((j) => j.name).at(-1), 'L2W32-D200k-fp32-s4');
+  });
+
+  test('a bad part says what is wrong', () => {
+    assert.throws(() => gridFromArgs({ ...base, also: ['sizes=2x32 budget=1M'] }), /also: "budget=1M" in "sizes=2x32 budget=1M" is not one of sizes=\.\.\., tokens=\.\.\., precisions=\.\.\., seeds=\.\.\./);
+    assert.throws(() => gridFromArgs({ ...base, also: ['sizes=2x32 sizes=2x64'] }), /sizes is given twice/);
+    assert.throws(() => gridFromArgs({ ...base, also: [''] }), /an empty grid part/);
+    assert.throws(() => gridFromArgs({ ...base, also: ['tokens=lots'] }), /also: tokens: "lots"/);
+    assert.throws(() => gridFromArgs({ ...base, also: ['precisions=w1a8'] }), /2 to 16/);
+    assert.throws(() => gridFromArgs({ ...base, also: [{ size: ['2x32'] } as never] }), /also: unknown setting "size"/);
+  });
+
+  test('the example sweep (the default of Launch a Sweep) is the one scripts/examples.sh trains and package.json offers', () => {
+    const grid = gridFromArgs({ ...EXAMPLE_SWEEP, out: 'examples/runs' });
+    const jobs = expandGrid(grid);
+    assert.equal(jobs.length, 26);
+    // The script spells the same grid as flags.
+    const script = readFileSync(path.join(__dirname, '../../scripts/examples.sh'), 'utf8').replace(/\\\n\s*/g, ' ');
+    const flag = (name: string): string[] => [...script.matchAll(new RegExp(`--${name} (?:"([^"]+)"|(\\S+))`, 'g'))].map((m) => m[1] ?? m[2]);
+    const fromScript = gridFromArgs({ sizes: flag('sizes')[0], tokens: flag('tokens')[0], precisions: flag('precisions')[0], also: flag('also'), out: 'examples/runs' });
+    assert.deepEqual(expandGrid(fromScript).map((j) => [j.name, j.seed]), jobs.map((j) => [j.name, j.seed]));
+    const settings = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')).contributes.configuration.properties;
+    const fromSettings = gridFromArgs({
+      sizes: settings['precisionPlanner.training.sweep.sizes'].default,
+      tokens: settings['precisionPlanner.training.sweep.tokens'].default,
+      precisions: settings['precisionPlanner.training.sweep.precisions'].default,
+      also: settings['precisionPlanner.training.sweep.also'].default,
+      out: 'examples/runs',
+    });
+    assert.deepEqual(expandGrid(fromSettings).map((j) => [j.name, j.seed]), jobs.map((j) => [j.name, j.seed]));
   });
 });

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { TrainJob } from '../../src/train/config';
-import type { SweepGrid } from '../../src/train/engine';
+import { type SweepGrid, expandGrid } from '../../src/train/engine';
 import type { TrainingSettings } from '../../src/extension/settings';
 import { jobsForDefinition, outsideWorkspaceWarning } from '../../src/extension/trainingDefinition';
 import { isInside, realPathOf } from '../../src/train/runFolder';
@@ -17,6 +17,7 @@ const SETTINGS: TrainingSettings = {
   sweepSizes: ['2x32', '2x64'],
   sweepTokens: ['200k'],
   sweepPrecisions: ['fp32', 'w4a4kv4'],
+  sweepAlso: [],
   parallel: 0,
   ptqBits: [8, 4],
   corpus: [],
@@ -51,6 +52,16 @@ describe('training task definitions', () => {
     assert.equal(plan.parallel, 3);
     assert.equal(plan.rerun, false);
     assert.equal(jobsForDefinition({ type: 'precision-sweep' }, FOLDER, SETTINGS).parallel, 0);
+  });
+
+  test('a precision-sweep task with more grid parts ("also"), as objects or as text', () => {
+    const def = { type: 'precision-sweep', sizes: ['2x32', '2x64'], tokens: ['200k'], precisions: ['fp32'], also: [{ sizes: '2x32', precisions: ['w3a32kv32', 'w32a32kv3'] }, 'sizes=2x64 seeds=2'] };
+    const names = expandGrid(jobsForDefinition(def, FOLDER, SETTINGS).jobs as SweepGrid).map((j) => j.name);
+    assert.deepEqual(names, ['L2W32-D200k-fp32', 'L2W64-D200k-fp32', 'L2W32-D200k-w3a32kv32', 'L2W32-D200k-w32a32kv3', 'L2W64-D200k-fp32-s2']);
+    const refuse = (also: unknown, message: RegExp) => assert.throws(() => jobsForDefinition({ ...def, also }, FOLDER, SETTINGS), message);
+    refuse({ sizes: '2x32' }, /property "also" must be a list of grid parts/);
+    refuse([{ sizes: { depth: 2 } }], /property "also" must be a list of grid parts/);
+    refuse([{ sizes: '2x32', budget: '1M' }], /also: unknown setting "budget"/);
   });
 
   test('bad properties are refused by name', () => {

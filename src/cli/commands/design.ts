@@ -13,7 +13,7 @@ import { CliError } from '../errors';
 import { table } from '../table';
 import { COMMON_USAGE, GRID_OPTIONS, gridFromFlags } from './train';
 
-export const DESIGN_USAGE = `precision-planner design --sizes LxW,... --tokens D,... --precisions SPEC,... [--seeds S,...]
+export const DESIGN_USAGE = `precision-planner design --sizes LxW,... --tokens D,... --precisions SPEC,... [--seeds S,...] [--also "..."]...
         [--preset paper | --fit FILE] [--noise NATS] [--ptq-noise NATS] [--simulations N] [--seed S] [--parallel K]
         [--make-identifiable CONSTANT]
         ${COMMON_USAGE}
@@ -27,7 +27,8 @@ export const DESIGN_USAGE = `precision-planner design --sizes LxW,... --tokens D
   profile, misses the truth) or not fitted (the stage is skipped or holds it), with the
   refits' 5-95% spread and why. --make-identifiable gammaN tries one more size (about 2x, 4x, 8x
   the largest), one more budget (2x, 4x the largest) or, for a part's constant, that part varied
-  alone, cheapest in CPU time first, and names the first that makes the constant identifiable.`;
+  alone at 3, 4 and 6 bits at the smallest size and the middle budget, cheapest in CPU time
+  first, and names the first that makes the constant identifiable.`;
 
 function positive(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;

@@ -32,9 +32,12 @@ export const TRAIN_USAGE = `precision-planner train --size LxW --tokens D [--pre
   Text is the Brown corpus, byte-level, unless --corpus names text files or folders.`;
 
 export const SWEEP_USAGE = `precision-planner sweep --sizes LxW,... --tokens D,... --precisions SPEC,... [--seeds S,...]
-        [--parallel K] [--rerun] [--dry-run] [--name NAME] ${COMMON_USAGE}
+        [--also "sizes=... tokens=... precisions=... seeds=..."]... [--parallel K] [--rerun] [--dry-run] [--name NAME] ${COMMON_USAGE}
   Trains every combination of sizes x token budgets x precisions (x seeds), K at once (default:
-  the CPU cores), largest first. Runs already complete in DIR are kept unless --rerun.`;
+  the CPU cores), largest first. Each --also adds one more cross product to the same sweep (a
+  setting it leaves out is the main grid's; a run in two is trained once): each part's precision
+  varied alone at one size, a second seed of a few cells. Runs already complete in DIR are kept
+  unless --rerun.`;
 
 export const COMMON_OPTIONS = {
   out: { type: 'string' },
@@ -191,6 +194,7 @@ export const GRID_OPTIONS = {
   tokens: { type: 'string' },
   precisions: { type: 'string' },
   seeds: { type: 'string' },
+  also: { type: 'string', multiple: true },
   parallel: { type: 'string' },
 } as const;
 
@@ -200,7 +204,7 @@ export function gridFromFlags(values: Values, name?: string): ReturnType<typeof 
     if (typeof values[flag] !== 'string') throw new CliError(`--${flag} is required`, 2);
   }
   const text = (flag: string): string | undefined => (typeof values[flag] === 'string' ? (values[flag] as string) : undefined);
-  const args: SweepArgs = { ...commonArgs(values), sizes: text('sizes')!, tokens: text('tokens')!, precisions: text('precisions')!, seeds: text('seeds'), name };
+  const args: SweepArgs = { ...commonArgs(values), sizes: text('sizes')!, tokens: text('tokens')!, precisions: text('precisions')!, seeds: text('seeds'), also: values.also as string[] | undefined, name };
   return checked(() => gridFromArgs(args));
 }
 

@@ -1,0 +1,59 @@
+// Launch a Sweep's design check: before the confirmation, the sweep designer (src/design) runs on
+// the grid in a worker thread, with progress and a Cancel, so the prompt can say which constants
+// the sweep would identify before any compute is spent.
+
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as vscode from 'vscode';
+import { PAPER_CONSTANTS } from '../law/constants';
+import { DEFAULT_PTQ_NOISE, DEFAULT_TRAIN_NOISE, type DesignOptions, type DesignResult } from '../design/design';
+import type { DesignWorkerMessage } from '../design/worker';
+import type { TrainJob } from '../train/config';
+import type { Calibration } from '../train/estimate';
+import { log } from './log';
+
+/** Refits in the prompt's check: enough to tell identifiable from not in seconds (the CLI's default is 30). */
+export const LAUNCH_SIMULATIONS = 12;
+
+export type DesignCheck = { status: 'done'; result: DesignResult } | { status: 'cancelled' } | { status: 'failed'; message: string };
+
+export function checkSweepDesign(extensionPath: string, jobs: readonly TrainJob[], calibrations: readonly Calibration[], parallel: number): Thenable<DesignCheck> {
+  const options: Omit<DesignOptions, 'onProgress'> = {
+    truth: { ...PAPER_CONSTANTS },
+    truthSource: "the paper's constants",
+    noise: { train: DEFAULT_TRAIN_NOISE, ptq: DEFAULT_PTQ_NOISE },
+    noiseSource: "defaults: the examples' run-to-run scale and held-out degradation RMSE",
+    simulations: LAUNCH_SIMULATIONS,
+    seed: 0,
+    calibrations,
+    calibrationSource: 'in this workspace',
+    parallel,
+    cores: os.availableParallelism(),
+  };
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Precision Planner: simulating what the sweep can identify', cancellable: true }, (progress, token) => {
+    const worker = new Worker(path.join(extensionPath, 'dist', 'designWorker.js'), { workerData: { jobs, options } });
+    return new Promise<DesignCheck>((resolve) => {
+      let shown = 0;
+      const end = (check: DesignCheck): void => {
+        cancel.dispose();
+        void worker.terminate();
+        resolve(check);
+      };
+      const cancel = token.onCancellationRequested(() => end({ status: 'cancelled' }));
+      worker.on('message', (m: DesignWorkerMessage) => {
+        if (m.type === 'progress') {
+          const percent = (100 * m.done) / m.total;
+          progress.report({ message: `refit ${m.done} of ${m.total}`, increment: percent - shown });
+          shown = percent;
+        } else if (m.type === 'result') end({ status: 'done', result: m.result });
+        else end({ status: 'failed', message: m.message });
+      });
+      worker.on('error', (error) => end({ status: 'failed', message: error.message }));
+      worker.on('exit', (code) => end({ status: 'failed', message: `the design worker exited (code ${code})` }));
+    }).then((check) => {
+      if (check.status === 'failed') log().warn(`sweep design check failed: ${check.message}`);
+      return check;
+    });
+  });
+}
