@@ -97,7 +97,7 @@ function coverageRows(fit: FitResult): NonNullable<DashboardModel['fit']>['cover
   if (!c) return [];
   const rows = [{ label: 'in sample', n: c.inSample.all.n, confidence: c.inSample.all.confidence, prediction: c.inSample.all.prediction }];
   if (!('skipped' in c.heldOut)) rows.push({ label: `held out (N = ${formatCount(c.heldOut.params)})`, n: c.heldOut.all.n, confidence: c.heldOut.all.confidence, prediction: c.heldOut.all.prediction });
-  if (!('skipped' in c.rollout)) rows.push({ label: `rollout (${c.rollout.steps.length} steps)`, n: c.rollout.pooled.all.n, confidence: c.rollout.pooled.all.confidence, prediction: c.rollout.pooled.all.prediction });
+  if (!('skipped' in c.rollout)) rows.push({ label: `rollout (${c.rollout.steps.length} step${c.rollout.steps.length === 1 ? '' : 's'})`, n: c.rollout.pooled.all.n, confidence: c.rollout.pooled.all.confidence, prediction: c.rollout.pooled.all.prediction });
   return rows;
 }
 

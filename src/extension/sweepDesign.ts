@@ -23,7 +23,7 @@ export function checkSweepDesign(extensionPath: string, jobs: readonly TrainJob[
     truth: { ...PAPER_CONSTANTS },
     truthSource: "the paper's constants",
     noise: { train: DEFAULT_TRAIN_NOISE, ptq: DEFAULT_PTQ_NOISE },
-    noiseSource: "defaults: the examples' run-to-run scale and held-out degradation RMSE",
+    noiseSource: "defaults: the examples' run-to-run scale and degradation RMSE",
     simulations: LAUNCH_SIMULATIONS,
     seed: 0,
     calibrations,

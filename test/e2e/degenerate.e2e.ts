@@ -19,7 +19,7 @@ describe('Precision Planner on two runs of one size', { timeout: 240_000 }, () =
 
   before(async () => {
     workspace = mkdtempSync(path.join(tmpdir(), 'pp-e2e-two-'));
-    for (const run of ['L2W32-D150k-fp32', 'L2W32-D150k-w4a4kv4']) cpSync(path.join(ROOT, 'examples', 'runs', run), path.join(workspace, 'runs', run), { recursive: true });
+    for (const run of ['L2W32-D2.4M-fp32', 'L2W32-D2.4M-w4a32kv32']) cpSync(path.join(ROOT, 'examples', 'runs', run), path.join(workspace, 'runs', run), { recursive: true });
     cpSync(path.join(ROOT, 'examples', 'configs'), path.join(workspace, 'configs'), { recursive: true });
     vscode = await openVsCode(workspace, true);
     page = vscode.page;

@@ -92,13 +92,14 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     const rows = page.locator('.pane-body .monaco-list-row');
     await rows.filter({ hasText: 'N = 24.7K' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     const text = await page.locator('.pane-body').first().innerText();
-    for (const size of ['N = 24.7K', 'N = 98.6K', 'N = 332K', 'N = 788K']) assert.ok(text.includes(size), `${size} not in the Runs view:\n${text}`);
-    assert.equal((text.match(/12 runs/g) ?? []).length, 4);
+    for (const size of ['N = 24.7K', 'N = 98.6K', 'N = 332K']) assert.ok(text.includes(size), `${size} not in the Runs view:\n${text}`);
+    // 24.7K: 4 budgets, each part alone at 3 bit-widths, 4 second seeds; 98.6K: 4 budgets and a second seed; 332K: 4 budgets.
+    for (const count of ['17 runs', '5 runs', '4 runs']) assert.ok(text.includes(count), `${count} not in the Runs view:\n${text}`);
     // Expanding a size lists its runs with D, precision, loss and PTQ results.
-    await rows.filter({ hasText: 'N = 788K' }).first().click();
-    const run = rows.filter({ hasText: 'L4W128-D600k-fp32' }).first();
+    await rows.filter({ hasText: 'N = 332K' }).first().click();
+    const run = rows.filter({ hasText: 'L3W96-D4.8M-fp32' }).first();
     await run.waitFor({ state: 'visible' });
-    assert.match(await run.innerText(), /D 600K · fp32 · loss \d\.\d{3} · PTQ 8b \d\.\d{3}, 6b/);
+    assert.match(await run.innerText(), /D 4\.8M · fp32 · loss \d\.\d{3} · PTQ 8b \d\.\d{3}, 6b/);
     await page.screenshot({ path: path.join(RESULTS, 'runs-view.png') });
   });
 
@@ -107,17 +108,17 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     const status = page.locator('.statusbar-item', { hasText: /Precision: \d+ runs · R² 0\.\d+/ });
     await status.first().waitFor({ state: 'visible', timeout: 120_000 });
     const text = await status.first().innerText();
-    assert.match(text, /Precision: 48 runs · R² 0\.9\d\d/);
+    assert.match(text, /Precision: 26 runs · R² 0\.9\d\d/);
     await page.screenshot({ path: path.join(RESULTS, 'fit-status-bar.png') });
   });
 
   it('a run written into the workspace is picked up and refitted without a command', async () => {
-    const source = path.join(workspace, 'runs', 'L3W96-D300k-w6a6kv6', 'run.json');
+    const source = path.join(workspace, 'runs', 'L3W96-D600k-fp32', 'run.json');
     const manifest = JSON.parse(readFileSync(source, 'utf8'));
-    const dir = path.join(workspace, 'runs', 'L3W96-D300k-w6a6kv6-seed2');
+    const dir = path.join(workspace, 'runs', 'L3W96-D600k-fp32-seed3');
     mkdirSync(dir);
-    writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ ...manifest, name: 'L3W96-D300k-w6a6kv6-seed2', valLoss: manifest.valLoss * 1.002 }, null, 2));
-    const status = page.locator('.statusbar-item', { hasText: /Precision: 49 runs · R² 0\.9\d\d/ });
+    writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ ...manifest, name: 'L3W96-D600k-fp32-seed3', valLoss: manifest.valLoss * 1.002 }, null, 2));
+    const status = page.locator('.statusbar-item', { hasText: /Precision: 27 runs · R² 0\.9\d\d/ });
     await status.first().waitFor({ state: 'visible', timeout: 120_000 });
   });
 
@@ -241,8 +242,8 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     const hover = page.locator('.monaco-hover', { hasText: 'Not comparable' });
     await hover.first().waitFor({ state: 'visible', timeout: 30_000 });
     const text = await hover.first().innerText();
-    assert.match(text, /Extrapolation — N ×[\d,]+ beyond the largest run \(85M vs 788K\), D ×[\d,]+ beyond the largest run/);
-    assert.match(text, /Not comparable — this config's tokenizer \(vocabulary 32K\) differs from the 4[89] runs of the fit \(byte-level, vocabulary 256; loss in nats per byte\)/);
+    assert.match(text, /Extrapolation — N ×[\d,]+ beyond the largest run \(85M vs 332K\), D ×[\d,]+ beyond the largest run/);
+    assert.match(text, /Not comparable — this config's tokenizer \(vocabulary 32K\) differs from the 2[67] runs of the fit \(byte-level, vocabulary 256; loss in nats per byte\)/);
     // Both come before the details of the prediction.
     assert.ok(text.indexOf('Extrapolation') < text.indexOf('after PTQ to') && text.indexOf('Not comparable') < text.indexOf('after PTQ to'), text);
     await settled(hover.first());
@@ -345,6 +346,23 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     assert.equal(await page.locator('.quick-input-widget:visible').count(), 0, 'a picker is still open');
   });
 
+  it("Launch a Sweep's confirmation says what the default sweep could identify, before anything trains", async () => {
+    const before = readdirSync(path.join(workspace, 'runs')).sort();
+    await runCommand(page, 'Precision Planner: Launch a Sweep');
+    // The provided sweep is the example design: its 26 runs are the example workspace's, kept.
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'Launch a sweep of 26 run(s)?' });
+    await dialog.first().waitFor({ state: 'visible', timeout: 120_000 });
+    const shown = await dialog.first().innerText();
+    assert.match(shown, /By simulation \(12 refits of the grid drawn from the paper's constants/);
+    assert.match(shown, /Identifiable: [^\n]*gammaD \(±\d+%\)/);
+    assert.match(shown, /Identifiable: [^\n]*gammaPost \(±\d+%\)/);
+    assert.match(shown, /already complete, kept/);
+    await page.screenshot({ path: path.join(RESULTS, 'launch-sweep-design.png') });
+    await page.keyboard.press('Escape');
+    await dialog.first().waitFor({ state: 'detached', timeout: 30_000 });
+    assert.deepEqual(readdirSync(path.join(workspace, 'runs')).sort(), before, 'cancelling the confirmation trained something');
+  });
+
   it('Export Report into the workspace leaves the runs as they were, and Show Fit Report closes without asking to save', async () => {
     // First the fit takes in every finished run on disk (the last trained run may still be on its way).
     const runsDir = path.join(workspace, 'runs');
@@ -367,10 +385,11 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     // Remove the copied run of the third test: the scan that sees it gone also sees the report.
     // The fit then has one run fewer; read back as a sweep table, the report would double every
     // run instead.
-    rmSync(path.join(runsDir, 'L3W96-D300k-w6a6kv6-seed2'), { recursive: true });
+    rmSync(path.join(runsDir, 'L3W96-D600k-fp32-seed3'), { recursive: true });
     await fittedOn(finished - 1);
     const rows = await page.locator('.pane-body').first().innerText();
-    assert.doesNotMatch(rows, /runs\.csv|2[45] runs/, `the report was read as runs:\n${rows}`);
+    // Read back, the 17 runs of 24.7K would be 34.
+    assert.doesNotMatch(rows, /runs\.csv|3[45] runs/, `the report was read as runs:\n${rows}`);
 
     await runCommand(page, 'Precision Planner: Show Fit Report');
     const tab = page.locator('.tabs-container .tab', { hasText: 'Fit Report.md' });

@@ -39,7 +39,7 @@ describe('Precision Planner scanning a workspace with a file slow to read', { ti
   before(async () => {
     workspace = mkdtempSync(path.join(tmpdir(), 'pp-e2e-scan-'));
     outside = mkdtempSync(path.join(tmpdir(), 'pp-e2e-scan-big-'));
-    for (const run of ['L2W32-D150k-fp32', 'L2W32-D150k-w4a4kv4']) cpSync(path.join(ROOT, 'examples', 'runs', run), path.join(workspace, 'runs', run), { recursive: true });
+    for (const run of ['L2W32-D2.4M-fp32', 'L2W32-D2.4M-w4a32kv32']) cpSync(path.join(ROOT, 'examples', 'runs', run), path.join(workspace, 'runs', run), { recursive: true });
     // Seconds to read a 250 MB state; the worker and two small runs take well under the timeout.
     settings(3);
     vscode = await openVsCode(workspace, true);

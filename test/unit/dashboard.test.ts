@@ -19,18 +19,15 @@ describe('dashboard view model', () => {
   let model: DashboardModel;
   before(async () => {
     runs = (await scan([EXAMPLES])).runs;
-    // gamma_N free to go negative, as the example runs prefer (the default fit, bounded at 0,
-    // says so): with it at its bound, the joint refinement run to a stationary point slides the
-    // degradation constants along a flat ridge (gamma_post to its bound) and the 8-bit D_crit
-    // these tests draw ceases to exist. The default variant pinned: these tests draw every stage,
-    // the joint refinement included (held-out error alone would choose no-joint here).
-    result = fit(runs, { bootstrap: 10, allowNegative: ['gammaN'], variant: 'default' });
+    // The default variant pinned: these tests draw every stage, the joint refinement included.
+    result = fit(runs, { bootstrap: 10, variant: 'default' });
     model = dashboardModel({ constants: result.constants, constantsLabel: 'workspace fit', fit: result, runs, inputs: defaultInputs(runs, 4), costModel: 'bits-linear' });
   });
 
   it('defaults to the median run size and tokens', () => {
-    assert.equal(model.inputs.params, 332_448);
-    assert.equal(model.inputs.tokens, 301_056);
+    // Most example runs are the smallest size at 2.4M bytes (each part alone, the seeds).
+    assert.equal(model.inputs.params, 24_736);
+    assert.equal(model.inputs.tokens, 2_400_256);
     assert.equal(model.inputs.post, 4);
   });
 
@@ -39,7 +36,7 @@ describe('dashboard view model', () => {
     assert.ok(f);
     assert.equal(f.points.length, result.points.length);
     const held = f.points.filter((p) => p.heldOut !== undefined);
-    assert.ok(held.length > 0 && held.every((p) => p.label.startsWith('runs/L4W128')));
+    assert.ok(held.length > 0 && held.every((p) => p.label.startsWith('runs/L3W96')));
     assert.ok(f.points.every((p) => p.file?.endsWith('run.json')));
     const alpha = f.constants.find((c) => c.name === 'alpha');
     assert.equal(alpha?.paper, PAPER_CONSTANTS.alpha);
@@ -52,7 +49,7 @@ describe('dashboard view model', () => {
     const at8 = w?.points.find((p) => p.x === 8);
     assert.equal(at8?.y, precisionFactor(result.constants, 'w', 8));
     const loss = model.precision.loss;
-    const p16 = predict(result.constants, { params: 332_448, tokens: 301_056, precision: { w: 16, a: 16, kv: 16 } });
+    const p16 = predict(result.constants, { params: 24_736, tokens: 2_400_256, precision: { w: 16, a: 16, kv: 16 } });
     assert.ok(p16.ok);
     assert.equal(loss.find((x) => x.x === 16)?.y, p16.loss);
     assert.ok((loss.find((x) => x.x === 4)?.y ?? 0) > p16.loss);
@@ -60,19 +57,21 @@ describe('dashboard view model', () => {
   });
 
   it('PTQ: a line per model size with its D_crit, and the measured runs at the chosen bits', () => {
-    assert.deepEqual(model.ptq.sizes.map((s) => s.params), [24_736, 98_624, 332_448, 787_584]);
+    assert.deepEqual(model.ptq.sizes.map((s) => s.params), [24_736, 98_624, 332_448]);
     const s = model.ptq.sizes[0];
     const d = criticalTokens(result.constants, 24_736, { w: 16, a: 16, kv: 16 }, 4);
     assert.ok(d.ok);
     assert.equal(s.dcrit?.x, d.tokens);
-    // 4 sizes x 3 token budgets of fp32 runs, each evaluated at 4 bits (integer, per channel).
-    assert.equal(model.ptq.runs.length, 12);
+    // Every run with fp32 weights (26 less the four weight-alone runs), each evaluated at 4 bits
+    // (integer, per channel).
+    assert.equal(model.ptq.runs.length, 22);
   });
 
   it('PTQ: each D_crit marker lies on its curve, the token range widened (within bounds) to reach it', () => {
-    // At 4 bits the fit's D_crit lies past 30x the largest run's tokens, where the curves used to end.
+    // At 6 bits the fit's D_crit lies past 30x the largest run's tokens, where the curves used to end.
+    const at6 = dashboardModel({ constants: result.constants, constantsLabel: '', fit: result, runs, inputs: { ...model.inputs, post: 6 }, costModel: 'bits-linear' });
     const largest = Math.max(...runs.map((r) => r.tokens ?? 0));
-    const sizes = model.ptq.sizes.filter((s) => s.dcrit);
+    const sizes = at6.ptq.sizes.filter((s) => s.dcrit);
     assert.ok(sizes.length > 0 && sizes.some((s) => (s.dcrit?.x ?? 0) > largest * 30));
     for (const s of sizes) {
       const d = s.dcrit as { x: number; y: number };
@@ -84,11 +83,11 @@ describe('dashboard view model', () => {
   });
 
   it('PTQ: a D_crit beyond the bounded range is not marked; the model says where it is', () => {
-    // At 8 bits D_crit is thousands of times the runs' tokens: no marker off the end of the curve.
-    const at8 = dashboardModel({ constants: result.constants, constantsLabel: '', fit: result, runs, inputs: { ...model.inputs, post: 8 }, costModel: 'bits-linear' });
+    // At 10 bits D_crit is thousands of times the runs' tokens: no marker off the end of the curve.
+    const at10 = dashboardModel({ constants: result.constants, constantsLabel: '', fit: result, runs, inputs: { ...model.inputs, post: 10 }, costModel: 'bits-linear' });
     const largest = Math.max(...runs.map((r) => r.tokens ?? 0));
-    for (const s of at8.ptq.sizes) {
-      const d = criticalTokens(result.constants, s.params, { w: 16, a: 16, kv: 16 }, 8);
+    for (const s of at10.ptq.sizes) {
+      const d = criticalTokens(result.constants, s.params, { w: 16, a: 16, kv: 16 }, 10);
       assert.ok(d.ok);
       const end = s.points.at(-1)?.x ?? 0;
       assert.ok(end <= largest * 30 * DCRIT_RANGE_EXTENSION * (1 + 1e-9), 'the range stays bounded');
@@ -99,13 +98,13 @@ describe('dashboard view model', () => {
         assert.equal(s.dcrit?.x, d.tokens);
       }
     }
-    assert.ok(at8.ptq.sizes.some((s) => s.dcritBeyond !== undefined));
+    assert.ok(at10.ptq.sizes.some((s) => s.dcritBeyond !== undefined));
   });
 
   it('quantized checkpoints: every run in every format, and a frontier ordered by memory with falling loss', () => {
     const q = model.quantized;
-    // 48 runs x (5 integer widths + 7 formats + 2 GPTQ widths).
-    assert.equal(q.checkpoints.length, 48 * 14);
+    // 26 runs x (5 integer widths + 7 formats + 2 GPTQ widths).
+    assert.equal(q.checkpoints.length, 26 * 14);
     assert.ok(q.frontier.length > 1);
     for (let i = 1; i < q.frontier.length; i++) {
       assert.ok(q.frontier[i].x > q.frontier[i - 1].x && q.frontier[i].y < q.frontier[i - 1].y, `frontier point ${i}`);
@@ -171,9 +170,9 @@ describe('dashboard view model: where its numbers stand, and what they owe', () 
     const runs = (await scan([EXAMPLES])).runs;
     const result = fit(runs, { bootstrap: 10 });
     const near = dashboardModel({ constants: result.constants, constantsLabel: 'workspace fit', fit: result, runs, inputs: defaultInputs(runs, 4), costModel: 'bits-linear' });
-    assert.match(near.precision.domain ?? '', /^At N 332K, D 301K: inside the fitted domain/);
+    assert.match(near.precision.domain ?? '', /^At N 24\.7K, D 2\.4M: inside the fitted domain/);
     // The PTQ curves reach past the runs' tokens (to mark D_crit): their far end is said.
-    assert.match(near.ptq.domain ?? '', /^At the curves' far end \(N 788K, D [\d.]+[KMB]\): /);
+    assert.match(near.ptq.domain ?? '', /^At the curves' far end \(N 332K, D [\d.]+[KMB]\): /);
     const far = dashboardModel({ constants: result.constants, constantsLabel: 'workspace fit', fit: result, runs, inputs: { ...defaultInputs(runs, 4), params: 1e9, tokens: 2e10 }, costModel: 'bits-linear' });
     assert.match(far.precision.domain ?? '', /^At N 1B, D 20B: extrapolation: N ×[\d,]+ beyond the largest run/);
     const coverage = near.fit?.coverage ?? [];

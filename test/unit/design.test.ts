@@ -154,7 +154,8 @@ describe('precision-planner design', () => {
     assert.ok(['identifiable', 'weak', 'not identifiable', 'not fitted'].includes(j.constants.gammaD.status));
     assert.ok(j.estimate.cpuSeconds > 0);
     assert.match(j.estimate.source, /built-in/);
-    assert.equal(j.noise.train, 0.04);
+    assert.equal(j.noise.train, 0.015);
+    assert.equal(j.noise.ptq, 0.0095);
   });
 
   test('a table otherwise, one row per constant', async () => {
@@ -165,7 +166,7 @@ describe('precision-planner design', () => {
   });
 
   test('--make-identifiable: the cheapest addition that identifies the constant, the changes tried cheapest first', async () => {
-    const j = JSON.parse((await cli('design', '--sizes', '2x32', '--tokens', '300k,600k,1.2M', '--precisions', 'fp32', '--ptq-bits', '3,4', '--ptq-groups', 'channel', '--simulations', '3', '--out', out, '--make-identifiable', 'gammaN', '--json')).out);
+    const j = JSON.parse((await cli('design', '--sizes', '2x32', '--tokens', '300k,600k,1.2M', '--precisions', 'fp32', '--ptq-bits', '3,4', '--ptq-groups', 'channel', '--simulations', '3', '--ptq-noise', '0.0015', '--out', out, '--make-identifiable', 'gammaN', '--json')).out);
     assert.equal(j.constants.gammaN.status, 'not fitted');
     assert.equal(j.proposal.target, 'gammaN');
     assert.equal(j.proposal.status, 'found', JSON.stringify(j.proposal.tried));

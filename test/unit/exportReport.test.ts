@@ -19,11 +19,11 @@ describe('Export Report into the workspace', () => {
 
   it('the report is not read back as runs: the count is unchanged', async () => {
     const before = await scan([ws]);
-    assert.equal(before.runs.length, 48);
+    assert.equal(before.runs.length, 26);
     const dir = await writeReport(ws, { markdown: reportMarkdown(undefined, before.runs, 'paper'), csv: runsCsv(before.runs) });
     assert.deepEqual(readdirSync(dir).sort(), [OUTPUT_MARKER, 'report.md', 'runs.csv']);
     const afterExport = await scan([ws]);
-    assert.equal(afterExport.runs.length, 48);
+    assert.equal(afterExport.runs.length, 26);
     assert.deepEqual(afterExport.runs.map((r) => r.id), before.runs.map((r) => r.id));
   });
 
@@ -33,7 +33,7 @@ describe('Export Report into the workspace', () => {
     rmSync(path.join(ws, dir, OUTPUT_MARKER));
     renameSync(path.join(ws, dir), path.join(ws, 'copied-report'));
     const r = await scan([ws]);
-    assert.equal(r.runs.length, 96);
+    assert.equal(r.runs.length, 52);
     assert.ok(!existsSync(path.join(ws, dir)));
   });
 

@@ -195,7 +195,7 @@ describe('fit: a fit that must not replace the constants in use', () => {
   });
 
   it('two example runs of one size (the first of a sweep): PTQ fitted on the preset loss level is not used, and says so', async () => {
-    const scanned = await scan([path.join(__dirname, '..', '..', 'examples', 'runs', 'L2W32-D150k-fp32'), path.join(__dirname, '..', '..', 'examples', 'runs', 'L2W32-D150k-w4a4kv4')]);
+    const scanned = await scan([path.join(__dirname, '..', '..', 'examples', 'runs', 'L2W32-D2.4M-fp32'), path.join(__dirname, '..', '..', 'examples', 'runs', 'L2W32-D2.4M-w4a32kv32')]);
     assert.equal(scanned.runs.length, 2);
     const r = fit(scanned.runs, { bootstrap: 0 });
     assert.equal(r.ok, false);

@@ -110,8 +110,8 @@ describe('fit --json and the report give the coverage', () => {
     assert.ok(printed.residualScale.train.sigma > 0);
     const text = await cli('fit', EXAMPLES, '--bootstrap', '6');
     assert.match(text.out, /Coverage of the 95% intervals: the confidence band of the expected loss/);
-    assert.match(text.out, /^held out \(N=788K\) +\d+\.\d%/m);
-    assert.match(text.out, /^rollout \(2 steps\)/m);
+    assert.match(text.out, /^held out \(N=332K\) +\d+\.\d%/m);
+    assert.match(text.out, /^rollout \(1 step\)/m);
     assert.match(text.out, /run-to-run scale +0\.\d+ end of training \(residuals, \d+ dof\)/);
   });
 });

@@ -110,7 +110,7 @@ export function designCommand(argv: string[], io: Io): number {
     truth: constants,
     truthSource: label,
     noise: { train: positive(values.noise, 'noise', DEFAULT_TRAIN_NOISE), ptq: positive(values['ptq-noise'], 'ptq-noise', DEFAULT_PTQ_NOISE) },
-    noiseSource: noiseGiven ? 'given' : "defaults: the examples' run-to-run scale (0.017 in log-loss) and held-out degradation RMSE",
+    noiseSource: noiseGiven ? 'given' : "defaults: the examples' run-to-run scale (0.0073 in log-loss) and degradation RMSE",
     simulations,
     seed: integer(values.seed, 'seed', 0),
     calibrations: manifestFiles([grid.outDir]).flatMap((file) => calibrationFromFile(file) ?? []),

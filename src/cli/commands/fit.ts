@@ -56,7 +56,7 @@ export function coverageLines(result: Pick<FitResult, 'coverage' | 'residualScal
   }
   if ('skipped' in c.rollout) notes.push(`rollout: skipped, ${c.rollout.skipped}`);
   else {
-    add(`rollout (${c.rollout.steps.length} steps)`, c.rollout.pooled);
+    add(`rollout (${c.rollout.steps.length} step${c.rollout.steps.length === 1 ? '' : 's'})`, c.rollout.pooled);
     notes.push(`rollout: ${c.rollout.steps.map((s) => `${s.fittedSizes.length} smallest sizes -> N=${formatCount(s.params)}: ${percent(s.all.confidence)} / ${percent(s.all.prediction)}`).join(', ')}`);
   }
   lines.push(
@@ -84,7 +84,7 @@ export function variantLines(result: Pick<FitResult, 'variants'>): string[] {
     '',
     `Variants (held-out error; * = used: ${c.chosen}, ${how}${c.pinned.length > 0 && c.choice !== 'pinned' ? `; pinned: ${c.pinned.join(', ')}` : ''})`,
     table(
-      ['variant', `largest out${lo && 'params' in lo ? ` (N=${formatCount(lo.params)})` : ''}: log-loss RMSE`, 'degradation RMSE', `rollout${steps && 'steps' in steps ? ` (${steps.steps} steps)` : ''}: log-loss RMSE`, 'degradation RMSE', 'score'],
+      ['variant', `largest out${lo && 'params' in lo ? ` (N=${formatCount(lo.params)})` : ''}: log-loss RMSE`, 'degradation RMSE', `rollout${steps && 'steps' in steps ? ` (${steps.steps} step${steps.steps === 1 ? '' : 's'})` : ''}: log-loss RMSE`, 'degradation RMSE', 'score'],
       rows,
     ),
     `  score: ${c.rule}`,
