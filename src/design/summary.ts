@@ -4,7 +4,7 @@
 import { CONSTANT_NAMES, type ConstantName } from '../law/constants';
 import type { DesignResult } from './design';
 
-/** Constants a user plans with; the rest (A, B, C_T, b_post, the C's) are listed only by count. */
+/** Constants a user plans with, each on a line of its own when not identifiable; the rest (A, B, C_T, b_post, the C's) only by name. */
 const HEADLINE: readonly ConstantName[] = ['alpha', 'beta', 'E', 'gammaD', 'gammaN', 'gammaPost', 'gammaW', 'nW', 'gammaA', 'nA', 'gammaKV', 'nKV'];
 
 const width = (w: number | null): string => (w === null ? '' : ` (±${Math.round(50 * w)}%)`);
