@@ -224,7 +224,7 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     const text = await hover.first().innerText();
     assert.match(text, /Predicted loss \d\.\d{3}/);
     assert.match(text, /after PTQ to/);
-    assert.match(text, /workspace fit \(4[89] runs/);
+    assert.match(text, /workspace fit \(2[67] runs/);
     await settled(hover.first());
     await page.screenshot({ path: path.join(RESULTS, 'config-hover.png') });
   });
