@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
     onSettingsChanged(reportSettingsProblems),
     ...registerCommands(context, runs, fit),
     ...registerTrainingTasks(),
-    ...registerTrainingCommands(context.extensionPath),
+    ...registerTrainingCommands(context.extensionPath, () => (fit.prefersPaper ? undefined : fit.result)),
   );
   setTimeout(() => {
     void runs.rescan();

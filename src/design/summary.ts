@@ -14,7 +14,7 @@ export function designSummary(r: DesignResult): string[] {
   if (r.status === 'no-runs') return ['The grid has no runs to simulate.'];
   const named = (status: string): ConstantName[] => HEADLINE.filter((n) => r.constants[n].status === status);
   const lines = [
-    `By simulation (${r.simulations.requested} refits of the grid drawn from ${r.truth.source}, noise ${r.noise.train} nats per run; ±: half the refits' 5-95% spread, relative to the truth):`,
+    `By simulation (${r.simulations.requested} refits of the grid drawn from ${r.truth.source}, noise ${+r.noise.train.toPrecision(2)} nats per run; ±: half the refits' 5-95% spread, relative to the truth):`,
   ];
   const identifiable = named('identifiable');
   const weak = named('weak');

@@ -1,6 +1,7 @@
 // Launch a Sweep's design check: before the confirmation, the sweep designer (src/design) runs on
 // the grid in a worker thread, with progress and a Cancel, so the prompt can say which constants
-// the sweep would identify before any compute is spent.
+// the sweep would identify before any compute is spent. The runs are drawn from the workspace fit
+// in use (its constants and measured noise), else from the paper's constants.
 
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,7 +9,9 @@ import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { PAPER_CONSTANTS } from '../law/constants';
 import { DEFAULT_PTQ_NOISE, DEFAULT_TRAIN_NOISE, type DesignOptions, type DesignResult } from '../design/design';
+import { type DesignTruth, designTruthFromFit } from '../design/truth';
 import type { DesignWorkerMessage } from '../design/worker';
+import type { FitResult } from '../fit/fit';
 import type { TrainJob } from '../train/config';
 import type { Calibration } from '../train/estimate';
 import { log } from './log';
@@ -18,12 +21,14 @@ export const LAUNCH_SIMULATIONS = 12;
 
 export type DesignCheck = { status: 'done'; result: DesignResult } | { status: 'cancelled' } | { status: 'failed'; message: string };
 
-export function checkSweepDesign(extensionPath: string, jobs: readonly TrainJob[], calibrations: readonly Calibration[], parallel: number): Thenable<DesignCheck> {
+/** `fit`: the workspace fit in use, if any: its constants and measured noise are the truth the runs are drawn from. */
+export function checkSweepDesign(extensionPath: string, jobs: readonly TrainJob[], calibrations: readonly Calibration[], parallel: number, fit?: FitResult): Thenable<DesignCheck> {
+  const from: DesignTruth = fit?.ok ? designTruthFromFit(fit, 'the workspace fit') : { truth: { ...PAPER_CONSTANTS }, truthSource: "the paper's constants" };
   const options: Omit<DesignOptions, 'onProgress'> = {
-    truth: { ...PAPER_CONSTANTS },
-    truthSource: "the paper's constants",
-    noise: { train: DEFAULT_TRAIN_NOISE, ptq: DEFAULT_PTQ_NOISE },
-    noiseSource: "defaults: the examples' run-to-run scale and degradation RMSE",
+    truth: from.truth,
+    truthSource: from.truthSource,
+    noise: { train: from.noise?.train ?? DEFAULT_TRAIN_NOISE, ptq: from.noise?.ptq ?? DEFAULT_PTQ_NOISE },
+    noiseSource: from.noiseSource ?? "defaults: the examples' run-to-run scale and degradation RMSE",
     simulations: LAUNCH_SIMULATIONS,
     seed: 0,
     calibrations,

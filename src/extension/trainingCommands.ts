@@ -4,6 +4,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { FitResult } from '../fit/fit';
 import type { TrainJob } from '../train/config';
 import { type SweepGrid, compactCount, expandGrid, isComplete, parseSize } from '../train/engine';
 import { type Calibration, calibrationFromFile, describeEstimate, estimateSweep } from '../train/estimate';
@@ -84,7 +85,7 @@ async function workspaceCalibrations(): Promise<Calibration[]> {
   return files.flatMap((uri) => calibrationFromFile(uri.fsPath) ?? []);
 }
 
-async function launchSweep(extensionPath: string): Promise<void> {
+async function launchSweep(extensionPath: string, fitInUse: () => FitResult | undefined): Promise<void> {
   if (!mayTrain()) return;
   // The user's own sweeps (tasks.json) first, then the one the settings describe.
   const sweeps = await vscode.tasks.fetchTasks({ type: SWEEP_TASK });
@@ -124,7 +125,7 @@ async function launchSweep(extensionPath: string): Promise<void> {
     return;
   }
   // What the whole sweep could identify, kept runs included: they are fitted with the new ones.
-  const check = await checkSweepDesign(extensionPath, jobs, calibrations, parallel);
+  const check = await checkSweepDesign(extensionPath, jobs, calibrations, parallel, fitInUse());
   const design = check.status === 'done' ? designSummary(check.result).join('\n') : check.status === 'cancelled' ? 'What the sweep can identify: not checked (cancelled).' : `What the sweep can identify: not checked (${check.message}).`;
   const launch = 'Launch';
   const answer = await vscode.window.showInformationMessage(
@@ -139,6 +140,7 @@ async function launchSweep(extensionPath: string): Promise<void> {
   await vscode.tasks.executeTask(task);
 }
 
-export function registerTrainingCommands(extensionPath: string): vscode.Disposable[] {
-  return [vscode.commands.registerCommand('precisionPlanner.trainRun', trainRun), vscode.commands.registerCommand('precisionPlanner.launchSweep', () => launchSweep(extensionPath))];
+/** `fitInUse`: the workspace fit predictions use now (undefined: the paper's constants), for the design check. */
+export function registerTrainingCommands(extensionPath: string, fitInUse: () => FitResult | undefined): vscode.Disposable[] {
+  return [vscode.commands.registerCommand('precisionPlanner.trainRun', trainRun), vscode.commands.registerCommand('precisionPlanner.launchSweep', () => launchSweep(extensionPath, fitInUse))];
 }

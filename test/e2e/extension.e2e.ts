@@ -353,7 +353,8 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     const dialog = page.locator('.monaco-dialog-box', { hasText: 'Launch a sweep of 26 run(s)?' });
     await dialog.first().waitFor({ state: 'visible', timeout: 120_000 });
     const shown = await dialog.first().innerText();
-    assert.match(shown, /By simulation \(12 refits of the grid drawn from the paper's constants/);
+    // Drawn from the workspace fit in use (the earlier tests fitted the examples), with its measured noise.
+    assert.match(shown, /By simulation \(12 refits of the grid drawn from the workspace fit \(where it fitted nothing, the paper's: bPost\), noise 0\.0\d+ nats per run/);
     assert.match(shown, /Identifiable: [^\n]*gammaD \(±\d+%\)/);
     assert.match(shown, /Identifiable: [^\n]*gammaPost \(±\d+%\)/);
     assert.match(shown, /already complete, kept/);

@@ -7,6 +7,9 @@ import { PAPER_CONSTANTS } from '../../src/law/constants';
 import { type DesignResult, designSweep } from '../../src/design/design';
 import { designRun, expectedPoints, samplePoints, truthForGrid } from '../../src/design/simulate';
 import { designSummary } from '../../src/design/summary';
+import { designTruthFromFit } from '../../src/design/truth';
+import { fit } from '../../src/fit/fit';
+import { scan } from '../../src/runs/discover';
 import { expandGrid } from '../../src/train/engine';
 import { type SweepArgs, gridFromArgs } from '../../src/train/options';
 import { cli } from '../support/cli';
@@ -137,6 +140,36 @@ describe('grids of several parts (also)', () => {
     assert.ok(identifiable.includes('gammaD'), identifiable);
     assert.ok(lines.includes(`gammaA: not fitted — ${r.constants.gammaA.reason}`), lines.join('\n'));
     assert.ok(!lines.some((l) => l.startsWith('gammaD:')), 'an identifiable constant gets no line of its own');
+  });
+});
+
+describe("a fit as the designer's truth", () => {
+  test("its constants where it fitted them, the paper's elsewhere, and the noise it measured, in nats", async () => {
+    const { runs } = await scan([path.join(__dirname, '..', '..', 'examples')]);
+    const f = fit(runs, { bootstrap: 0, heldOut: false });
+    const t = designTruthFromFit(f, 'the workspace fit');
+    assert.equal(t.truth.gammaD, f.constants.gammaD);
+    assert.equal(f.origin.bPost, 'preset');
+    assert.equal(t.truth.bPost, PAPER_CONSTANTS.bPost);
+    assert.equal(t.truthSource, "the workspace fit (where it fitted nothing, the paper's: bPost)");
+    // The run-to-run scale, a log-loss standard deviation, at the runs' median loss (about 2 nats per byte).
+    const sigma = f.residualScale?.train?.sigma ?? NaN;
+    assert.ok(t.noise?.train !== undefined && t.noise.train > 1.5 * sigma && t.noise.train < 2.5 * sigma, `${t.noise?.train} against ${sigma}`);
+    assert.equal(t.noise?.ptq, f.metrics.degradation?.rmse);
+    assert.match(t.noiseSource ?? '', /^measured by the fit: run-to-run scale 0\.\d+ in log-loss at its median loss, its degradation RMSE$/);
+  });
+
+  test('design --fit uses the noise the fit measured unless --noise says otherwise', async () => {
+    const file = path.join(out, 'fit.json');
+    assert.equal((await cli('fit', path.join(__dirname, '..', '..', 'examples'), '--bootstrap', '0', '--no-held-out', '--out', file)).code, 0);
+    const grid = ['--sizes', '2x32,2x64', '--tokens', '600k,1.2M', '--precisions', 'fp32', '--ptq-bits', '3,4', '--ptq-groups', 'channel', '--simulations', '1', '--out', out, '--fit', file, '--json'];
+    const measured = JSON.parse((await cli('design', ...grid)).out);
+    assert.match(measured.noise.source, /^measured by the fit/);
+    assert.notEqual(measured.noise.train, 0.015);
+    const given = JSON.parse((await cli('design', ...grid, '--noise', '0.02')).out);
+    assert.match(given.noise.source, /^--noise given; the other measured by the fit/);
+    assert.equal(given.noise.train, 0.02);
+    assert.equal(given.noise.ptq, measured.noise.ptq, 'what is not given is still the measured');
   });
 });
 

@@ -2,11 +2,12 @@
 // could identify (src/design). Takes the grid with the same flags as `sweep`.
 
 import * as os from 'node:os';
-import { CONSTANT_NAMES, type ConstantName, PAPER_CONSTANTS } from '../../law/constants';
+import { CONSTANT_NAMES, type ConstantName } from '../../law/constants';
 import { expandGrid } from '../../train/engine';
 import { aboutDuration, calibrationFromFile, manifestFiles } from '../../train/estimate';
 import { proposeChange } from '../../design/propose';
 import { DEFAULT_PTQ_NOISE, DEFAULT_SIMULATIONS, DEFAULT_TRAIN_NOISE, type DesignOptions, type DesignResult, designSweep } from '../../design/design';
+import { designTruthFromFit } from '../../design/truth';
 import { type Io, fmt, integer, parse } from '../args';
 import { loadConstants } from '../constants';
 import { CliError } from '../errors';
@@ -20,8 +21,9 @@ export const DESIGN_USAGE = `precision-planner design --sizes LxW,... --tokens D
   Before any compute is spent: the CPU time of the sweep \`sweep\` would train with these flags
   (from the throughput of complete runs in --out, else built-in figures), and by simulation which
   constants of the law its runs could identify. Runs are drawn from the law (the paper's
-  constants, or a fit's with --fit, the paper's where it fitted nothing) with run-to-run noise (--noise, default ${DEFAULT_TRAIN_NOISE} nats on
-  a run's loss; --ptq-noise, default ${DEFAULT_PTQ_NOISE} nats on a PTQ degradation) and refitted
+  constants, or a fit's with --fit, the paper's where it fitted nothing) with run-to-run noise
+  (--noise on a run's loss, --ptq-noise on a PTQ degradation, in nats; with --fit, what the fit
+  measured; else ${DEFAULT_TRAIN_NOISE} and ${DEFAULT_PTQ_NOISE}, the example workspace's) and refitted
   --simulations times (default ${DEFAULT_SIMULATIONS}, seeded by --seed, no bootstrap); each constant is
   identifiable, weak (a wide spread), not identifiable (the spread covers 0, a bound, a flat
   profile, misses the truth) or not fitted (the stage is skipped or holds it), with the
@@ -46,7 +48,7 @@ function render(r: DesignResult): string {
     r.message,
     `grid: ${g.runs} runs, N ${g.params.map((n) => fmt(n, 3)).join(', ')} (span ${fmt(g.paramsSpan, 2)}x), D ${g.tokens.map((d) => fmt(d, 3)).join(', ')} (span ${fmt(g.tokensSpan, 2)}x), D/N ${fmt(g.tokensPerParam[0], 2)}-${fmt(g.tokensPerParam[1], 2)}, PTQ bits ${g.post.join(',') || 'none'}, ${g.replicated} seed-replicated runs`,
     `time: ${hours(r.estimate.cpuSeconds)} of CPU time, ${hours(r.estimate.wallSeconds)} on ${r.estimate.cores} cores at ${r.estimate.slots} at once (from ${r.estimate.source})`,
-    `truth: ${r.truth.source}${r.truth.note ? ` (${r.truth.note})` : ''}; noise ${r.noise.train} nats per run, ${r.noise.ptq} nats per PTQ degradation (${r.noise.source})`,
+    `truth: ${r.truth.source}${r.truth.note ? ` (${r.truth.note})` : ''}; noise ${fmt(r.noise.train, 2)} nats per run, ${fmt(r.noise.ptq, 2)} nats per PTQ degradation (${r.noise.source})`,
     '',
     table(
       ['constant', 'status', 'truth', '5%', 'median', '95%', 'width', 'refits'],
@@ -100,17 +102,19 @@ export function designCommand(argv: string[], io: Io): number {
     throw new CliError(`--make-identifiable: "${target}" is not a constant of the law (${CONSTANT_NAMES.join(', ')})`, 2);
   }
   const loaded = loadConstants(values.preset, values.fit);
-  // A fit's held constants (a part held off, a stage at the preset) would make the truth say those
-  // effects are absent: where the fit did not fit a constant, the paper's value is the truth.
-  const unfitted = loaded.fit ? CONSTANT_NAMES.filter((n) => loaded.fit?.origin?.[n] !== 'fitted') : [];
-  const constants = { ...loaded.constants, ...Object.fromEntries(unfitted.map((n) => [n, PAPER_CONSTANTS[n]])) };
-  const label = unfitted.length > 0 ? `${loaded.label} (where it fitted nothing, the paper's: ${unfitted.join(', ')})` : loaded.label;
-  const noiseGiven = values.noise !== undefined || values['ptq-noise'] !== undefined;
+  const from = loaded.fit ? designTruthFromFit(loaded.fit, loaded.label) : { truth: loaded.constants, truthSource: loaded.label };
+  // Noise: as given, else what the fit measured, else the examples'.
+  const given = [values.noise !== undefined ? '--noise' : undefined, values['ptq-noise'] !== undefined ? '--ptq-noise' : undefined].filter(Boolean);
+  const otherwise = from.noiseSource ?? "defaults: the examples' run-to-run scale (0.0073 in log-loss) and degradation RMSE";
+  const noiseSource = given.length === 2 ? 'given' : given.length === 1 ? `${given[0]} given; the other ${otherwise}` : otherwise;
   const options: DesignOptions = {
-    truth: constants,
-    truthSource: label,
-    noise: { train: positive(values.noise, 'noise', DEFAULT_TRAIN_NOISE), ptq: positive(values['ptq-noise'], 'ptq-noise', DEFAULT_PTQ_NOISE) },
-    noiseSource: noiseGiven ? 'given' : "defaults: the examples' run-to-run scale (0.0073 in log-loss) and degradation RMSE",
+    truth: from.truth,
+    truthSource: from.truthSource,
+    noise: {
+      train: positive(values.noise, 'noise', from.noise?.train ?? DEFAULT_TRAIN_NOISE),
+      ptq: positive(values['ptq-noise'], 'ptq-noise', from.noise?.ptq ?? DEFAULT_PTQ_NOISE),
+    },
+    noiseSource,
     simulations,
     seed: integer(values.seed, 'seed', 0),
     calibrations: manifestFiles([grid.outDir]).flatMap((file) => calibrationFromFile(file) ?? []),
