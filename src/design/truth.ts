@@ -24,10 +24,8 @@ export function designTruthFromFit(fit: Pick<FitResult, 'constants' | 'origin' |
   const sigma = fit.residualScale?.train?.sigma;
   const train = sigma !== undefined && losses.length > 0 ? sigma * percentile(losses, 0.5) : undefined;
   const ptq = fit.metrics.degradation?.rmse ?? undefined;
-  const noise: Partial<NoiseModel> = {
-    ...(train !== undefined && Number.isFinite(train) && train > 0 ? { train } : {}),
-    ...(ptq !== undefined && ptq !== null && Number.isFinite(ptq) && ptq > 0 ? { ptq } : {}),
-  };
+  const usable = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x) && x > 0;
+  const noise: Partial<NoiseModel> = { ...(usable(train) ? { train } : {}), ...(usable(ptq) ? { ptq } : {}) };
   if (Object.keys(noise).length === 0) return { truth, truthSource };
   const said = [
     noise.train !== undefined ? `run-to-run scale ${sigma!.toPrecision(2)} in log-loss at its median loss` : undefined,

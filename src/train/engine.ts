@@ -262,8 +262,11 @@ export function dedupeGrid(grid: SweepGrid): { grid: SweepGrid; notes: string[] 
   return { grid: deduped, notes };
 }
 
-/** What makes two jobs one run: size, budget, precision (by meaning) and seed. */
-const jobIdentity = (job: TrainJob): string => `${canonicalSize({ depth: job.model.depth ?? 0, width: job.model.width ?? 0, heads: job.model.heads })}|${job.tokens}|${quantSpecName(parseQuantSpec(job.precision))}|${job.seed ?? DEFAULTS.seed}`;
+/** Each part of a grid, the main one first, with what it leaves out filled from the main grid: the cross products expandGrid walks. */
+export function gridParts(grid: SweepGrid): Required<GridPart>[] {
+  const seeds = grid.seeds ?? [DEFAULTS.seed];
+  return [grid, ...(grid.also ?? [])].map((p) => ({ sizes: p.sizes ?? grid.sizes, tokens: p.tokens ?? grid.tokens, precisions: p.precisions ?? grid.precisions, seeds: p.seeds ?? seeds }));
+}
 
 /** 2000000 -> "2M", 500000 -> "500k", 1500000 -> "1.5M". */
 export function compactCount(n: number): string {
@@ -278,33 +281,32 @@ export function expandGrid(input: SweepGrid): TrainJob[] {
   const { grid } = dedupeGrid(input);
   const jobs: TrainJob[] = [];
   const seen = new Set<string>();
-  const mainSeed = (grid.seeds ?? [DEFAULTS.seed])[0];
-  for (const part of [grid, ...(grid.also ?? [])]) {
-    const seeds = part.seeds ?? grid.seeds ?? [DEFAULTS.seed];
-    for (const sizeText of part.sizes ?? grid.sizes) {
+  const parts = gridParts(grid);
+  const mainSeed = parts[0].seeds[0];
+  for (const { sizes, tokens: budgets, precisions, seeds } of parts) {
+    for (const sizeText of sizes) {
       const size = typeof sizeText === 'string' ? parseSize(sizeText) : sizeText;
-      for (const tokens of part.tokens ?? grid.tokens) {
-        for (const precision of part.precisions ?? grid.precisions) {
+      for (const tokens of budgets) {
+        for (const precision of precisions) {
+          const spec = quantSpecName(parseQuantSpec(precision));
           for (const seed of seeds) {
+            // A run two parts share (size, budget, precision by meaning, seed) is trained once, under the name of the first.
+            const identity = `${canonicalSize(size)}|${tokens}|${spec}|${seed}`;
+            if (seen.has(identity)) continue;
+            seen.add(identity);
             const sizeName = `L${size.depth}W${size.width}${size.heads ? `H${size.heads}` : ''}`;
             // The seed is in the name when a part trains several, or one other than the main grid's:
             // a second seed of a cell, in a part of its own, never takes the folder of the first.
-            const name = `${sizeName}-D${compactCount(tokens)}-${quantSpecName(parseQuantSpec(precision))}${seeds.length > 1 || seed !== mainSeed ? `-s${seed}` : ''}`;
-            const job: TrainJob = {
+            jobs.push({
               ...grid.common,
-              name,
+              name: `${sizeName}-D${compactCount(tokens)}-${spec}${seeds.length > 1 || seed !== mainSeed ? `-s${seed}` : ''}`,
               outDir: grid.outDir,
               model: { ...grid.common?.model, ...size },
               tokens,
               precision,
               seed,
               ...(grid.name ? { sweep: grid.name } : {}),
-            };
-            // A run two parts share is trained once, under the name of the first.
-            const identity = jobIdentity(job);
-            if (seen.has(identity)) continue;
-            seen.add(identity);
-            jobs.push(job);
+            });
           }
         }
       }

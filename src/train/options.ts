@@ -5,7 +5,7 @@
 import { parseWeightFormat } from '../ptq/mx';
 import { parseQuantity } from '../runs/quantity';
 import { type TrainJob, resolveJob } from './config';
-import { type GridPart, type JobOutcome, type SizeSpec, type SweepEvent, type SweepGrid, compactCount, dedupeGrid, expandGrid, jobProblems, parseSize, trainingOrder } from './engine';
+import { type GridPart, type JobOutcome, type SizeSpec, type SweepEvent, type SweepGrid, compactCount, dedupeGrid, expandGrid, gridParts, jobProblems, parseSize, trainingOrder } from './engine';
 import { type ModelConfig, countNonEmbeddingParams } from './modelConfig';
 import { parseQuantSpec, quantSpecName } from './formats';
 import { checkRunName } from './runFolder';
@@ -240,7 +240,7 @@ export function gridFromArgs(o: SweepArgs): SweepGrid {
   const jobs = expandGrid(deduped);
   const problems = jobProblems(jobs);
   if (problems.length > 0) throw new Error(problems.join('; '));
-  const crossed = [deduped, ...(deduped.also ?? [])].reduce((n, p) => n + (p.sizes ?? deduped.sizes).length * (p.tokens ?? deduped.tokens).length * (p.precisions ?? deduped.precisions).length * (p.seeds ?? deduped.seeds ?? [1]).length, 0);
+  const crossed = gridParts(deduped).reduce((n, p) => n + p.sizes.length * p.tokens.length * p.precisions.length * p.seeds.length, 0);
   if (crossed > jobs.length) notes.push(`${crossed - jobs.length} run(s) are in more than one part of the grid: each is trained once`);
   return notes.length > 0 ? { ...deduped, notes } : deduped;
 }
