@@ -8,7 +8,8 @@ import { PREDICT_USAGE, predictCommand } from './commands/predict';
 import { RECOMMEND_USAGE, recommendCommand } from './commands/recommend';
 import { SCAN_USAGE, scanCommand } from './commands/scan';
 import { PARETO_USAGE, PTQ_USAGE, paretoCommand, ptqCommand } from './commands/ptq';
-import { SWEEP_USAGE, TRAIN_USAGE, sweepCommand, trainCommand } from './commands/train';
+import { JOBS_USAGE, SWEEP_USAGE, TRAIN_USAGE, sweepCommand, trainCommand } from './commands/train';
+import { jobsCommand } from './commands/jobs';
 import { CliError } from './errors';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<number>> = {
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<numb
   scan: scanCommand,
   train: trainCommand,
   sweep: sweepCommand,
+  jobs: jobsCommand,
   design: designCommand,
   ptq: ptqCommand,
   pareto: paretoCommand,
@@ -40,6 +42,8 @@ Usage:
   ${TRAIN_USAGE}
 
   ${SWEEP_USAGE}
+
+  ${JOBS_USAGE}
 
   ${DESIGN_USAGE}
 

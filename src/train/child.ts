@@ -4,8 +4,8 @@
 //   {type: "cancel"}, sends every TrainEvent back. When the parent goes away (the channel
 //   disconnects, or a message cannot be sent) the run is cancelled: a parent killed with
 //   SIGKILL leaves no trainer running, and the run's run.json says "cancelled".
-// - Started by hand (`node dist/train.js job.json`): reads the job from the file and prints
-//   the events as newline-delimited JSON on stdout.
+// - Started by hand or by a Slurm job (`node dist/train.js job.json`): reads the job from the
+//   file and prints the events as newline-delimited JSON on stdout (steps every few seconds).
 //
 // Either way SIGINT, SIGTERM and SIGHUP cancel the run (seen at the next step boundary: a tfjs
 // step is synchronous), its run.json says "cancelled" with the reason and the time, and the
@@ -20,6 +20,8 @@ export type ParentMessage = { type: 'start'; job: TrainJob; wasmDir?: string } |
 export type ChildMessage = TrainEvent | { type: 'result'; result: TrainResult } | { type: 'error'; message: string };
 
 const PARENT_GONE = 'the parent process went away';
+/** Started by hand: at most one step line this often (ms). */
+const STEP_LINE_MS = 5000;
 
 const controller = new AbortController();
 let running = false;
@@ -89,7 +91,15 @@ if (process.send) {
     process.exit(2);
   }
   const job = JSON.parse(readFileSync(file, 'utf8')) as TrainJob;
-  void run(job, (m) => process.stdout.write(`${JSON.stringify(m)}\n`)).then((code) => {
+  // A job's log (a Slurm job's output file) is for people: a step line every few seconds, the
+  // rest as it comes. The whole curve is in metrics.jsonl.
+  let lastStep = 0;
+  const print = (m: ChildMessage): void => {
+    if (m.type === 'step' && m.step !== m.steps && Date.now() - lastStep < STEP_LINE_MS) return;
+    if (m.type === 'step') lastStep = Date.now();
+    process.stdout.write(`${JSON.stringify(m)}\n`);
+  };
+  void run(job, print).then((code) => {
     process.exitCode = code;
   });
 }

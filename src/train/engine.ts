@@ -19,6 +19,7 @@ import { parseQuantSpec, quantSpecName } from './formats';
 import { folderCollisions, runNameProblem } from './runFolder';
 import { lockedBy, removeLockOf } from './runLock';
 import { type Manifest, MANIFEST_FILE, removeStaleTempFiles, writeJsonAtomic } from './writer';
+import type { JobState } from '../sweep/plannedRun';
 
 // Resolved when the code runs, from node_modules: a bundler leaves these lookups alone.
 const runtimeRequire = createRequire(__filename);
@@ -40,7 +41,14 @@ export function defaultChildEntry(): ChildEntry {
   return { script: bundled, execArgv: [] };
 }
 
-export type JobEvent = TrainEvent | { type: 'spawn'; name: string; pid: number } | { type: 'skip'; name: string; reason: string };
+export type JobEvent =
+  | TrainEvent
+  | { type: 'spawn'; name: string; pid: number }
+  | { type: 'skip'; name: string; reason: string }
+  /** A scheduler's job changed state (queued, running, ended), in its words: the Slurm executor. */
+  | { type: 'queue'; name: string; state: JobState; jobId: string; detail: string }
+  /** The last line of a user's trainer's job log: its progress, as far as the product can tell. */
+  | { type: 'log'; name: string; line: string };
 
 export interface JobOptions {
   signal?: AbortSignal;
@@ -56,8 +64,13 @@ export interface JobOptions {
 export interface JobOutcome {
   name: string;
   runDir: string;
-  /** "not-started": cancelled before its child was started; nothing was written for it. */
-  status: TrainResult['status'] | 'skipped' | 'not-started';
+  /**
+   * "not-started": cancelled before its child (or its Slurm job) was started; nothing was
+   * written for it. "queued": submitted to a scheduler and not followed (a detached sweep).
+   */
+  status: TrainResult['status'] | 'skipped' | 'not-started' | 'queued';
+  /** The scheduler's job id ("1234_5"), for a run submitted to one. */
+  jobId?: string;
   valLoss?: number;
   tokensPerSecond?: number;
   error?: string;
@@ -362,6 +375,29 @@ export type SweepEvent = JobEvent & {
 };
 
 /**
+ * Numbers a job's events as the sweep sees them: its place in the training order, and the
+ * sweep's progress (each job's cost times the fraction of its steps done; jobs skipped weigh
+ * nothing) and time left. What every executor reports through.
+ */
+export function sweepProgress(jobs: readonly TrainJob[], order: readonly number[], onProgress: ((event: SweepEvent) => void) | undefined): (index: number, event: JobEvent) => void {
+  const positions = new Array<number>(jobs.length);
+  order.forEach((index, position) => (positions[index] = position));
+  const costs = jobs.map(jobCost);
+  const done = jobs.map(() => 0);
+  const started = performance.now();
+  return (index, event) => {
+    if (event.type === 'step') done[index] = event.step / event.steps;
+    if (event.type === 'end') done[index] = 1;
+    if (event.type === 'skip') costs[index] = 0;
+    const total = costs.reduce((a, b) => a + b, 0);
+    const sweepDone = total > 0 ? costs.reduce((sum, c, i) => sum + c * done[i], 0) / total : 1;
+    const elapsed = (performance.now() - started) / 1000;
+    const sweepEtaSeconds = sweepDone > 0 ? (elapsed * (1 - sweepDone)) / sweepDone : undefined;
+    onProgress?.({ ...event, index, position: positions[index], total: jobs.length, sweepDone, sweepEtaSeconds });
+  };
+}
+
+/**
  * Runs every job of the grid (or the given jobs), longest first so the parallel slots finish
  * together, and resolves with one outcome per job in grid order once all children have exited.
  */
@@ -372,29 +408,15 @@ export async function runSweep(grid: SweepGrid | TrainJob[], options: SweepOptio
   if (problems.length > 0) throw new Error(problems.join('; '));
   const parallel = Math.max(1, options.parallel ?? os.availableParallelism());
   const order = trainingOrder(jobs);
-  const positions = new Array<number>(jobs.length);
-  order.forEach((index, position) => (positions[index] = position));
   const outcomes: JobOutcome[] = new Array(jobs.length);
-  // Progress: each job's cost times the fraction of its steps done; skipped jobs weigh nothing.
-  const costs = jobs.map(jobCost);
-  const done = jobs.map(() => 0);
-  const started = performance.now();
+  const progress = sweepProgress(jobs, order, options.onProgress);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < order.length) {
       const index = order[next++];
       const job = jobs[index];
       const runDir = path.join(path.resolve(job.outDir), job.name);
-      const report = (event: JobEvent): void => {
-        if (event.type === 'step') done[index] = event.step / event.steps;
-        if (event.type === 'end') done[index] = 1;
-        if (event.type === 'skip') costs[index] = 0;
-        const total = costs.reduce((a, b) => a + b, 0);
-        const sweepDone = total > 0 ? costs.reduce((sum, c, i) => sum + c * done[i], 0) / total : 1;
-        const elapsed = (performance.now() - started) / 1000;
-        const sweepEtaSeconds = sweepDone > 0 ? (elapsed * (1 - sweepDone)) / sweepDone : undefined;
-        options.onProgress?.({ ...event, index, position: positions[index], total: jobs.length, sweepDone, sweepEtaSeconds });
-      };
+      const report = (event: JobEvent): void => progress(index, event);
       if (!options.rerun && isComplete(runDir)) {
         report({ type: 'skip', name: job.name, reason: 'already complete' });
         outcomes[index] = { name: job.name, runDir, status: 'skipped' };

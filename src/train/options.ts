@@ -302,6 +302,10 @@ export function formatSweepEvent(e: SweepEvent): string | undefined {
       return `${job}: skipped (${e.reason})`;
     case 'note':
       return `${job}: note: ${e.message}`;
+    case 'queue':
+      return `${job}: Slurm job ${e.jobId}: ${e.detail}${e.state === 'pending' || e.state === 'running' ? '' : sweep}`;
+    case 'log':
+      return `${job}: ${e.line.length > 200 ? `${e.line.slice(0, 200)}...` : e.line}`;
     default:
       return undefined;
   }
@@ -333,8 +337,9 @@ export function plainProgress(intervalSeconds = PLAIN_PROGRESS_SECONDS, now: () 
  */
 export function summarizeOutcomes(outcomes: readonly JobOutcome[]): string {
   const count = (status: JobOutcome['status']): number => outcomes.filter((o) => o.status === status).length;
-  const [cancelled, notStarted] = [count('cancelled'), count('not-started')];
+  const [cancelled, notStarted, queued] = [count('cancelled'), count('not-started'), count('queued')];
   const parts = [
+    ...(queued > 0 ? [`${queued} queued (not followed: precision-planner jobs DIR reports them)`] : []),
     `${count('complete')} complete`,
     `${count('skipped')} already complete`,
     `${cancelled} cancelled${cancelled > 0 ? ' (started, then stopped; their run.json says so)' : ''}`,

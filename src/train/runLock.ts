@@ -149,6 +149,19 @@ export function removeLockOf(dir: string, pid: number): boolean {
   return removeIfStill(file, holder);
 }
 
+/**
+ * Removes the lock of `dir` left by a writer that `ended` says is gone, on whatever host: a
+ * scheduler's job that has ended (Slurm killed it at its time or memory limit, or scancel did)
+ * cannot hold it any more, though no pid check from here can tell. Only a lock taken before
+ * `endedAt` goes. True when removed.
+ */
+export function removeLockOfEndedJob(dir: string, endedAt: Date): boolean {
+  const file = path.join(dir, LOCK_FILE);
+  const holder = readLock(file);
+  if (!holder || !(Date.parse(holder.started) <= endedAt.getTime())) return false;
+  return removeIfStill(file, holder);
+}
+
 /** True when run.lock in `dir` names `pid` on this host. */
 export function lockedBy(dir: string, pid: number): boolean {
   const holder = readLock(path.join(dir, LOCK_FILE));

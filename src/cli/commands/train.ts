@@ -15,6 +15,11 @@ import type { TrainJob } from '../../train/config';
 import { type CommonArgs, type SweepArgs, type TrainArgs, describeSweep, formatSweepEvent, gridFromArgs, jobFromArgs, plainProgress, summarizeOutcomes } from '../../train/options';
 import { type Io, parse } from '../args';
 import { CliError } from '../errors';
+import { PLACEHOLDERS } from '../../sweep/commandTemplate';
+import { readExecutor } from '../../sweep/executorOptions';
+import { DEFAULT_POLL_MS, runSlurmSweep } from '../../sweep/slurmExecutor';
+
+const PLACEHOLDER_LIST = Object.keys(PLACEHOLDERS).map((p) => `{${p}}`).join(' ');
 
 export const COMMON_USAGE = `[--out DIR] [--batch 16] [--context 128] [--lr 2e-3] [--corpus PATH]...
         [--ptq-bits 8,6,5,4,3] [--ptq-groups channel,128,32] [--ptq-formats mxint8,mxint4,mxfp8,mxfp6-e2m3,mxfp4]
@@ -32,12 +37,26 @@ export const TRAIN_USAGE = `precision-planner train --size LxW --tokens D [--pre
   Text is the Brown corpus, byte-level, unless --corpus names text files or folders.`;
 
 export const SWEEP_USAGE = `precision-planner sweep --sizes LxW,... --tokens D,... --precisions SPEC,... [--seeds S,...]
-        [--also "sizes=... tokens=... precisions=... seeds=..."]... [--parallel K] [--rerun] [--dry-run] [--name NAME] ${COMMON_USAGE}
+        [--also "sizes=... tokens=... precisions=... seeds=..."]... [--parallel K] [--rerun] [--dry-run] [--name NAME]
+        [--executor local|slurm] [--partition P] [--time T] [--cpus C] [--gpus G] [--mem M] [--account A]
+        [--sbatch "more sbatch options"] [--command "TEMPLATE"] [--node PATH] [--detach] [--poll SECONDS]
+        ${COMMON_USAGE}
   Trains every combination of sizes x token budgets x precisions (x seeds), K at once (default:
   the CPU cores), largest first. Each --also adds one more cross product to the same sweep (a
   setting it leaves out is the main grid's; a run in two is trained once): each part's precision
   varied alone at one size, a second seed of a few cells. Runs already complete in DIR are kept
-  unless --rerun.`;
+  unless --rerun.
+  --executor slurm submits the runs as one Slurm job array (K at once: --array=0-N%K) with the
+  resources given, follows it until every job has ended (Ctrl+C: scancel) or returns at once with
+  --detach, and writes the job script, logs and job files in DIR/slurm-jobs/. Each run is trained
+  by the built-in trainer (node on the bundled train.js; --node names the compute nodes' node) or
+  by --command, a template filled in per run: ${PLACEHOLDER_LIST}.
+  Each value is quoted for the shell; write the logs into {out}, in any format the readers know.`;
+
+export const JOBS_USAGE = `precision-planner jobs DIR [--cancel] [--json]
+  The Slurm jobs of the sweeps in DIR (their runs' planned-run.json), as squeue sees them now;
+  their state is written back to each run. --cancel cancels the ones still queued or running
+  (scancel) and waits until they have ended.`;
 
 export const COMMON_OPTIONS = {
   out: { type: 'string' },
@@ -129,7 +148,7 @@ function interruptible(io: Io): { signal: AbortSignal; stoppedBy(): StopSignal |
  * in place; otherwise (a file, a pipe, a CI log) a plain line per run every few seconds. Start,
  * end and evaluation lines are printed either way.
  */
-async function execute(jobs: Parameters<typeof runSweep>[0], parallel: number | undefined, rerun: boolean, json: boolean, io: Io): Promise<number> {
+async function execute(run: (signal: AbortSignal, onProgress: (event: SweepEvent) => void) => Promise<JobOutcome[]>, json: boolean, io: Io): Promise<number> {
   const { signal, stoppedBy, dispose } = interruptible(io);
   const plain = io.progress ? undefined : plainProgress();
   const onProgress = (event: SweepEvent): void => {
@@ -147,7 +166,7 @@ async function execute(jobs: Parameters<typeof runSweep>[0], parallel: number | 
   };
   let outcomes: JobOutcome[];
   try {
-    outcomes = await runSweep(jobs, { signal, parallel, rerun, onProgress });
+    outcomes = await run(signal, onProgress);
   } finally {
     dispose();
     io.progress?.('');
@@ -184,7 +203,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   if (values.tokens === undefined) throw new CliError('--tokens is required (for example 2M)', 2);
   const args: TrainArgs = { ...commonArgs(values), size: values.size, tokens: values.tokens, precision: values.precision, name: values.name, seed: values.seed };
   const job = checked(() => jobFromArgs(args));
-  return execute([job], 1, true, values.json === true, io);
+  return execute((signal, onProgress) => runSweep([job], { signal, parallel: 1, rerun: true, onProgress }), values.json === true, io);
 }
 
 /** The flags of a sweep's grid, shared by `sweep` and `design`. */
@@ -214,12 +233,31 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
     name: { type: 'string' },
     rerun: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
+    executor: { type: 'string' },
+    partition: { type: 'string' },
+    time: { type: 'string' },
+    cpus: { type: 'string' },
+    gpus: { type: 'string' },
+    mem: { type: 'string' },
+    account: { type: 'string' },
+    sbatch: { type: 'string' },
+    command: { type: 'string' },
+    node: { type: 'string' },
+    detach: { type: 'boolean' },
+    poll: { type: 'string' },
   });
+  const text = (flag: string): string | undefined => (typeof values[flag as keyof typeof values] === 'string' ? (values[flag as keyof typeof values] as string) : undefined);
   if (values.help) return io.out(SWEEP_USAGE), 0;
   const grid = gridFromFlags(values, values.name);
   const parallel = values.parallel === undefined ? os.availableParallelism() : Number(values.parallel);
   if (!Number.isInteger(parallel) || parallel < 1) throw new CliError(`--parallel: "${values.parallel}" is not a positive whole number`, 2);
   const rerun = values.rerun === true;
+  const { choice, problems } = readExecutor({ executor: text('executor'), partition: text('partition'), time: text('time'), cpus: text('cpus'), gpus: text('gpus'), mem: text('mem'), account: text('account'), sbatch: text('sbatch'), command: text('command'), node: text('node') }, (field) => `--${field}`);
+  if (!choice) throw new CliError(problems.join('; '), 2);
+  const slurm = choice.executor === 'slurm';
+  if (!slurm && (values.detach || values.poll !== undefined)) throw new CliError('--detach and --poll: only with --executor slurm', 2);
+  const pollSeconds = values.poll === undefined ? DEFAULT_POLL_MS / 1000 : Number(values.poll);
+  if (!(pollSeconds >= 0.2)) throw new CliError(`--poll: "${values.poll}" is not a number of seconds (at least 0.2)`, 2);
   printNotes(grid.notes, io);
   const jobs = expandGrid(grid);
   if (values['dry-run']) {
@@ -227,6 +265,18 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
     io.out([`${lines.length} run(s) in ${grid.outDir}, ${parallel} at once, in the order they train:`, ...lines, `Estimated time: ${sweepEstimate(grid, jobs, parallel, rerun)}`].join('\n'));
     return 0;
   }
+  if (slurm) {
+    const explicitParallel = values.parallel === undefined ? undefined : parallel;
+    if (values.json !== true) io.out(`${jobs.length} run(s) in ${grid.outDir} on Slurm, ${explicitParallel ? `${explicitParallel} at once` : 'as many at once as the cluster allows'}${values.detach ? '; not followed (--detach)' : ''}`);
+    return execute(async (signal, onProgress) => {
+      const onSubmitted = (arrayId: string, script: string): void => (values.json === true ? io.out(JSON.stringify({ type: 'submitted', arrayId, script })) : io.out(`submitted as Slurm job array ${arrayId}; job script ${script}`));
+      const result = await runSlurmSweep(jobs, { ...choice, parallel: explicitParallel, cwd: process.cwd(), sweepName: values.name ?? path.basename(path.resolve(grid.outDir)), rerun, detach: values.detach === true, pollMs: pollSeconds * 1000, signal, onProgress, onSubmitted }).catch((error: Error) => {
+        throw new CliError(error.message, 1);
+      });
+      if (values.json !== true && values.detach) io.out(`follow it with: precision-planner jobs ${grid.outDir}`);
+      return result.outcomes;
+    }, values.json === true, io);
+  }
   if (values.json !== true) io.out(`${jobs.length} run(s) in ${grid.outDir}, ${parallel} at once; estimated time: ${sweepEstimate(grid, jobs, parallel, rerun)}`);
-  return execute(jobs, parallel, rerun, values.json === true, io);
+  return execute((signal, onProgress) => runSweep(jobs, { signal, parallel, rerun, onProgress }), values.json === true, io);
 }
