@@ -10,6 +10,8 @@ fi
 
 # The real VS Code (code-server), Chromium and the browser driver for the end-to-end tests.
 bash test/e2e/setup.sh
+# Slurm and munge for the Slurm executor's tests (each test file starts and stops its cluster).
+bash test/slurm/setup.sh
 
 npm run lint
 npm run build

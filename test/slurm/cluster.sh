@@ -5,6 +5,7 @@
 # the node takes jobs; `cluster.sh stop` stops them by their pid files. Needs root (Slurm runs
 # its daemons as root here, as SlurmUser=root allows) and setup.sh's packages.
 set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=SLURM_TEST_DIR bash "$0" "$@"; fi
 dir="${SLURM_TEST_DIR:-/tmp/precision-planner-slurm}"
 host="$(hostname -s)"
 
