@@ -51,11 +51,35 @@ export interface TrainingSettings {
   ptqBits: number[];
   /** Text files or folders to train on, relative to the workspace folder; empty: the Brown corpus. */
   corpus: string[];
+  /** Where sweeps run: "local" child processes or a "slurm" job array. */
+  executor: string;
+  /** Slurm resources of a sweep (partition, time, cpus, gpus, mem, account, sbatch), as the setting holds them. */
+  slurm: Record<string, unknown>;
+  /**
+   * The user's training command template, from the user's (or the remote machine's) settings
+   * only: a workspace's settings.json cannot make the product run a command (machine scope).
+   */
+  command?: string;
+  /** The node binary of the built-in trainer's Slurm jobs (machine scope, as the command). */
+  node?: string;
 }
 
 export const DEFAULT_SCAN_TIMEOUT_SECONDS = 120;
 const scanTimeout = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : DEFAULT_SCAN_TIMEOUT_SECONDS);
 const threshold = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x >= 1 ? x : DEFAULT_EXTRAPOLATION_THRESHOLD);
+
+const objectSetting = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+
+/**
+ * A setting read from the user's or the remote machine's settings alone: where a value would
+ * make the product run a command, a workspace (a cloned repository's .vscode/settings.json)
+ * must not give it. The manifest declares these "machine" scoped; this reads them so as well.
+ */
+function machineText<K extends string>(c: vscode.WorkspaceConfiguration, key: string, as: K): Partial<Record<K, string>> {
+  const i = c.inspect<unknown>(key);
+  const value = i?.globalValue;
+  return typeof value === 'string' && value.trim() !== '' ? ({ [as]: value } as Record<K, string>) : {};
+}
 
 /** Whether the user (or the workspace) gave a setting a value, rather than it showing its default. */
 function userSet(c: vscode.WorkspaceConfiguration, key: string): boolean {
@@ -101,6 +125,10 @@ export function readSettings(): Settings {
       parallel: Math.max(0, Math.round(c.get<number>('training.parallel', 0))),
       ptqBits: (c.get<unknown[]>('training.ptqBits', [8, 6, 5, 4, 3]) ?? []).filter((b): b is number => typeof b === 'number'),
       corpus: strings('training.corpus', []),
+      executor: c.get<string>('training.executor', 'local') || 'local',
+      slurm: objectSetting(c.get<unknown>('training.slurm')),
+      ...machineText(c, 'training.command', 'command'),
+      ...machineText(c, 'training.node', 'node'),
     },
   };
 }

@@ -8,6 +8,7 @@ import type { SweepGrid } from '../train/engine';
 import { isInside } from '../train/runFolder';
 import { type SweepArgs, type TrainArgs, gridFromArgs, jobFromArgs } from '../train/options';
 import type { TrainingSettings } from './settings';
+import { type ExecutorChoice, readExecutor } from '../sweep/executorOptions';
 
 export const TRAIN_TASK = 'precision-train';
 export const SWEEP_TASK = 'precision-sweep';
@@ -18,11 +19,14 @@ export type Definition = { type: string } & Record<string, unknown>;
 // Which properties each task type takes, and what they may hold. tasks.json is user input:
 // anything else is refused with the property's name rather than failing deep in the trainer.
 const SCALAR = ['string', 'number'] as const;
-const PROPERTIES: Record<string, Record<string, 'text' | 'list' | 'boolean' | 'count' | 'parts'>> = {
+const PROPERTIES: Record<string, Record<string, 'text' | 'list' | 'boolean' | 'count' | 'parts' | 'slurm'>> = {
   common: { out: 'text', batch: 'text', context: 'text', lr: 'text', corpus: 'list', ptqBits: 'list', ptqGroups: 'list', evalTokens: 'text', evalEvery: 'text', mlp: 'text', positions: 'text', untied: 'boolean', name: 'text' },
   [TRAIN_TASK]: { size: 'text', tokens: 'text', precision: 'text', seed: 'text' },
-  [SWEEP_TASK]: { sizes: 'list', tokens: 'list', precisions: 'list', seeds: 'list', also: 'parts', parallel: 'count', rerun: 'boolean' },
+  [SWEEP_TASK]: { sizes: 'list', tokens: 'list', precisions: 'list', seeds: 'list', also: 'parts', parallel: 'count', rerun: 'boolean', executor: 'text', slurm: 'slurm', command: 'text', node: 'text' },
 };
+
+/** The resources a task's "slurm" object may set (each a string or number; sbatch a list of options too). */
+export const SLURM_KEYS = ['partition', 'time', 'cpus', 'gpus', 'mem', 'account', 'sbatch'] as const;
 
 const VSCODE_TASK_KEYS = new Set(['label', 'detail', 'icon', 'group', 'presentation', 'problemMatcher', 'dependsOn', 'dependsOrder', 'isBackground', 'runOptions', 'hide', 'options', 'promptOnClose']);
 
@@ -39,7 +43,9 @@ export function checkDefinition(def: Definition): void {
     // A part is an object of lists; its keys are checked where it is read (gridPart).
     const part = (v: unknown): boolean => typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(list));
     const ok =
-      kind === 'parts'
+      kind === 'slurm'
+        ? typeof value === 'object' && value !== null && !Array.isArray(value) && Object.entries(value).every(([k, v]) => (SLURM_KEYS as readonly string[]).includes(k) && list(v))
+        : kind === 'parts'
         ? Array.isArray(value) && value.every(part)
         : kind === 'boolean'
         ? typeof value === 'boolean'
@@ -48,7 +54,7 @@ export function checkDefinition(def: Definition): void {
           : kind === 'list'
             ? list(value)
             : scalar(value);
-    if (!ok) throw new Error(`property "${key}" must be ${kind === 'parts' ? 'a list of grid parts ({ "sizes": ..., "tokens": ..., "precisions": ..., "seeds": ... })' : kind === 'list' ? 'a string, a number or a list of them' : kind === 'count' ? 'a whole number (0: one per core)' : kind === 'boolean' ? 'true or false' : 'a string or a number'}, got ${JSON.stringify(value)}`);
+    if (!ok) throw new Error(`property "${key}" must be ${kind === 'slurm' ? `an object of Slurm resources (${SLURM_KEYS.join(', ')})` : kind === 'parts' ? 'a list of grid parts ({ "sizes": ..., "tokens": ..., "precisions": ..., "seeds": ... })' : kind === 'list' ? 'a string, a number or a list of them' : kind === 'count' ? 'a whole number (0: one per core)' : kind === 'boolean' ? 'true or false' : 'a string or a number'}, got ${JSON.stringify(value)}`);
   }
 }
 
@@ -56,7 +62,7 @@ const asText = (v: unknown): string | undefined => (v === undefined ? undefined 
 const asList = (v: unknown): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v.map(String) : String(v).split(',').map((s) => s.trim()).filter(Boolean));
 
 /** The jobs of a task definition, with the settings filling what it leaves out. Throws with the reason. */
-export function jobsForDefinition(def: Definition, folder: string, t: TrainingSettings): { jobs: TrainJob[] | SweepGrid; parallel: number; rerun: boolean } {
+export function jobsForDefinition(def: Definition, folder: string, t: TrainingSettings): { jobs: TrainJob[] | SweepGrid; parallel: number; rerun: boolean; executor: ExecutorChoice } {
   checkDefinition(def);
   const resolve = (p: string): string => path.resolve(folder, p);
   const common = {
@@ -75,7 +81,7 @@ export function jobsForDefinition(def: Definition, folder: string, t: TrainingSe
   };
   if (def.type === TRAIN_TASK) {
     const args: TrainArgs = { ...common, size: asText(def.size) ?? t.size, tokens: asText(def.tokens) ?? t.tokens, precision: asText(def.precision) ?? t.precision, name: asText(def.name), seed: asText(def.seed) };
-    return { jobs: [jobFromArgs(args)], parallel: 1, rerun: true };
+    return { jobs: [jobFromArgs(args)], parallel: 1, rerun: true, executor: { executor: 'local', resources: {}, trainer: { kind: 'built-in' } } };
   }
   const args: SweepArgs = {
     ...common,
@@ -87,7 +93,39 @@ export function jobsForDefinition(def: Definition, folder: string, t: TrainingSe
     name: asText(def.name),
   };
   const parallel = (def.parallel as number | undefined) || t.parallel || undefined;
-  return { jobs: gridFromArgs(args), parallel: parallel ?? 0, rerun: def.rerun === true };
+  return { jobs: gridFromArgs(args), parallel: parallel ?? 0, rerun: def.rerun === true, executor: executorForDefinition(def, t) };
+}
+
+/**
+ * The executor a sweep task runs on: the task's "executor", "slurm", "command" and "node", the
+ * settings for what it leaves out (a task's slurm object over the setting's, key by key). A bad
+ * value throws, naming the property as the task or the setting spells it.
+ */
+export function executorForDefinition(def: Definition, t: TrainingSettings): ExecutorChoice {
+  const fromTask = (key: string): boolean => def[key] !== undefined;
+  const slurm = { ...t.slurm, ...((def.slurm as Record<string, unknown> | undefined) ?? {}) };
+  const taskSlurm = (def.slurm as Record<string, unknown> | undefined) ?? {};
+  const text = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
+  const { choice, problems } = readExecutor(
+    {
+      executor: text(def.executor) ?? t.executor,
+      partition: text(slurm.partition),
+      time: text(slurm.time),
+      cpus: text(slurm.cpus),
+      gpus: text(slurm.gpus),
+      mem: text(slurm.mem),
+      account: text(slurm.account),
+      sbatch: Array.isArray(slurm.sbatch) ? slurm.sbatch.map(String) : text(slurm.sbatch),
+      command: text(def.command) ?? t.command,
+      node: text(def.node) ?? t.node,
+    },
+    (field) => {
+      if (field === 'executor' || field === 'command' || field === 'node') return fromTask(field) ? `property "${field}"` : `setting precisionPlanner.training.${field}`;
+      return field in taskSlurm ? `property "slurm.${field}"` : `setting precisionPlanner.training.slurm.${field}`;
+    },
+  );
+  if (!choice) throw new Error(problems.join('; '));
+  return choice;
 }
 
 /**

@@ -6,11 +6,18 @@
 // the extension's deactivation (cancelAllTraining), which waits a bounded time for the runs to
 // say "cancelled". An output folder outside the workspace folders is written only after a yes.
 //
-// Workspace Trust: training runs code on the workspace's data and writes into it, so it is
-// refused in an untrusted workspace, here and in the commands that start it.
+// A precision-sweep task with "executor": "slurm" submits the runs as one Slurm job array
+// (src/sweep/slurmExecutor.ts) and follows it: the terminal shows each job's state and the runs'
+// progress from their metrics files; closing it cancels the jobs (scancel).
+//
+// Workspace Trust: training runs code on the workspace's data and writes into it, and a sweep on
+// Slurm submits jobs and may run the user's command, so all of it is refused in an untrusted
+// workspace, here and in the commands that start it. The command template comes from the task
+// (tasks.json of a trusted workspace) or the user's own settings, never a workspace's settings.
 
 import * as vscode from 'vscode';
-import { type JobOutcome, type SweepEvent, runSweep } from '../train/engine';
+import { type JobOutcome, type SweepEvent, expandGrid, runSweep } from '../train/engine';
+import { runSlurmSweep } from '../sweep/slurmExecutor';
 import { RunningTraining } from '../train/cancelAll';
 import { formatSweepEvent, summarizeOutcomes } from '../train/options';
 import { realPathOf } from '../train/runFolder';
@@ -130,33 +137,56 @@ class TrainingTerminal implements vscode.Pseudoterminal {
     const outDir = Array.isArray(plan.jobs) ? plan.jobs[0].outDir : plan.jobs.outDir;
     if (!(await this.mayWrite(outDir))) return 1;
     if (!Array.isArray(plan.jobs)) for (const note of plan.jobs.notes ?? []) this.line(`note: ${note}`);
-    this.line(BOLD(`${this.label}: training in child processes, runs written to ${outDir}`));
-    this.line('Ctrl+C or closing this terminal cancels.');
-    log().info(`${this.label}: started (${outDir})`);
+    const slurm = plan.executor.executor === 'slurm';
+    const trainer = plan.executor.trainer.kind === 'command' ? `your command (${plan.executor.trainer.template})` : 'the built-in trainer';
+    this.line(BOLD(slurm ? `${this.label}: submitting to Slurm as one job array, ${trainer}; runs written to ${outDir}` : `${this.label}: training in child processes, runs written to ${outDir}`));
+    this.line(slurm ? 'Ctrl+C or closing this terminal cancels the jobs (scancel).' : 'Ctrl+C or closing this terminal cancels.');
+    log().info(`${this.label}: started (${outDir}${slurm ? ', on Slurm' : ''})`);
     const onProgress = (event: SweepEvent): void => {
       const text = formatSweepEvent(event);
       if (text === undefined) return;
       if (event.type === 'step') this.status(text);
+      else if (event.type === 'queue' && (event.state === 'failed' || event.state === 'cancelled')) this.line(RED(text));
       else {
         this.line(event.type === 'end' && event.status === 'failed' ? RED(text) : text);
         if (event.type === 'start' || event.type === 'end' || event.type === 'skip') log().info(`${this.label}: ${text}`);
       }
     };
-    const outcomes: JobOutcome[] = await training.track(
-      this.controller,
-      runSweep(plan.jobs, {
-        signal: this.controller.signal,
-        parallel: plan.parallel || undefined,
-        rerun: plan.rerun,
-        onProgress,
-      }),
-    );
+    const run = slurm ? this.onSlurm(plan, onProgress) : runSweep(plan.jobs, { signal: this.controller.signal, parallel: plan.parallel || undefined, rerun: plan.rerun, onProgress });
+    let outcomes: JobOutcome[];
+    try {
+      outcomes = await training.track(this.controller, run);
+    } catch (error) {
+      // Refused before anything ran (sbatch's own message: a partition that does not exist, a limit).
+      this.line(RED(`not started: ${(error as Error).message}`));
+      log().error(`${this.label}: ${(error as Error).message}`);
+      return 1;
+    }
     const failed = outcomes.filter((o) => o.status === 'failed');
     const summary = summarizeOutcomes(outcomes);
     this.line(BOLD(summary));
     for (const f of failed) this.line(RED(`failed: ${f.name}: ${f.error ?? 'unknown error'}`));
     log().info(`${this.label}: ${summary}`);
     return this.controller.signal.aborted ? 130 : failed.length > 0 || outcomes.some((o) => o.status === 'cancelled') ? 1 : 0;
+  }
+
+  /** The sweep as one Slurm job array, followed until every job has ended (or cancelled with the terminal). */
+  private async onSlurm(plan: ReturnType<typeof jobsForDefinition>, onProgress: (event: SweepEvent) => void): Promise<JobOutcome[]> {
+    const jobs = Array.isArray(plan.jobs) ? plan.jobs : expandGrid(plan.jobs);
+    const result = await runSlurmSweep(jobs, {
+      ...plan.executor,
+      parallel: plan.parallel || undefined,
+      cwd: this.folder!,
+      sweepName: typeof this.definition.name === 'string' ? this.definition.name : this.label,
+      rerun: plan.rerun,
+      signal: this.controller.signal,
+      onProgress,
+      onSubmitted: (arrayId, script) => {
+        this.line(`submitted as Slurm job array ${arrayId}; job script ${script}`);
+        log().info(`${this.label}: submitted as Slurm job array ${arrayId} (${script})`);
+      },
+    });
+    return result.outcomes;
   }
 
   /**

@@ -43,7 +43,7 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
 }
 
 // No welcome page, no trust prompt blocking the view; the tests open what they need.
-export const USER_SETTINGS = { 'workbench.startupEditor': 'none', 'security.workspace.trust.startupPrompt': 'never', 'workbench.tips.enabled': false, 'telemetry.telemetryLevel': 'off', 'window.autoDetectHighContrast': false };
+export const USER_SETTINGS = { 'workbench.startupEditor': 'none', 'security.workspace.trust.startupPrompt': 'never', 'workbench.tips.enabled': false, 'telemetry.telemetryLevel': 'off', 'window.autoDetectHighContrast': false, 'terminal.integrated.gpuAcceleration': 'off' };
 
 export interface Server {
   url: string;

@@ -10,6 +10,8 @@ import { jobsForDefinition, outsideWorkspaceWarning } from '../../src/extension/
 import { isInside, realPathOf } from '../../src/train/runFolder';
 
 const SETTINGS: TrainingSettings = {
+  executor: 'local',
+  slurm: {},
   outDir: 'runs',
   size: '2x64',
   tokens: '400k',
@@ -143,5 +145,28 @@ describe('output folder outside the workspace', () => {
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  });
+});
+
+describe('sweep tasks on an executor', () => {
+  const sweep = { type: 'precision-sweep', sizes: ['1x32'], tokens: '20k', precisions: 'fp32' };
+
+  test('"executor": "slurm" with a slurm object and a command template: the task over the settings, key by key', () => {
+    const settings = { ...SETTINGS, executor: 'local', slurm: { partition: 'cpu', time: '30' } };
+    const plan = jobsForDefinition({ ...sweep, executor: 'slurm', slurm: { partition: 'gpu', gpus: 1, sbatch: ['--qos=high'] }, command: 'python train.py --out_dir {out}' }, '/ws', settings);
+    assert.deepEqual(plan.executor, { executor: 'slurm', resources: { partition: 'gpu', time: '30', gpus: '1', extra: ['--qos=high'] }, trainer: { kind: 'command', template: 'python train.py --out_dir {out}' } });
+    assert.deepEqual(jobsForDefinition(sweep, '/ws', SETTINGS).executor, { executor: 'local', resources: {}, trainer: { kind: 'built-in' } });
+    // The settings alone: the command comes from the user's settings (TrainingSettings.command), the node too.
+    assert.deepEqual(jobsForDefinition(sweep, '/ws', { ...settings, executor: 'slurm', command: 'run {name}', node: '/opt/node/bin/node' }).executor.trainer, { kind: 'command', template: 'run {name}' });
+    assert.deepEqual(jobsForDefinition(sweep, '/ws', { ...settings, executor: 'slurm', node: '/opt/node/bin/node' }).executor.trainer, { kind: 'built-in', node: '/opt/node/bin/node' });
+  });
+
+  test('a bad value names the task property or the setting it came from', () => {
+    assert.throws(() => jobsForDefinition({ ...sweep, executor: 'slurm', slurm: { time: 'an hour' } }, '/ws', SETTINGS), /property "slurm\.time": "an hour" is not a Slurm time limit/);
+    assert.throws(() => jobsForDefinition({ ...sweep, executor: 'slurm' }, '/ws', { ...SETTINGS, slurm: { mem: 'lots' } }), /setting precisionPlanner\.training\.slurm\.mem: "lots" is not a memory size/);
+    assert.throws(() => jobsForDefinition({ ...sweep, executor: 'pbs' }, '/ws', SETTINGS), /property "executor": "pbs" is not one of local, slurm/);
+    assert.throws(() => jobsForDefinition({ ...sweep, executor: 'slurm', command: 'train {layerz}' }, '/ws', SETTINGS), /property "command": unknown placeholder \{layerz\}/);
+    assert.throws(() => jobsForDefinition({ ...sweep, slurm: { queue: 'x' } }, '/ws', SETTINGS), /property "slurm" must be an object of Slurm resources \(partition, time, cpus, gpus, mem, account, sbatch\)/);
+    assert.throws(() => jobsForDefinition({ ...sweep, command: 'train {name}' }, '/ws', SETTINGS), /property "command": only with the slurm executor/);
   });
 });
