@@ -159,3 +159,20 @@ describe('executor options', () => {
     assert.match(readExecutor({ partition: 'gpu' }, (f) => `--${f}`).problems[0], /^--partition: only with the slurm executor/);
   });
 });
+
+describe('the placeholders, documented where users read them', () => {
+  it('the task property, the setting and the CLI usage name every placeholder, and no other', async () => {
+    const { PLACEHOLDERS } = await import('../../src/sweep/commandTemplate');
+    const { SWEEP_USAGE } = await import('../../src/cli/commands/train');
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    const sweep = pkg.contributes.taskDefinitions.find((t: { type: string }) => t.type === 'precision-sweep');
+    const settings = Object.assign({}, ...[pkg.contributes.configuration].flat().map((c: { properties: object }) => c.properties));
+    const named = (text: string): string[] => [...new Set([...text.matchAll(/\{([a-z]+)\}/g)].map((m) => m[1]))].sort();
+    const all = Object.keys(PLACEHOLDERS).sort();
+    assert.deepEqual(named(sweep.properties.command.description), all);
+    assert.deepEqual(named(settings['precisionPlanner.training.command'].markdownDescription.replace(/for example `[^`]*`/, '')), all);
+    assert.deepEqual(named(SWEEP_USAGE.slice(SWEEP_USAGE.indexOf('a template filled in per run'))), all);
+    assert.equal(settings['precisionPlanner.training.command'].scope, 'machine');
+    assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('precisionPlanner.training.command'));
+  });
+});

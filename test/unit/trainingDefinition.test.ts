@@ -84,14 +84,18 @@ describe('training task definitions', () => {
     }
   });
 
-  test("the README's tasks.json example turns the output scan off and is a valid sweep", () => {
+  test("the README's tasks.json examples turn the output scan off and are valid sweeps (local, Slurm, a user's trainer)", () => {
     const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]).filter((text) => text.includes('"precision-sweep"'));
-    assert.equal(blocks.length, 1);
-    const definition = JSON.parse(blocks[0]) as { type: string; problemMatcher?: unknown };
-    assert.deepEqual(definition.problemMatcher, [], 'without "problemMatcher": [] VS Code asks to scan the task output');
-    const grid = jobsForDefinition(definition, FOLDER, SETTINGS).jobs as SweepGrid;
-    assert.deepEqual(grid.sizes, ['2x64', '4x128']);
+    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1].replace(/^ {2}/gm, '')).filter((text) => text.includes('"precision-sweep"'));
+    assert.equal(blocks.length, 3);
+    const plans = blocks.map((block) => {
+      const definition = JSON.parse(block) as { type: string; problemMatcher?: unknown };
+      assert.deepEqual(definition.problemMatcher, [], 'without "problemMatcher": [] VS Code asks to scan the task output');
+      return jobsForDefinition(definition, FOLDER, SETTINGS);
+    });
+    assert.deepEqual((plans[0].jobs as SweepGrid).sizes, ['2x64', '4x128']);
+    assert.deepEqual(plans.map((p) => p.executor.executor), ['local', 'slurm', 'slurm']);
+    assert.deepEqual(plans[2].executor.trainer.kind, 'command');
   });
 
   test('a task\'s name must be one folder name, and a sweep\'s duplicate settings are trained once', () => {
