@@ -108,6 +108,7 @@ async function launchSweep(extensionPath: string, fitInUse: () => FitResult | un
   let notes: string[];
   let jobs: TrainJob[];
   let parallel: number;
+  let where: string;
   const calibrations = await workspaceCalibrations().catch((): Calibration[] => []);
   try {
     const plan = jobsForDefinition(task.definition as Definition, folder, readSettings().training);
@@ -120,6 +121,12 @@ async function launchSweep(extensionPath: string, fitInUse: () => FitResult | un
     const cores = os.availableParallelism();
     parallel = plan.parallel || cores;
     estimate = describeEstimate(estimateSweep(jobs, { parallel, cores, calibrations, kept }), 'in this workspace');
+    const { executor, resources, trainer } = plan.executor;
+    const asked = Object.entries(resources).map(([k, v]) => `${k === 'extra' ? 'sbatch' : k} ${Array.isArray(v) ? v.join(' ') : v}`).join(', ');
+    where =
+      executor === 'slurm'
+        ? `Runs are submitted to Slurm as one job array${plan.parallel ? `, ${plan.parallel} at once` : ''}${asked ? ` (${asked})` : ''}, trained by ${trainer.kind === 'command' ? `your command: ${trainer.template}` : 'the built-in trainer'}, and written to "${outDir}"; the estimate is for this machine's cores, not the cluster's.`
+        : `Runs train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${outDir}".`;
   } catch (error) {
     void vscode.window.showErrorMessage(notificationText(`Precision Planner: the sweep "${task.name}" is not valid: ${(error as Error).message}`));
     return;
@@ -132,7 +139,7 @@ async function launchSweep(extensionPath: string, fitInUse: () => FitResult | un
     `Launch a sweep of ${runs.length} run(s)?`,
     {
       modal: true,
-      detail: `${notes.map((n) => `Note: ${n}.\n`).join('')}Estimated time: ${estimate}.\n\n${design}\n\nIn the order they train:\n${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\nRuns train in child processes, one per CPU core unless precisionPlanner.training.parallel says otherwise, and are written to "${outDir}". Complete runs are kept.`,
+      detail: `${notes.map((n) => `Note: ${n}.\n`).join('')}Estimated time: ${estimate}.\n\n${design}\n\nIn the order they train:\n${runs.slice(0, 12).join('\n')}${runs.length > 12 ? `\n… and ${runs.length - 12} more` : ''}\n\n${where} Complete runs are kept.`,
     },
     launch,
   );
