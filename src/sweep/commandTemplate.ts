@@ -7,7 +7,7 @@
 import { type TrainJob, resolveJob } from '../train/config';
 import { partPrecision, parseQuantSpec, quantSpecName } from '../train/formats';
 import { countNonEmbeddingParams } from '../train/modelConfig';
-import { shellQuote } from './shellQuote';
+import { CONTROL_CHARACTER, shellQuote } from './shellQuote';
 
 /** Every placeholder a template may use, with what it stands for (the documentation users read). */
 export const PLACEHOLDERS = {
@@ -36,7 +36,7 @@ const PLACEHOLDER = /\{([A-Za-z_]+)\}/g;
 export function templateProblem(template: string): string | undefined {
   if (template.trim() === '') return 'the command template is empty';
   // A newline would end the job script's line and start a command of its own.
-  if (/[\u0000-\u001f\u007f]/.test(template)) return 'the command template has a line break or control character; give one line (join commands with && or ;)';
+  if (CONTROL_CHARACTER.test(template)) return 'the command template has a line break or control character; give one line (join commands with && or ;)';
   const unknown = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]).filter((name) => !(name in PLACEHOLDERS));
   if (unknown.length > 0) return `unknown placeholder${unknown.length > 1 ? 's' : ''} ${[...new Set(unknown)].map((n) => `{${n}}`).join(', ')} in the command template (known: ${Object.keys(PLACEHOLDERS).map((n) => `{${n}}`).join(' ')})`;
   return undefined;

@@ -3,7 +3,7 @@
 
 import { type SlurmTrainer } from './slurmExecutor';
 import { type SlurmResources, resourceProblems } from './slurmScript';
-import { splitWords } from './shellQuote';
+import { CONTROL_CHARACTER, splitWords } from './shellQuote';
 import { templateProblem } from './commandTemplate';
 
 export const EXECUTORS = ['local', 'slurm'] as const;
@@ -60,7 +60,7 @@ export function readExecutor(a: ExecutorArgs, where: (field: string) => string =
   const commandProblem = command === undefined ? undefined : templateProblem(command);
   if (commandProblem) problems.push(`${where('command')}: ${commandProblem}`);
   const node = text(a.node);
-  if (node !== undefined && /[\u0000-\u001f]/.test(node)) problems.push(`${where('node')}: "${node}" is not a path`);
+  if (node !== undefined && CONTROL_CHARACTER.test(node)) problems.push(`${where('node')}: "${node}" is not a path`);
   if (executor === 'local') {
     // A local sweep trains with the built-in trainer in child processes: Slurm settings mean nothing there.
     const slurmOnly = (['partition', 'time', 'cpus', 'gpus', 'mem', 'account', 'sbatch', 'command', 'node'] as const).filter((f) => text(a[f] as string | undefined) !== undefined && !(f === 'sbatch' && (extra ?? []).length === 0));

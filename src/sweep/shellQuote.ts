@@ -2,6 +2,13 @@
 // script or a user's command template (paths, run names, numbers, precision names) goes through
 // here, so a run folder named `a b;rm -rf ~` stays one word.
 
+/**
+ * A line break or other control character: nothing that ends up on one line of a job script (a
+ * template, an #SBATCH option, a path) may hold one, or it would start a line of its own.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what is being refused
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 /** `value` as one word for sh/bash: single-quoted, a ' inside written as '\''. Plain words stay bare. */
 export function shellQuote(value: string | number): string {
   const text = String(value);

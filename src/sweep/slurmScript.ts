@@ -2,7 +2,7 @@
 // exact command of each run, and the resources the user asked for as #SBATCH lines. Pure: the
 // executor (slurmExecutor.ts) writes it beside the runs, where the user can read and rerun it.
 
-import { shellQuote } from './shellQuote';
+import { CONTROL_CHARACTER, shellQuote } from './shellQuote';
 
 /** What the user asks Slurm for; every field optional (the cluster's defaults apply). */
 export interface SlurmResources {
@@ -37,7 +37,7 @@ export function resourceProblems(r: SlurmResources): string[] {
   if (r.cpus !== undefined && !(Number.isInteger(r.cpus) && r.cpus >= 1)) problems.push(`slurm.cpus: ${JSON.stringify(r.cpus)} is not a positive whole number`);
   for (const option of r.extra ?? []) {
     // One #SBATCH line each: a line break would end it, and sbatch reads only options there.
-    if (!/^--?[A-Za-z]/.test(option) || /[\u0000-\u001f\u007f]/.test(option) || (/\s/.test(option) && option.includes('"'))) problems.push(`slurm.extra: ${JSON.stringify(option)} is not one sbatch option (for example --qos=high)`);
+    if (!/^--?[A-Za-z]/.test(option) || CONTROL_CHARACTER.test(option) || (/\s/.test(option) && option.includes('"'))) problems.push(`slurm.extra: ${JSON.stringify(option)} is not one sbatch option (for example --qos=high)`);
   }
   return problems;
 }

@@ -4,16 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-need=()
-for pkg in chromium libkrb5-dev ripgrep; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update
-  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}"
-fi
+bash ../../scripts/apt-install.sh chromium libkrb5-dev ripgrep
 
 if [ -x node_modules/.bin/code-server ] && [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ]; then
   exit 0

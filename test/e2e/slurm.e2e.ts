@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { writeTinyCorpus } from '../support/corpus';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { RESULTS, type VsCode, closeVsCode, openVsCode, pollUntil, runCommand } from './codeServer';
@@ -32,9 +33,7 @@ describe('a sweep on Slurm from Run Task (code-server)', { timeout: 300_000 }, (
   before(async () => {
     execFileSync('bash', [CLUSTER, 'start'], { stdio: 'inherit' });
     workspace = mkdtempSync(path.join(tmpdir(), 'pp-e2e-slurm-'));
-    mkdirSync(path.join(workspace, 'corpus'));
-    const words = 'the a model trains on bytes and learns which letters follow which in small steps'.split(' ');
-    for (let f = 0; f < 30; f++) writeFileSync(path.join(workspace, 'corpus', `doc${f}.txt`), `${Array.from({ length: 400 }, (_, i) => words[(i * 7 + f * 3) % words.length]).join(' ')}\n`);
+    writeTinyCorpus(path.join(workspace, 'corpus'));
     mkdirSync(path.join(workspace, '.vscode'));
     // As a user writes it: a small grid, the resources, the built-in trainer.
     const task = { label: LABEL, type: 'precision-sweep', executor: 'slurm', slurm: { time: '10', cpus: 1 }, sizes: ['1x32'], tokens: ['20k', '30k'], precisions: ['fp32'], corpus: ['corpus'], context: 32, batch: 4, evalTokens: '1k', ptqBits: [8], ptqGroups: ['channel'], name: 'e2e' };
@@ -57,7 +56,10 @@ describe('a sweep on Slurm from Run Task (code-server)', { timeout: 300_000 }, (
   it("runs from Run Task: the terminal shows the jobs' states and progress, the runs appear in the Runs view", async () => {
     await runCommand(page, 'Tasks: Run Task');
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: LABEL }).first();
-    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await row.waitFor({ state: 'visible', timeout: 30_000 }).catch(async (e) => {
+      await page.screenshot({ path: path.join(RESULTS, 'slurm-run-task.png') });
+      throw e;
+    });
     await row.click();
     // The terminal (xterm's DOM renderer: terminal.integrated.gpuAcceleration off in the user settings).
     const terminal = page.locator('.terminal-wrapper.active .xterm-rows, .xterm-rows').first();

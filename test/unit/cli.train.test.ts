@@ -1,32 +1,25 @@
 // `train` and `sweep` on the command line, with the injected I/O of a non-terminal (a file, a
 // pipe, a CI log): no status line can be rewritten there, so progress comes as plain lines.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeTinyCorpus } from '../support/corpus';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../../src/cli/main';
+import { cliLines } from '../support/cli';
 
 let tmp: string;
 let corpus: string;
 before(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'pp-cli-train-'));
   corpus = path.join(tmp, 'corpus');
-  await mkdir(corpus);
-  const words = 'the a model trains on bytes and learns which letters follow which in small steps'.split(' ');
-  for (let f = 0; f < 30; f++) await writeFile(path.join(corpus, `doc${f}.txt`), `${Array.from({ length: 400 }, (_, i) => words[(i * 7 + f * 3) % words.length]).join(' ')}\n`);
+  writeTinyCorpus(corpus);
 });
 after(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** Like a process whose stdout is a file: out and err lines, no progress(). */
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out, err };
-}
+const cli = cliLines;
 
 const SMALL = ['--context', '32', '--batch', '4', '--eval-tokens', '1k', '--ptq-bits', '8', '--ptq-groups', 'channel', '--ptq-formats', 'none', '--gptq-bits', 'none', '--probe-norms', 'none'];
 

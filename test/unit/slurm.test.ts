@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeTinyCorpus } from '../support/corpus';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../../src/cli/main';
+import { cliLines } from '../support/cli';
 import { scan } from '../../src/runs/discover';
 import { isComplete } from '../../src/runs/run';
 import { JOBS_FOLDER, runSlurmSweep } from '../../src/sweep/slurmExecutor';
@@ -24,9 +25,7 @@ before(async () => {
   execFileSync('bash', [CLUSTER, 'start'], { stdio: 'inherit' });
   tmp = await mkdtemp(path.join(os.tmpdir(), 'pp-slurm-'));
   corpus = path.join(tmp, 'corpus');
-  await mkdir(corpus);
-  const words = 'the a model trains on bytes and learns which letters follow which in small steps'.split(' ');
-  for (let f = 0; f < 30; f++) await writeFile(path.join(corpus, `doc${f}.txt`), `${Array.from({ length: 400 }, (_, i) => words[(i * 7 + f * 3) % words.length]).join(' ')}\n`);
+  writeTinyCorpus(corpus);
 });
 after(async () => {
   // Nothing of these tests left in the queue, whatever failed.
@@ -39,12 +38,7 @@ after(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out, err };
-}
+const cli = cliLines;
 
 const SMALL = ['--context', '32', '--batch', '4', '--eval-tokens', '1k', '--ptq-bits', '8,4', '--ptq-groups', 'channel', '--ptq-formats', 'none', '--gptq-bits', 'none', '--probe-norms', 'none'];
 const SLURM = ['--executor', 'slurm', '--poll', '0.5', '--name', 'slurm-test'];

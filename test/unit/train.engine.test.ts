@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeTinyCorpus } from '../support/corpus';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { readPrecisionPlannerRun } from '../../src/runs/readers/precisionPlanner';
@@ -21,12 +22,7 @@ before(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'pp-train-engine-'));
   // A small corpus loads in milliseconds (the Brown corpus takes most of a second per child).
   corpus = path.join(tmp, 'corpus');
-  await mkdir(corpus);
-  const words = 'the a model trains on bytes and learns which letters follow which in small steps'.split(' ');
-  for (let f = 0; f < 30; f++) {
-    const text = Array.from({ length: 400 }, (_, i) => words[(i * 7 + f * 3) % words.length]).join(' ');
-    await writeFile(path.join(corpus, `doc${f}.txt`), `${text}\n`);
-  }
+  writeTinyCorpus(corpus);
 });
 after(async () => {
   await rm(tmp, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { existsSync, linkSync, lstatSync, readdirSync, readFileSync, statSync, s
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeTinyCorpus } from '../support/corpus';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../../src/cli/main';
 import { scan } from '../../src/runs/discover';
@@ -53,9 +54,7 @@ function ensureBundles(): void {
 before(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'pp-train-faults-'));
   corpus = path.join(tmp, 'corpus');
-  await mkdir(corpus);
-  const words = 'the a model trains on bytes and learns which letters follow which in small steps'.split(' ');
-  for (let f = 0; f < 30; f++) await writeFile(path.join(corpus, `doc${f}.txt`), `${Array.from({ length: 400 }, (_, i) => words[(i * 7 + f * 3) % words.length]).join(' ')}\n`);
+  writeTinyCorpus(corpus);
 });
 after(async () => {
   for (const pid of started) {
