@@ -13,7 +13,7 @@ import { groupDiagnostics } from '../runs/summary';
 import { log } from './log';
 import { notificationText } from './markdownText';
 import { ScanClient, type ScanOutcome, stoppedWhile } from './scanClient';
-import { type WatchScope, changeCallsForRescan, debounceDelay, pollDelay } from './scanSchedule';
+import { WATCHED_FILES, type WatchScope, changeCallsForRescan, debounceDelay, pollDelay } from './scanSchedule';
 import type { ScanRequest } from './scanService';
 import { defaultPrecisionSettings, readSettings } from './settings';
 
@@ -54,7 +54,7 @@ export class RunsModel implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
 
   constructor() {
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{json,jsonl,csv,tsv,yaml,yml}');
+    const watcher = vscode.workspace.createFileSystemWatcher(WATCHED_FILES);
     const onFile = (uri: vscode.Uri) => {
       if (uri.scheme === 'file' && (!this.scope || changeCallsForRescan(uri.fsPath, this.scope))) this.schedule(false);
     };

@@ -29,6 +29,13 @@ export function debounceDelay(lastScanMs: number): number {
   return Math.min(POLL_MIN_MS, Math.max(DEBOUNCE_MS, Number.isFinite(lastScanMs) ? lastScanMs : 0));
 }
 
+/**
+ * The files whose changes the extension's watcher reports (a VS Code glob): the text run files,
+ * and the sweeps' planned-run.json, rewritten by the executor as a job is queued, runs and ends,
+ * with no run file changing. Event files and binary logs are left to the periodic rescan.
+ */
+export const WATCHED_FILES = '**/*.{json,jsonl,csv,tsv,yaml,yml}';
+
 export interface WatchScope {
   /** The scanned workspace folders (absolute). */
   folders: readonly string[];

@@ -33,7 +33,7 @@ export interface ScanReply {
   result: ScanResult;
   /** The same runs and problems as the last reply of this service: nothing downstream needs redoing. */
   unchanged: boolean;
-  /** Files handed to a reader in this scan (the rest came from the cache). */
+  /** Files handed to a reader in this scan, and sweep plans read anew (the rest came from the cache). */
   reread: number;
 }
 
@@ -138,6 +138,8 @@ export class ScanService {
         report();
       },
     });
+    // A plan rewritten by its executor (the job's state) changes runs whose files did not change.
+    reread += result.plans?.read ?? 0;
     const requestKey = JSON.stringify(request);
     const unchanged = this.previous !== undefined && requestKey === this.requestKey && reread === 0 && sameScan(this.previous, result);
     this.previous = result;

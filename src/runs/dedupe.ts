@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import { TOOL_DEFAULT_PRECISION } from './defaults';
 import type { Diagnostic } from './diagnostics';
+import { memoizedPair } from './memo';
 import { type Run, REQUIRED_FIELDS, withMissing } from './run';
 
 /** Two writers print one float32 loss with different digits (3.2871 vs 3.287104845046997). */
@@ -41,18 +42,8 @@ function sameTraining(a: Run, b: Run): boolean {
 
 const present = (run: Run): number => REQUIRED_FIELDS.filter((f) => run[f] !== undefined).length;
 
-// A rescan of unchanged files returns the same run objects (the scan cache), and the extension
-// takes "same objects" for "nothing changed": a join of the same two runs returns the same result.
-const memo = new WeakMap<Run, WeakMap<Run, Run>>();
-
-function fillFrom(kept: Run, other: Run): Run {
-  const known = memo.get(kept)?.get(other);
-  if (known) return known;
-  const merged = fill(kept, other);
-  if (!memo.has(kept)) memo.set(kept, new WeakMap());
-  memo.get(kept)?.set(other, merged);
-  return merged;
-}
+// A join of the same two runs returns the same result (memo.ts says why).
+const fillFrom = memoizedPair(fill);
 
 /** The kept run with the fields only `other` had filled in, each with its source. */
 function fill(kept: Run, other: Run): Run {

@@ -32,6 +32,8 @@ export const DIAGNOSTIC_CODES = [
   'derived',
   /** A value came from a default: the user's per-folder setting or a tool's documented default. */
   'default',
+  /** A value came from the sweep's plan of the run (planned-run.json), the run's own files not giving it. */
+  'planned',
   /** The run did not finish (crashed, cancelled, still running). */
   'unfinished',
   /** Files were joined into one run or split into several. */

@@ -6,7 +6,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
+import { PLANNED_RUN_FILE } from '../sweep/plannedRun';
 import { type AliasTable, DEFAULT_ALIASES } from './aliases';
+import { type FoundPlan, applyPlans } from './applyPlans';
 import { joinDuplicates } from './dedupe';
 import { type PrecisionDefaults, type ReadRun, applyDefaultPrecision } from './defaults';
 import type { Diagnostic } from './diagnostics';
@@ -14,6 +16,7 @@ import { implausibleRuns } from './plausible';
 import { READERS, type ReadResult, type RunReader } from './readers';
 import { type LineMark, ResumeSlots } from './resume';
 import type { Run } from './run';
+import { type PlanRead, readSweepPlan } from './sweepPlan';
 
 /** Folders that never hold a user's runs and can be huge. */
 export const SKIPPED_DIRECTORIES: readonly string[] = ['node_modules', '.git', '.hg', '.svn', '__pycache__', '.venv', 'venv', '.tox', '.mypy_cache', '.pytest_cache', '.ipynb_checkpoints'];
@@ -52,6 +55,11 @@ export interface ScanResult {
   cached: number;
   /** Growing logs read on from where the last scan stopped (with a cache), and the bytes read from them. */
   resumed?: { files: number; bytes: number };
+  /**
+   * The sweeps' plans found (planned-run.json), and how many were read anew rather than served
+   * from the cache: a plan changes while its job runs (its state) with no run file changing.
+   */
+  plans?: { files: number; read: number };
 }
 
 interface Stamp {
@@ -71,6 +79,8 @@ interface CacheEntry {
 /** Read results by file, valid while none of the files a reader used has changed. */
 export class ScanCache {
   private readonly entries = new Map<string, CacheEntry>();
+  /** Sweep plans by file, with the folder they were read under (their run's id is relative to it). */
+  private readonly plans = new Map<string, { root: string; stamp: Stamp | null; read: PlanRead }>();
 
   get size(): number {
     return this.entries.size;
@@ -98,9 +108,21 @@ export class ScanCache {
     return this.entries.get(cacheKey(file, reader))?.marks;
   }
 
+  /** The plan read from `file` under `root`, if the file is unchanged since. */
+  async lookupPlan(file: string, root: string, stamps: Stamps = new Stamps()): Promise<PlanRead | undefined> {
+    const entry = this.plans.get(file);
+    if (!entry || entry.root !== root) return undefined;
+    return sameStamp(await stamps.of(file), entry.stamp) ? entry.read : undefined;
+  }
+
+  storePlan(file: string, root: string, stamp: Stamp | null, read: PlanRead): void {
+    this.plans.set(file, { root, stamp, read });
+  }
+
   /** Forgets files no longer found, so a long-lived cache does not grow with deleted runs. */
   retain(files: ReadonlySet<string>): void {
     for (const key of this.entries.keys()) if (!files.has(key.slice(key.indexOf('\0') + 1))) this.entries.delete(key);
+    for (const file of this.plans.keys()) if (!files.has(file)) this.plans.delete(file);
   }
 }
 
@@ -141,6 +163,9 @@ function sameStamp(a: Stamp | null, b: Stamp | null): boolean {
 function inputsOf(file: string, result: ReadResult): string[] {
   return [...new Set([file, path.dirname(file), ...(result.inputs ?? [])])];
 }
+
+/** A planned-run.json to read; see FoundPlan. */
+type FoundPlanFile = Omit<FoundPlan, 'read'>;
 
 interface Found {
   file: string;
@@ -189,8 +214,11 @@ function limiter(n: number): () => Promise<() => void> {
     });
 }
 
-/** The run files under `dir` (relative path `rel` from the root, '' for the root itself), in name order. Folders are listed concurrently. */
-async function walk(dir: string, rel: string, root: string, options: WalkOptions, diagnostics: Diagnostic[]): Promise<Found[]> {
+/**
+ * The run files under `dir` (relative path `rel` from the root, '' for the root itself), in name
+ * order; the sweeps' plans go to `plans`. Folders are listed concurrently.
+ */
+async function walk(dir: string, rel: string, root: string, options: WalkOptions, diagnostics: Diagnostic[], plans: FoundPlanFile[]): Promise<Found[]> {
   if (options.signal?.aborted) return [];
   let entries;
   const release = await options.slot();
@@ -211,7 +239,10 @@ async function walk(dir: string, rel: string, root: string, options: WalkOptions
     const relative = rel === '' ? entry.name : `${rel}/${entry.name}`;
     if (options.excluded(relative)) continue;
     // Symlinked folders are not entered (a loop, or a link to the whole disk); symlinked files, FIFOs and devices are not run files.
-    if (entry.isDirectory()) subdirs.push(walk(full, relative, root, options, diagnostics));
+    if (entry.isDirectory()) subdirs.push(walk(full, relative, root, options, diagnostics, plans));
+    // A plan is offered to no reader (it holds no loss) and is read whatever the include globs
+    // say: they name the logs to read, and a plan only fills in what its run's logs leave out.
+    else if (entry.isFile() && entry.name === PLANNED_RUN_FILE) plans.push({ file: full, root, standalone: true });
     else if (entry.isFile() && !isLockFile(entry.name) && options.included(relative)) {
       const matching = options.readers.filter((r) => r.matches(entry.name, full));
       if (matching.length > 0) own.push({ file: full, readers: matching, root, explicit: false });
@@ -242,6 +273,7 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   const excluded = excludeMatcher(options.exclude);
   const diagnostics: Diagnostic[] = [];
   const found: Found[] = [];
+  const planFiles: FoundPlanFile[] = [];
   const slot = limiter(WALK_CONCURRENCY);
   for (const given of paths) {
     const absolute = path.resolve(given);
@@ -250,12 +282,16 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
       diagnostics.push({ file: absolute, message: 'no such file or folder', severity: 'error', code: 'not-found' });
     } else if (stat.isDirectory()) {
       // One at a time: spreading a large workspace's files into push() would overflow the stack.
-      for (const item of await walk(absolute, '', absolute, { readers, included, excluded, signal: options.signal, slot }, diagnostics)) found.push(item);
+      for (const item of await walk(absolute, '', absolute, { readers, included, excluded, signal: options.signal, slot }, diagnostics, planFiles)) found.push(item);
     } else {
+      const root = path.dirname(path.dirname(absolute));
       const matching = readers.filter((r) => r.matches(path.basename(absolute), absolute));
+      if (path.basename(absolute) === PLANNED_RUN_FILE) planFiles.push({ file: absolute, root, standalone: true });
       // A run file named directly: ids relative to the folder above its run folder, as a scan of that folder would give.
-      if (matching.length > 0) found.push({ file: absolute, readers: matching, root: path.dirname(path.dirname(absolute)), explicit: true });
-      else diagnostics.push(unknownFile(absolute, readers));
+      else if (matching.length > 0) {
+        found.push({ file: absolute, readers: matching, root, explicit: true });
+        for (const plan of await plansBeside(absolute, root)) planFiles.push(plan);
+      } else diagnostics.push(unknownFile(absolute, readers));
     }
   }
 
@@ -306,12 +342,20 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
+  const plans = await readPlans(planFiles, { cache: options.cache, stamps, slot: limiter(Math.max(1, options.concurrency ?? 8)), signal: options.signal });
+  for (const plan of planFiles) seen.add(plan.file);
   options.cache?.retain(seen);
-  readRuns.sort((a, b) => (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
+  for (const plan of plans.found) for (const d of plan.read.diagnostics) diagnostics.push(d);
+  // Before the joins and defaults: two loggers of one training are joined with their plan's values,
+  // and a default precision never stands in for the one the sweep planned.
+  const planned = applyPlans(readRuns, plans.found);
+  keepOnly(diagnostics, (d) => !planned.answered(d));
+  for (const d of planned.diagnostics) diagnostics.push(d);
+  planned.runs.sort((a, b) => (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
   // Join first: a default must not stand in for a precision another file of the same training gives.
-  const joined = joinDuplicates(readRuns.map((r) => r.run));
+  const joined = joinDuplicates(planned.runs.map((r) => r.run));
   for (const d of joined.diagnostics) diagnostics.push(d);
-  const rootOf = new Map(readRuns.map((r) => [r.run.file, r.root]));
+  const rootOf = new Map(planned.runs.map((r) => [r.run.file, r.root]));
   const { runs, diagnostics: defaulted } = applyDefaultPrecision(
     joined.runs.map((run) => ({ run, root: rootOf.get(run.file) ?? '' })),
     options.defaultPrecision,
@@ -319,7 +363,7 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
   for (const d of defaulted) diagnostics.push(d);
   for (const d of implausibleRuns(runs)) diagnostics.push(d);
   diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
-  return { runs, diagnostics, files: runFiles, cached, resumed };
+  return { runs, diagnostics, files: runFiles, cached, resumed, plans: { files: plans.found.length, read: plans.read } };
 
   async function readSafely(file: string, reader: RunReader, root: string, resume: ResumeSlots | undefined): Promise<ReadResult> {
     try {
@@ -329,6 +373,58 @@ export async function scan(paths: readonly string[], options: ScanOptions = {}):
       return { runs: [], diagnostics: [{ file, message: `the ${reader.label} reader failed: ${(error as Error).message}`, severity: 'error', code: 'unsupported' }] };
     }
   }
+}
+
+/**
+ * The plans of a run file named on the command line: in its folder and the one above (its id's
+ * root), the nearest first. Only looked up: a plan beside a named file is not a run of its own.
+ */
+async function plansBeside(file: string, root: string): Promise<FoundPlanFile[]> {
+  const dirs = [path.dirname(file), root].filter((dir, i, all) => all.indexOf(dir) === i);
+  const found = await Promise.all(dirs.map(async (dir) => ((await stampOf(path.join(dir, PLANNED_RUN_FILE))) ? [{ file: path.join(dir, PLANNED_RUN_FILE), root, standalone: false }] : [])));
+  return found.flat();
+}
+
+interface PlanReading {
+  cache?: ScanCache;
+  stamps: Stamps;
+  /** Takes a reading slot; resolves to its release. */
+  slot: () => Promise<() => void>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads the plans found, a few at a time, from the cache where unchanged; `read` counts those
+ * read anew. A cancelled scan reads no more: the plans not read are left out, as the runs are.
+ */
+async function readPlans(files: readonly FoundPlanFile[], { cache, stamps, slot, signal }: PlanReading): Promise<{ found: FoundPlan[]; read: number }> {
+  let read = 0;
+  const found = await Promise.all(
+    files.map(async (plan): Promise<FoundPlan[]> => {
+      const release = await slot();
+      try {
+        const hit = await cache?.lookupPlan(plan.file, plan.root, stamps);
+        if (hit) return [{ ...plan, read: hit }];
+        if (signal?.aborted) return [];
+        // The stamp from before the read: a rewrite during it is read by the next scan.
+        const before = await stamps.of(plan.file);
+        const result = await readSweepPlan(plan.file, plan.root);
+        cache?.storePlan(plan.file, plan.root, before, result);
+        read++;
+        return [{ ...plan, read: result }];
+      } finally {
+        release();
+      }
+    }),
+  );
+  return { found: found.flat(), read };
+}
+
+/** Keeps, in place and in order, the items `keep` says yes to: the list is the one the scan returns. */
+function keepOnly<T>(items: T[], keep: (item: T) => boolean): void {
+  let at = 0;
+  for (const item of items) if (keep(item)) items[at++] = item;
+  items.length = at;
 }
 
 function unknownFile(file: string, readers: readonly RunReader[]): Diagnostic {

@@ -4,7 +4,6 @@ import { cp, copyFile, mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'nod
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Root } from 'protobufjs/light';
 import { DEFAULT_ALIASES, extendAliases } from '../../src/runs/aliases';
 import type { Diagnostic } from '../../src/runs/diagnostics';
 import { ScanCache, scan } from '../../src/runs/discover';
@@ -15,6 +14,7 @@ import { type Span, eventHead, fileSpan, groupTrainings, writerProcess } from '.
 import { incompleteText, isComplete } from '../../src/runs/run';
 import { DT, type Tensor, decodeEvent, protoValue, tensorScalar } from '../../src/runs/tensorboardProto';
 import { frameRecord, maskedCrc32c, readTfRecords } from '../../src/runs/tfrecord';
+import { EventType, type Value, eventBytes, scalarEvent } from '../support/tensorboardEvents';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/tensorboard');
 const context = { root: FIXTURES, aliases: DEFAULT_ALIASES };
@@ -42,47 +42,14 @@ const brief = (d: Diagnostic) => ({ file: path.relative(FIXTURES, d.file), field
 const byField = (ds: Diagnostic[], field: string) => ds.filter((d) => d.field === field);
 const BF16 = { w: PRECISION_NAMES.bf16, a: PRECISION_NAMES.bf16, kv: PRECISION_NAMES.bf16 };
 
-// --- synthetic event files, encoded from the .proto field numbers ------------------------------
+// --- synthetic event files (test/support/tensorboardEvents.ts encodes them) -------------------
 
-const encoder = Root.fromJSON({
-  nested: {
-    Event: { fields: { wallTime: { type: 'double', id: 1 }, step: { type: 'int64', id: 2 }, fileVersion: { type: 'string', id: 3 }, summary: { type: 'Summary', id: 5 } } },
-    Summary: { fields: { value: { rule: 'repeated', type: 'Value', id: 1 } } },
-    Value: { fields: { tag: { type: 'string', id: 1 }, simpleValue: { type: 'float', id: 2 }, tensor: { type: 'Tensor', id: 8 }, metadata: { type: 'Meta', id: 9 } } },
-    Meta: { fields: { pluginData: { type: 'Plugin', id: 1 } } },
-    Plugin: { fields: { pluginName: { type: 'string', id: 1 }, content: { type: 'bytes', id: 2 } } },
-    Tensor: {
-      fields: {
-        dtype: { type: 'int32', id: 1 },
-        tensorShape: { type: 'Shape', id: 2 },
-        tensorContent: { type: 'bytes', id: 4 },
-        halfVal: { rule: 'repeated', type: 'int32', id: 13 },
-        floatVal: { rule: 'repeated', type: 'float', id: 5 },
-        doubleVal: { rule: 'repeated', type: 'double', id: 6 },
-        intVal: { rule: 'repeated', type: 'int32', id: 7 },
-        stringVal: { rule: 'repeated', type: 'bytes', id: 8 },
-      },
-    },
-    Shape: { fields: { dim: { rule: 'repeated', type: 'Dim', id: 2 } } },
-    Dim: { fields: { size: { type: 'int64', id: 1 } } },
-  },
-});
-const EventType = encoder.lookupType('Event');
-
-type Value = { tag: string; simpleValue?: number; tensor?: object; metadata?: object };
-const scalarEvent = (step: number, tag: string, simpleValue: number, wallTime?: number) => ({ ...(wallTime !== undefined ? { wallTime } : {}), step, summary: { value: [{ tag, simpleValue }] } });
 /** torch's add_text: "<tag>/text_summary", a DT_STRING tensor of shape [1], the text plugin's metadata. */
 const textEvent = (tag: string, text: string, wallTime = 1) => ({
   wallTime,
   summary: { value: [{ tag: `${tag}/text_summary`, tensor: { dtype: 7, tensorShape: { dim: [{ size: 1 }] }, stringVal: [Buffer.from(text)] }, metadata: { pluginData: { pluginName: 'text' } } }] },
 });
 const valuesEvent = (step: number, value: Value[]) => ({ step, summary: { value } });
-
-/** An event file: the file_version record (stamped when the writer opened the file, as the writers do), then the events. */
-function eventBytes(events: object[]): Buffer {
-  const opened = (events[0] as { wallTime?: number } | undefined)?.wallTime ?? 1;
-  return Buffer.concat([{ wallTime: opened, fileVersion: 'brain.Event:2' }, ...events].map((e) => frameRecord(EventType.encode(EventType.fromObject(e)).finish())));
-}
 
 let tmp: string;
 before(async () => {

@@ -6,6 +6,7 @@ import { type Io, parse } from '../args';
 import { CliError } from '../errors';
 import { formatCount } from '../../runs/quantity';
 import { summarizeRuns } from '../../runs/summary';
+import { planNoteOf } from '../../runs/sweepPlan';
 import { precisionDefaults, problemLines, runsLines, summaryJson } from '../summary';
 import { type Cell, table } from '../table';
 
@@ -33,6 +34,22 @@ export function ptqSummary(ptq: Run['ptq']): string {
   return `${bits.join(',')}b${others > 0 ? ` +${others} more` : ''}`;
 }
 
+/**
+ * "ok", "unfinished", or why the run is incomplete; for a run of a sweep whose job has not ended
+ * well, the job's words too ("unfinished: Slurm job 12_3 failed: OUT_OF_MEMORY, …") where the
+ * reasons do not already hold them.
+ */
+export function statusText(run: Run): string {
+  const job = planNoteOf(run)?.job;
+  const says = job && job.state !== 'complete' ? job.says : undefined;
+  if (run.missing.length > 0) {
+    const text = incompleteText(run);
+    return says !== undefined && !text.includes(says) ? `${text}; ${says}` : text;
+  }
+  if (run.unfinished) return says !== undefined ? `unfinished: ${says}` : 'unfinished';
+  return 'ok';
+}
+
 function row(run: Run): Cell[] {
   return [
     run.id,
@@ -42,7 +59,7 @@ function row(run: Run): Cell[] {
     precisionLabel(run.precision),
     run.finalLoss !== undefined ? run.finalLoss : '?',
     ptqSummary(run.ptq),
-    run.missing.length > 0 ? incompleteText(run) : run.unfinished ? 'unfinished' : 'ok',
+    statusText(run),
   ];
 }
 
@@ -73,7 +90,8 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   if (values.json) {
     io.out(JSON.stringify({ runs: result.runs, diagnostics: result.diagnostics, files: result.files, summary: summaryJson(summary) }, null, 2));
   } else {
-    const lines = [`${result.runs.length} run(s) in ${result.files} file(s), ${summary.complete} complete; ${result.diagnostics.length} problem(s)`];
+    const plans = result.plans?.files ? ` and ${result.plans.files} sweep plan(s)` : '';
+    const lines = [`${result.runs.length} run(s) in ${result.files} file(s)${plans}, ${summary.complete} complete; ${result.diagnostics.length} problem(s)`];
     if (result.runs.length > 0) lines.push('', table(['run', 'format', 'N', 'D', 'training', 'loss', 'PTQ', 'status'], result.runs.map(row)));
     const lacking = runsLines(summary);
     if (lacking.length > 0) lines.push('', ...lacking);

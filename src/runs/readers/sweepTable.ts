@@ -74,6 +74,8 @@ export { MAX_ROW_DIAGNOSTICS, SWEEP_TABLE_FORMAT, type TableLayout, tableLayout,
 export const NOT_SWEEP_TABLES: ReadonlySet<string> = new Set([
   // Other readers' files.
   'run.json',
+  // A sweep's plan of one run (src/sweep/plannedRun.ts): its N, D and precision are no result.
+  'planned-run.json',
   'metrics.jsonl',
   'metrics.csv',
   'trainer_state.json',
