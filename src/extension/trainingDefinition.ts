@@ -22,7 +22,7 @@ const SCALAR = ['string', 'number'] as const;
 const PROPERTIES: Record<string, Record<string, 'text' | 'list' | 'boolean' | 'count' | 'parts' | 'slurm'>> = {
   common: { out: 'text', batch: 'text', context: 'text', lr: 'text', corpus: 'list', ptqBits: 'list', ptqGroups: 'list', evalTokens: 'text', evalEvery: 'text', mlp: 'text', positions: 'text', untied: 'boolean', name: 'text' },
   [TRAIN_TASK]: { size: 'text', tokens: 'text', precision: 'text', seed: 'text' },
-  [SWEEP_TASK]: { sizes: 'list', tokens: 'list', precisions: 'list', seeds: 'list', also: 'parts', parallel: 'count', rerun: 'boolean', executor: 'text', slurm: 'slurm', command: 'text', node: 'text' },
+  [SWEEP_TASK]: { sizes: 'list', tokens: 'list', precisions: 'list', seeds: 'list', also: 'parts', parallel: 'count', rerun: 'boolean', executor: 'text', slurm: 'slurm', command: 'text', node: 'text', poll: 'text' },
 };
 
 /** The resources a task's "slurm" object may set (each a string or number; sbatch a list of options too). */
@@ -62,7 +62,7 @@ const asText = (v: unknown): string | undefined => (v === undefined ? undefined 
 const asList = (v: unknown): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v.map(String) : String(v).split(',').map((s) => s.trim()).filter(Boolean));
 
 /** The jobs of a task definition, with the settings filling what it leaves out. Throws with the reason. */
-export function jobsForDefinition(def: Definition, folder: string, t: TrainingSettings): { jobs: TrainJob[] | SweepGrid; parallel: number; rerun: boolean; executor: ExecutorChoice } {
+export function jobsForDefinition(def: Definition, folder: string, t: TrainingSettings): { jobs: TrainJob[] | SweepGrid; parallel: number; rerun: boolean; executor: ExecutorChoice; pollSeconds?: number } {
   checkDefinition(def);
   const resolve = (p: string): string => path.resolve(folder, p);
   const common = {
@@ -93,7 +93,11 @@ export function jobsForDefinition(def: Definition, folder: string, t: TrainingSe
     name: asText(def.name),
   };
   const parallel = (def.parallel as number | undefined) || t.parallel || undefined;
-  return { jobs: gridFromArgs(args), parallel: parallel ?? 0, rerun: def.rerun === true, executor: executorForDefinition(def, t) };
+  const poll = def.poll === undefined ? undefined : Number(def.poll);
+  if (poll !== undefined && !(poll >= 0.2)) throw new Error(`property "poll" must be a number of seconds (at least 0.2), got ${JSON.stringify(def.poll)}`);
+  const executor = executorForDefinition(def, t);
+  if (poll !== undefined && executor.executor !== 'slurm') throw new Error('property "poll": only with the slurm executor ("executor": "slurm")');
+  return { jobs: gridFromArgs(args), parallel: parallel ?? 0, rerun: def.rerun === true, executor, ...(poll !== undefined ? { pollSeconds: poll } : {}) };
 }
 
 /**

@@ -179,6 +179,7 @@ class TrainingTerminal implements vscode.Pseudoterminal {
       cwd: this.folder!,
       sweepName: typeof this.definition.name === 'string' ? this.definition.name : this.label,
       rerun: plan.rerun,
+      ...(plan.pollSeconds !== undefined ? { pollMs: plan.pollSeconds * 1000 } : {}),
       signal: this.controller.signal,
       onProgress,
       onSubmitted: (arrayId, script) => {

@@ -226,7 +226,7 @@ export async function runSlurmSweep(jobs: readonly TrainJob[], o: SlurmSweepOpti
   if (toSubmit.length > 0) {
     ({ arrayId, script } = await submit(toSubmit, o, commands));
     o.onSubmitted?.(arrayId, script);
-    for (const t of toSubmit) report(t.index, { type: 'queue', name: t.job.name, state: 'pending', jobId: t.plan.job.id!, detail: `submitted as Slurm job ${t.plan.job.id}` });
+    for (const t of toSubmit) report(t.index, { type: 'queue', name: t.job.name, state: 'pending', jobId: t.plan.job.id!, detail: 'submitted' });
   }
   const followed = tracked.filter((t) => t.outcome === undefined);
   if (o.detach || followed.length === 0) {
@@ -362,11 +362,15 @@ function update(t: Tracked, status: TaskStatus | undefined, wasListed: boolean, 
       },
     };
     writePlannedRun(t.runDir, t.plan);
+    // A job that ended between two polls: its progress first (start, evaluations), then the end.
+    if (ended) progress(t, report);
     report(t.index, { type: 'queue', name, state: status.state, jobId: t.plan.job.id ?? '', detail });
+    if (ended) t.outcome = ending(t, status, report);
   }
-  if (status.state === 'running') t.ran = true;
-  if (status.state === 'running' || ENDED_STATES.includes(status.state)) progress(t, report);
-  if (ENDED_STATES.includes(status.state)) t.outcome = ending(t, status, report);
+  if (status.state === 'running') {
+    t.ran = true;
+    progress(t, report);
+  }
 }
 
 /** Progress from the run's own files: metrics.jsonl of the built-in trainer, the log's last line otherwise. */
