@@ -1,8 +1,8 @@
 // The runs a suggestion chooses among: what the built-in trainer can train, as a sweep grid names
 // it (a size LxW, a token budget, a precision spec), near the runs the fit has seen and toward the
 // target, each priced in CPU-hours by the cost model (train/estimate.ts: the throughput measured in
-// complete runs where there are some, its built-in figures otherwise). Pure apart from nothing:
-// the calibrations are read by the caller.
+// complete runs where there are some, its built-in figures otherwise). Pure: the caller reads the
+// calibrations.
 
 import { HIGH_PRECISION_BITS, PARTS } from '../law/constants';
 import type { Precision, Scenario } from '../law/law';
@@ -94,15 +94,16 @@ export function candidateRuns(points: readonly FitPoint[], target: Scenario, o: 
   if (train.length === 0) return [];
   const jobOf = (size: string, d: number, spec: string) => expandGrid({ outDir: o.outDir, sizes: [size], tokens: [d], precisions: [spec] })[0];
   const ladder = SIZE_LADDER.map((size) => ({ size, params: designRun(jobOf(size, 1, FULL)).params }));
-  const smallest = Math.min(...train.map((p) => p.params));
-  const largest = Math.max(...train.map((p) => p.params));
+  // reduce, not Math.min(...): a workspace of 10^5 runs would overflow the call stack.
+  const smallest = train.reduce((m, p) => Math.min(m, p.params), Infinity);
+  const largest = train.reduce((m, p) => Math.max(m, p.params), 0);
   const reach = target.params > largest ? target.params : 2 * largest;
   const from = ladder.reduce((k, s, i) => (s.params <= smallest ? i : k), 0);
   const upTo = ladder.findIndex((s) => s.params >= reach);
   const sizes = ladder.slice(from, upTo < 0 ? ladder.length : upTo + 1);
   const chosenParams = nearest(sizes.map((s) => s.params), target.params, MAX_SIZES);
   const budgets = [...new Set(train.map((p) => p.tokens))];
-  const most = Math.max(...budgets);
+  const most = budgets.reduce((m, d) => Math.max(m, d), 0);
   const tokens = nearest([...new Set([...budgets, 2 * most, 4 * most, target.tokens].map(round2))], target.tokens, MAX_BUDGETS);
   const specs = [...new Set([FULL, trainerPrecision(target.precision) ?? FULL])];
   const out: CandidateRun[] = [];

@@ -3,8 +3,10 @@
 // fit's law is taken as the truth; every simulation draws the runs' losses and the candidates'
 // from it with the noise the fit measured, refits, and predicts the target. How far those
 // predictions stray from the truth, with a candidate set against without, is what the set is
-// worth. Greedy: the best run first, then the best beside it. Seeded; returns a plain result with
-// a status, like scipy.optimize's result objects; never prints.
+// worth. Greedy: the best run first, then the best beside it (a pair of runs where one alone
+// cannot fit what it is for). Constants the fit only assumed are drawn about their assumed values
+// (heldConstants.ts), so a run that would fit one counts. Seeded; returns a plain result with a
+// status, like scipy.optimize's result objects; never prints.
 //
 // Why not the fit's own interval for each simulated refit: that is a bootstrap of 100 refits,
 // and a suggestion compares dozens of candidate sets. The measure here is cheaper and is the same
@@ -28,7 +30,7 @@ import { fitStages } from '../fit/stages';
 import { DEFAULT_PTQ_NOISE, DEFAULT_TRAIN_NOISE } from '../design/design';
 import { type NoiseModel, designRunsOfPoints, expectedPoints, gaussian, samplePoints } from '../design/simulate';
 import { designTruthFromFit } from '../design/truth';
-import { type CandidateRun, type RunCost, trainerPrecision } from './candidates';
+import { type CandidateRun, trainerPrecision } from './candidates';
 import { HELD_SPREAD_TEXT, drawHeld, heldNames, heldThatMatter } from './heldConstants';
 
 export const SUGGEST_SCHEMA = 'precision-planner/suggest@1';
@@ -40,6 +42,8 @@ export const DEFAULT_BUDGET_HOURS = 2;
 export const MIN_NARROWING = 0.02;
 /** After the first round, only this many of the previous round's best are simulated again (a run that did little alone seldom does much beside a better one). */
 export const RESIMULATED = 6;
+/** The fit's band and the simulation's spread now this many times apart: the ratio between them carries over badly, and the result says so. */
+export const DISAGREEMENT = 3;
 /** Affordable candidates simulated at the most, those nearest the target. */
 export const MAX_SIMULATED = 16;
 
@@ -66,14 +70,8 @@ export interface SuggestOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface SuggestedRun {
-  name: string;
-  size: string;
-  params: number;
-  tokens: number;
-  precision: string;
-  bits: Precision;
-  cost: RunCost;
+/** A suggested run: the candidate's settings and cost, and what it is expected to do. */
+export interface SuggestedRun extends Omit<CandidateRun, 'run'> {
   /** The target's 95% prediction interval expected once this run and those before it are in the fit. */
   intervalExpected: Interval | null;
 }
@@ -324,9 +322,9 @@ export function suggestRuns(o: SuggestOptions): SuggestResult {
   const scale = scaleFor(o.fit.residualScale, t);
   const center = estimate.loss;
   const widen = (band: Interval): Interval => (scale ? (predictionInterval(center, band, scale) ?? band) : band);
+  const c = fitInterval.confidence;
   // The interval a spread stands for: the fit's band scaled by spread / now (each side), or the simulation's own band.
   const intervalFor = (spread: number): Interval => {
-    const c = fitInterval.confidence;
     if (base.basis === 'bootstrap-scaled' && c) {
       const r = spread / (now.spread as number);
       return widen([center * Math.exp(-r * Math.log(center / c[0])), center * Math.exp(r * Math.log(c[1] / center))]);
@@ -334,6 +332,16 @@ export function suggestRuns(o: SuggestOptions): SuggestResult {
     return widen([center * Math.exp(-z * spread), center * Math.exp(z * spread)]);
   };
   if (base.basis === 'simulated') base.intervalNow = intervalFor(now.spread);
+  if (base.basis === 'bootstrap-scaled' && c) {
+    // The band as a standard deviation of log-loss, to compare with the simulation's spread.
+    const band = Math.log(c[1] / c[0]) / (2 * z);
+    const factor = Math.max(band / now.spread, now.spread / band);
+    if (factor > DISAGREEMENT) {
+      base.notes.push(
+        `the fit's bootstrap band (a spread of ${band.toPrecision(2)} in log-loss) and the simulation's (${now.spread.toPrecision(2)}) differ ${factor.toPrecision(2)}-fold: refits of runs drawn from the law do not behave like the fit's bootstrap here, so the expected interval, the band scaled by the simulation's ratio, is a rough guide`,
+      );
+    }
+  }
 
   const chosen = choose(sim, pool, o.candidates, o, now.spread);
   o.onProgress?.(total, total);
@@ -342,8 +350,8 @@ export function suggestRuns(o: SuggestOptions): SuggestResult {
   }
   const runs: SuggestedRun[] = chosen.flatMap(({ group, spread }) =>
     group.map((c) => {
-      const r = o.candidates[c];
-      return { name: r.name, size: r.size, params: r.params, tokens: r.tokens, precision: r.precision, bits: r.bits, cost: r.cost, intervalExpected: intervalFor(spread) };
+      const { run: _run, ...setting } = o.candidates[c];
+      return { ...setting, intervalExpected: intervalFor(spread) };
     }),
   );
   const last = chosen[chosen.length - 1].spread;
