@@ -3,6 +3,7 @@
 // whichever executor the sweep is given. Pure.
 
 import { type GridPart, type SizeSpec, type SweepGrid, canonicalSize, compactCount } from '../train/engine';
+import { shellQuote } from './shellQuote';
 
 /** What a suggested run needs to be trained. */
 export type SuggestedSetting = { size: string; tokens: number; precision: string };
@@ -24,9 +25,6 @@ export function suggestionGrid(runs: readonly SuggestedSetting[], outDir: string
   return { outDir, ...main, ...(also.length > 0 ? { also } : {}), ...(name !== undefined ? { name } : {}) };
 }
 
-/** A word as the shell reads it: as it is when it is plain, else in single quotes. */
-const shellWord = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
-
 /** A grid setting's values as its flag takes them: token budgets as 2.4M, sizes as 4x128. */
 const listOf = (key: keyof GridPart, xs: readonly (string | number | SizeSpec)[]): string =>
   xs.map((x) => (typeof x === 'object' ? canonicalSize(x) : key === 'tokens' ? compactCount(x as number) : String(x))).join(',');
@@ -47,7 +45,7 @@ export function gridArgs(grid: SweepGrid): string[] {
   return args;
 }
 
-/** `precision-planner sweep ...` for the grid, ready to paste into a shell. */
-export function sweepCommandLine(grid: SweepGrid): string {
-  return ['precision-planner', 'sweep', ...gridArgs(grid)].map(shellWord).join(' ');
+/** `precision-planner sweep ...` for the grid, ready to paste into a shell (local; `--executor slurm` and its resources added run it on Slurm). */
+export function sweepCommandLine(grid: SweepGrid, executorArgs: readonly string[] = []): string {
+  return ['precision-planner', 'sweep', ...gridArgs(grid), ...executorArgs].map(shellQuote).join(' ');
 }

@@ -114,7 +114,7 @@ function render(r: SuggestResult, sweep: { command: string } | null): string {
   if (r.runs.length > 0) lines.push(`CPU time: ${fmt(r.budget.spent, 2)} of ${r.budget.hours} hours, from ${r.runs[0].cost.text}.`);
   lines.push(`Candidates: ${r.candidates.total}, ${r.candidates.affordable} within the budget, ${r.candidates.simulated} simulated.`);
   for (const note of r.notes) lines.push(`note: ${note}`);
-  if (sweep) lines.push('', `Launch: ${sweep.command}`);
+  if (sweep) lines.push('', `Launch: ${sweep.command}`, '  (here, as child processes; add --executor slurm and its resources, --partition, --time, ..., to submit it to Slurm)');
   return lines.join('\n');
 }
 
