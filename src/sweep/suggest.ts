@@ -214,6 +214,9 @@ export function candidateGroups(candidates: readonly CandidateRun[], origin: Sug
   return [...groups.values()];
 }
 
+/** CPU-hours of a group of candidates. */
+const groupCost = (candidates: readonly CandidateRun[], g: readonly number[]): number => g.reduce((sum, c) => sum + candidates[c].cost.cpuHours, 0);
+
 /**
  * The greedy choice: the best affordable group first, then the best beside those chosen, while
  * each narrows the spread by MIN_NARROWING and the runs stay within k and the budget.
@@ -221,7 +224,7 @@ export function candidateGroups(candidates: readonly CandidateRun[], origin: Sug
 function choose(sim: Simulation, pool: readonly number[][], candidates: readonly CandidateRun[], o: Pick<SuggestOptions, 'budgetHours' | 'runs'>, now: number): Array<{ group: number[]; spread: number }> {
   const chosen: Array<{ group: number[]; spread: number }> = [];
   const taken = new Set<number>();
-  const cost = (g: readonly number[]): number => g.reduce((sum, c) => sum + candidates[c].cost.cpuHours, 0);
+  const cost = (g: readonly number[]): number => groupCost(candidates, g);
   let spent = 0;
   let current = now;
   let ranking = [...pool];
@@ -253,9 +256,9 @@ export function suggestRuns(o: SuggestOptions): SuggestResult {
   const t = o.target;
   const from = designTruthFromFit(o.fit, o.fitLabel);
   const noise: NoiseModel = { train: from.noise?.train ?? DEFAULT_TRAIN_NOISE, ptq: from.noise?.ptq ?? DEFAULT_PTQ_NOISE };
-  const costOf = (g: readonly number[]): number => g.reduce((sum, c) => sum + o.candidates[c].cost.cpuHours, 0);
-  const pool = candidateGroups(o.candidates, o.fit.origin)
-    .filter((g) => costOf(g) <= o.budgetHours)
+  const groups = candidateGroups(o.candidates, o.fit.origin);
+  const pool = groups
+    .filter((g) => groupCost(o.candidates, g) <= o.budgetHours)
     .sort((a, b) => distance(o.candidates[a[0]], t) - distance(o.candidates[b[0]], t) || a[0] - b[0])
     .slice(0, MAX_SIMULATED);
   const cheapest = o.candidates.length > 0 ? Math.min(...o.candidates.map((c) => c.cost.cpuHours)) : null;
@@ -283,7 +286,10 @@ export function suggestRuns(o: SuggestOptions): SuggestResult {
   if (!estimate?.ok) return stop('no-target', `the fitted law gives no loss at the target: ${estimate?.message ?? ''}`);
   if (!truthAt.ok) return stop('no-target', `the simulation's law (the fit's, the paper's where it fitted nothing) gives no loss at the target: ${truthAt.message}`);
   if (o.candidates.length === 0) return stop('no-candidates', 'the built-in trainer has no run to offer near these runs and the target (all its sizes are below the runs, or every candidate is a run the fit has)');
-  if (pool.length === 0) return stop('over-budget', `no candidate fits in ${o.budgetHours} CPU-hours: the cheapest takes ${cheapest!.toPrecision(2)} (--budget)`);
+  if (pool.length === 0) {
+    const least = Math.min(...groups.map((g) => groupCost(o.candidates, g)));
+    return stop('over-budget', `no candidate fits in ${o.budgetHours} CPU-hours: the cheapest takes ${least.toPrecision(2)}${groups.some((g) => g.length > 1) ? ' (runs trained low counted in pairs)' : ''} (--budget)`);
+  }
   if (trainerPrecision(t.precision) === undefined) base.notes.push(`the target's training precision (w${t.precision.w} a${t.precision.a} kv${t.precision.kv}) is no integer format the built-in trainer has: the candidates train at full precision only`);
 
   const existing = designRunsOfPoints(o.points);
