@@ -8,6 +8,7 @@ import { PREDICT_USAGE, predictCommand } from './commands/predict';
 import { RECOMMEND_USAGE, recommendCommand } from './commands/recommend';
 import { SCAN_USAGE, scanCommand } from './commands/scan';
 import { PARETO_USAGE, PTQ_USAGE, paretoCommand, ptqCommand } from './commands/ptq';
+import { SUGGEST_USAGE, suggestCommand } from './commands/suggest';
 import { JOBS_USAGE, SWEEP_USAGE, TRAIN_USAGE, sweepCommand, trainCommand } from './commands/train';
 import { jobsCommand } from './commands/jobs';
 import { CliError } from './errors';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<numb
   sweep: sweepCommand,
   jobs: jobsCommand,
   design: designCommand,
+  suggest: suggestCommand,
   ptq: ptqCommand,
   pareto: paretoCommand,
 };
@@ -46,6 +48,8 @@ Usage:
   ${JOBS_USAGE}
 
   ${DESIGN_USAGE}
+
+  ${SUGGEST_USAGE}
 
   ${PTQ_USAGE}
 

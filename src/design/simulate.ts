@@ -36,6 +36,14 @@ export function designRun(job: TrainJob): DesignRun {
   return { name: job.name, params: countNonEmbeddingParams(cfg.model), tokens: job.tokens, precision, post };
 }
 
+/** Runs a fit has seen, as the law sees them: N, D and precision from each run's end-of-training point, the PTQ bit-widths from its PTQ points. */
+export function designRunsOfPoints(points: readonly FitPoint[]): DesignRun[] {
+  const runs = new Map<string, DesignRun>();
+  for (const p of points) if (p.kind === 'train') runs.set(p.runId, { name: p.runId, params: p.params, tokens: p.tokens, precision: p.precision, post: [] });
+  for (const p of points) if (p.kind === 'ptq' && p.post !== undefined) runs.get(p.runId)?.post.push(p.post);
+  return [...runs.values()];
+}
+
 export interface NoiseModel {
   /** Standard deviation of a run's end-of-training loss about the law, nats. */
   train: number;
@@ -99,7 +107,7 @@ export function expectedPoints(runs: readonly DesignRun[], truth: Constants): { 
 }
 
 /** Standard normal draws (Box-Muller) from a uniform source. */
-function gaussian(random: () => number): () => number {
+export function gaussian(random: () => number): () => number {
   return () => {
     const u = Math.max(random(), 1e-300);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
