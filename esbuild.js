@@ -35,6 +35,7 @@ const bundles = [
   { ...node, entryPoints: ['src/runs/configWorker.ts'], outfile: 'dist/configWorker.js' },
   // Launch a Sweep's design check runs here, in a worker thread (src/extension/sweepDesign.ts).
   { ...node, entryPoints: ['src/design/worker.ts'], outfile: 'dist/designWorker.js' },
+  { ...node, entryPoints: ['src/sweep/suggestWorker.ts'], outfile: 'dist/suggestWorker.js' },
   // Training runs here, in child processes of the CLI or the extension host (src/train/engine.ts).
   { ...node, entryPoints: ['src/train/child.ts'], outfile: 'dist/train.js' },
   // The dashboard, for the webview's browser.

@@ -12,6 +12,7 @@ import { RunsModel } from './extension/runsModel';
 import { RunsView } from './extension/runsView';
 import { onSettingsChanged, settingsProblemsReporter } from './extension/settings';
 import { createStatusBar } from './extension/statusBar';
+import { registerSuggestNextRuns } from './extension/suggestNextRuns';
 import { registerTrainingCommands } from './extension/trainingCommands';
 import { cancelAllTraining, registerTrainingTasks } from './extension/trainingTasks';
 
@@ -43,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerCommands(context, runs, fit),
     ...registerTrainingTasks(),
     ...registerTrainingCommands(context.extensionPath, () => (fit.prefersPaper ? undefined : fit.result)),
+    registerSuggestNextRuns(context.extensionPath, runs, fit),
   );
   setTimeout(() => {
     void runs.rescan();

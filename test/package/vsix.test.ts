@@ -48,6 +48,7 @@ it('the VSIX contains exactly the bundles, trainer files, manifest, schema, icon
     'extension/dist/extension.js',
     'extension/dist/fitWorker.js',
     'extension/dist/scanWorker.js',
+    'extension/dist/suggestWorker.js',
     'extension/dist/train.js',
     'extension/dist/tfjs-backend-wasm-simd.wasm',
     'extension/dist/tfjs-backend-wasm.wasm',

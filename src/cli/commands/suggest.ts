@@ -7,17 +7,16 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fit } from '../../fit/fit';
 import { intervalText } from '../../fit/interval';
-import { bitsOf, pointsFromRuns } from '../../fit/points';
-import type { Precision } from '../../law/law';
-import { plan } from '../../law/plan';
+import { pointsFromRuns } from '../../fit/points';
 import { DEFAULT_ALIASES } from '../../runs/aliases';
-import { languageOf, recogniseConfig } from '../../runs/configs';
+import { languageOf } from '../../runs/configs';
 import { scan } from '../../runs/discover';
 import { formatCount } from '../../runs/quantity';
 import { RUN_FILES_LOOKED_FOR } from '../../runs/readers';
 import { candidateRuns } from '../../sweep/candidates';
 import { DEFAULT_BUDGET_HOURS, DEFAULT_SUGGEST_RUNS, DEFAULT_SUGGEST_SIMULATIONS, type SuggestResult, type SuggestTarget, suggestRuns } from '../../sweep/suggest';
 import { suggestionGrid, sweepCommandLine } from '../../sweep/suggestionGrid';
+import { configTarget, planTarget } from '../../sweep/suggestTarget';
 import type { SweepGrid } from '../../train/engine';
 import { calibrationFromFile } from '../../train/estimate';
 import { DEFAULT_OUT } from '../../train/options';
@@ -50,21 +49,18 @@ function hours(value: string | undefined): number {
   return n;
 }
 
-/** The target of --config FILE: its N, D and training precision (bf16 for parts it gives none), its served precision when below. */
-function configTarget(file: string): SuggestTarget {
-  const language = languageOf(file);
-  if (!language) throw new CliError(`--config: "${file}" is not a YAML, JSON, TOML or Python config (by its name)`, 2);
+/** The target of --config FILE, or a CliError naming the file. */
+function configFileTarget(file: string): SuggestTarget {
+  if (!languageOf(file)) throw new CliError(`--config: "${file}" is not a YAML, JSON, TOML or Python config (by its name)`, 2);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new CliError(`--config ${file}: ${(error as Error).message}`);
   }
-  const config = recogniseConfig(text, language, DEFAULT_ALIASES, file);
-  if (!config.params || !config.tokens) throw new CliError(`--config ${file}: needs ${config.missing.join(' and ')}`);
-  const precision: Precision = config.precision ? bitsOf({ precision: config.precision.value }) : { w: 16, a: 16, kv: 16 };
-  const served = config.inference?.value.bits;
-  return { label: `the config ${file}`, params: config.params.value, tokens: config.tokens.value, precision, ...(served !== undefined && served < precision.w ? { post: served } : {}) };
+  const reading = configTarget(text, file, DEFAULT_ALIASES);
+  if ('problem' in reading) throw new CliError(`--config ${reading.problem}`);
+  return reading.target;
 }
 
 /** Where the suggested sweep writes: the folder most of the trainer's runs under PATH are in, else the sweep's default. */
@@ -148,7 +144,7 @@ export async function suggestCommand(argv: string[], io: Io): Promise<number> {
   const seed = integer(values.seed, 'seed', 0);
   const bootstrap = integer(values.bootstrap, 'bootstrap', 100);
   const configFile = values.config;
-  const fromConfig = configFile !== undefined ? configTarget(configFile) : undefined;
+  const fromConfig = configFile !== undefined ? configFileTarget(configFile) : undefined;
 
   const defaultPrecision = precisionDefaults(values.precision);
   const scanned = await scan(positionals, defaultPrecision ? { defaultPrecision } : {});
@@ -157,9 +153,9 @@ export async function suggestCommand(argv: string[], io: Io): Promise<number> {
   const { points } = pointsFromRuns(scanned.runs);
   let target = fromConfig;
   if (compute !== undefined) {
-    const p = plan(fitted.constants, { scenario: 'joint', compute });
-    if (!p.ok) throw new CliError(`--compute: no plan at ${compute.toExponential(2)} FLOPs: ${p.message}`);
-    target = { label: `the plan at ${compute.toExponential(2)} FLOPs`, params: p.params, tokens: p.tokens, precision: p.precision };
+    const reading = planTarget(fitted.constants, compute);
+    if ('problem' in reading) throw new CliError(`--compute: ${reading.problem}`);
+    target = reading.target;
   }
   if (!target) throw new CliError('no target', 2);
 

@@ -1,0 +1,143 @@
+// Suggest Next Runs: given the workspace fit in use and a target — the config open in the editor,
+// else the plan at a compute budget the user types — the runs within a CPU-hour budget that most
+// narrow the target's 95% prediction interval (src/sweep/suggest), simulated in a worker thread
+// with progress and a Cancel. The answer says how much narrower, and launches as a sweep on the
+// executor the settings name (local or Slurm), through the same precision-sweep task as any other.
+
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as vscode from 'vscode';
+import { intervalText } from '../fit/interval';
+import { pointsFromRuns } from '../fit/points';
+import { parseQuantity } from '../runs/quantity';
+import { candidateRuns } from '../sweep/candidates';
+import { DEFAULT_BUDGET_HOURS, DEFAULT_SUGGEST_RUNS, DEFAULT_SUGGEST_SIMULATIONS, type SuggestOptions, type SuggestResult } from '../sweep/suggest';
+import { suggestionGrid } from '../sweep/suggestionGrid';
+import { type TargetReading, configTarget, planTarget } from '../sweep/suggestTarget';
+import type { SuggestWorkerMessage } from '../sweep/suggestWorker';
+import { canonicalSize } from '../train/engine';
+import type { FitModel } from './fitModel';
+import { log } from './log';
+import { notificationText } from './markdownText';
+import type { RunsModel } from './runsModel';
+import { readSettings } from './settings';
+import { workspaceCalibrations } from './trainingCommands';
+import { SWEEP_TASK } from './trainingDefinition';
+import { trainingTask } from './trainingTasks';
+
+type Suggestion = { status: 'done'; result: SuggestResult } | { status: 'cancelled' } | { status: 'failed'; message: string };
+
+/** The simulation in a worker, with a progress notification and Cancel. */
+function simulate(extensionPath: string, options: Omit<SuggestOptions, 'onProgress'>): Thenable<Suggestion> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Precision Planner: simulating the next runs', cancellable: true }, (progress, token) => {
+    const worker = new Worker(path.join(extensionPath, 'dist', 'suggestWorker.js'), { workerData: options });
+    return new Promise<Suggestion>((resolve) => {
+      let shown = 0;
+      const end = (s: Suggestion): void => {
+        cancel.dispose();
+        void worker.terminate();
+        resolve(s);
+      };
+      const cancel = token.onCancellationRequested(() => end({ status: 'cancelled' }));
+      worker.on('message', (m: SuggestWorkerMessage) => {
+        if (m.type === 'progress') {
+          const percent = (100 * m.done) / Math.max(1, m.total);
+          progress.report({ message: `simulated refit ${m.done} of ${m.total}`, increment: percent - shown });
+          shown = percent;
+        } else if (m.type === 'result') end({ status: 'done', result: m.result });
+        else end({ status: 'failed', message: m.message });
+      });
+      worker.on('error', (error) => end({ status: 'failed', message: error.message }));
+      worker.on('exit', (code) => end({ status: 'failed', message: `the suggestion worker exited (code ${code})` }));
+    });
+  });
+}
+
+/** The target: the config in the active editor when it gives N and D, else a compute budget the user types. */
+async function target(fit: FitModel): Promise<TargetReading | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  if (editor && editor.document.uri.scheme === 'file') {
+    const reading = configTarget(editor.document.getText(), editor.document.fileName, readSettings().aliases);
+    if ('target' in reading) return { target: { ...reading.target, label: `the config ${vscode.workspace.asRelativePath(editor.document.uri)}` } };
+  }
+  const typed = await vscode.window.showInputBox({
+    title: 'Precision Planner: Suggest Next Runs (target)',
+    prompt: 'Compute budget of the run you are planning, in FLOPs: the runs suggested narrow the prediction at the plan for it (or open a training config first)',
+    value: '1e18',
+    validateInput: (v) => (parseQuantity(v) === undefined ? 'A positive number of FLOPs, like 1e18 or 3e21' : undefined),
+  });
+  if (typed === undefined) return undefined;
+  return planTarget(fit.constants, parseQuantity(typed)!);
+}
+
+/** What the answer says, in the modal's detail. */
+export function suggestionText(r: SuggestResult): string {
+  const lines = [r.message, ''];
+  for (const s of r.runs) lines.push(`${s.name}: N ${s.params.toLocaleString('en-US')}, D ${s.tokens.toLocaleString('en-US')}, ${s.precision}, ${s.cost.cpuHours.toPrecision(2)} CPU-hours${s.intervalExpected ? `; interval then ${intervalText(s.intervalExpected)}` : ''}`);
+  if (r.intervalNow) lines.push('', `95% prediction interval at the target now: ${intervalText(r.intervalNow)}.`);
+  if (r.intervalExpected && r.narrowing) lines.push(`Expected with the runs: ${intervalText(r.intervalExpected)}, ${Math.round(100 * r.narrowing.fraction)}% narrower (${r.narrowing.nats.toPrecision(2)} nats).`);
+  lines.push(`By ${r.measure.simulations} simulated refits: runs drawn from ${r.truth.source}, noise ${r.noise.train.toPrecision(2)} nats a run (${r.noise.source}).`);
+  if (r.runs.length > 0) lines.push(`CPU time ${r.budget.spent.toPrecision(2)} of ${r.budget.hours} hours, from ${r.runs[0].cost.text}.`);
+  for (const note of r.notes) lines.push(`Note: ${note}`);
+  return lines.join('\n');
+}
+
+async function suggestNextRuns(extensionPath: string, runs: RunsModel, fit: FitModel): Promise<void> {
+  const result = fit.prefersPaper ? undefined : fit.result;
+  if (!result?.ok) {
+    void vscode.window.showInformationMessage('Precision Planner: Suggest Next Runs starts from a workspace fit; fit the runs first (Precision Planner: Fit Scaling Law).');
+    return;
+  }
+  const reading = await target(fit);
+  if (!reading) return;
+  if ('problem' in reading) {
+    void vscode.window.showErrorMessage(notificationText(`Precision Planner: Suggest Next Runs: ${reading.problem}`));
+    return;
+  }
+  const budget = await vscode.window.showInputBox({
+    title: 'Precision Planner: Suggest Next Runs (budget)',
+    prompt: 'CPU-hours the next runs may take (the built-in trainer; measured throughput of the workspace runs)',
+    value: String(DEFAULT_BUDGET_HOURS),
+    validateInput: (v) => (Number(v) > 0 ? undefined : 'A positive number of CPU-hours'),
+  });
+  if (budget === undefined) return;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) return;
+  const t = readSettings().training;
+  const outDir = path.resolve(folder.uri.fsPath, t.outDir);
+  const { points } = pointsFromRuns(runs.current?.runs ?? []);
+  const calibrations = await workspaceCalibrations().catch(() => []);
+  const candidates = candidateRuns(points, reading.target, { outDir, calibrations, calibrationSource: 'in this workspace' });
+  const answer = await simulate(extensionPath, { fit: result, fitLabel: 'the workspace fit', points, target: reading.target, candidates, budgetHours: Number(budget), runs: DEFAULT_SUGGEST_RUNS, simulations: DEFAULT_SUGGEST_SIMULATIONS, seed: 0 });
+  if (answer.status === 'cancelled') return;
+  if (answer.status === 'failed') {
+    log().error(`suggest next runs: ${answer.message}`);
+    void vscode.window.showErrorMessage(notificationText(`Precision Planner: Suggest Next Runs failed: ${answer.message}`));
+    return;
+  }
+  const r = answer.result;
+  log().info(`suggest next runs (${r.target.label}): ${r.status}; ${r.runs.map((s) => s.name).join(', ') || 'none'}`);
+  const launch = 'Launch as a Sweep';
+  const choice = await vscode.window.showInformationMessage(
+    r.runs.length > 0 ? `Precision Planner: ${r.runs.length} run(s) to narrow the prediction at ${r.target.label}` : `Precision Planner: no run to suggest for ${r.target.label}`,
+    { modal: true, detail: suggestionText(r) },
+    ...(r.runs.length > 0 ? [launch] : []),
+  );
+  if (choice !== launch) return;
+  // The suggested runs as a precision-sweep task: the executor, resources and trainer from the settings.
+  const grid = suggestionGrid(r.runs, outDir);
+  const definition = {
+    type: SWEEP_TASK,
+    out: path.relative(folder.uri.fsPath, outDir) || '.',
+    sizes: grid.sizes.map(canonicalSize),
+    tokens: grid.tokens.map(String),
+    precisions: grid.precisions,
+    ...(grid.also && grid.also.length > 0 ? { also: grid.also.map((p) => ({ ...p, ...(p.sizes ? { sizes: p.sizes.map(canonicalSize) } : {}), ...(p.tokens ? { tokens: p.tokens.map(String) } : {}) })) } : {}),
+    name: 'suggested',
+  };
+  await vscode.tasks.executeTask(trainingTask(definition, folder, `suggested runs for ${r.target.label}`));
+}
+
+export function registerSuggestNextRuns(extensionPath: string, runs: RunsModel, fit: FitModel): vscode.Disposable {
+  return vscode.commands.registerCommand('precisionPlanner.suggestNextRuns', () => suggestNextRuns(extensionPath, runs, fit));
+}
