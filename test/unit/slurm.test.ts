@@ -49,6 +49,27 @@ const activeTasks = (arrayId: string): string[] =>
     .split('\n')
     .filter(Boolean);
 
+/** Each run's job state in its planned-run.json, in folder order. */
+const readPlannedRunStates = (out: string): string[] =>
+  readdirSync(out)
+    .sort()
+    .flatMap((name) => readPlannedRun(path.join(out, name))?.job.state ?? []);
+
+/** The states `jobs DIR --json` reports. */
+async function jobsStates(out: string): Promise<string[]> {
+  const r = await cli('jobs', out, '--json');
+  return (JSON.parse(r.out.join('\n')).jobs as { state: string }[]).map((j) => j.state);
+}
+
+/** Polls `check` (a state Slurm or a file reports) until it holds, for at most 60 s. */
+async function waitFor(check: () => boolean | Promise<boolean>): Promise<boolean> {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return check();
+}
+
 describe('slurm executor on a one-node cluster', () => {
   it('a sweep of the built-in trainer runs as one job array, is followed to the end, read back and fitted; the same sweep again submits only what is missing', async () => {
     const out = path.join(tmp, 'builtin');
@@ -167,6 +188,25 @@ describe('slurm executor on a one-node cluster', () => {
       assert.match(plan.job.reason!, /scancel by the sweep: Ctrl\+C in the test/);
     }
     for (const job of jobs.slice(1)) assert.equal(byName.get(job.name)!.status, 'not-started', job.name);
+  });
+
+  it('--detach returns once submitted; jobs DIR reports the states and writes them back; jobs DIR --cancel cancels and waits for the end', async () => {
+    const out = path.join(tmp, 'detached');
+    const r = await cli('sweep', '--sizes', '1x32', '--tokens', '20k,30k', '--precisions', 'fp32', '--out', out, ...SLURM, '--parallel', '1', '--detach', '--command', 'echo started {name}; sleep 300');
+    assert.equal(r.code, 0, [...r.out, ...r.err].join('\n'));
+    assert.match(r.out.join('\n'), /2 queued \(not followed: precision-planner jobs DIR reports them\)/);
+    const arrayId = /array (\d+)/.exec(r.out.find((l) => l.startsWith('submitted as Slurm job array '))!)![1];
+    assert.equal(activeTasks(arrayId).length, 2);
+    // Wait on Slurm's own state: the first task running, the second held back by the %1 limit.
+    let states: string[] = [];
+    assert.ok(await waitFor(async () => (states = await jobsStates(out)).includes('running')), states.join(', '));
+    assert.deepEqual([...states].sort(), ['pending', 'running']);
+    assert.deepEqual(readPlannedRunStates(out).sort(), ['pending', 'running'], 'jobs writes the states back to planned-run.json');
+    const cancelled = await cli('jobs', out, '--cancel');
+    assert.equal(cancelled.code, 0, [...cancelled.out, ...cancelled.err].join('\n'));
+    assert.deepEqual(activeTasks(arrayId), []);
+    assert.deepEqual(readPlannedRunStates(out), ['cancelled', 'cancelled']);
+    assert.match(cancelled.out.join('\n'), /cancelled \(scancel by the sweep: precision-planner jobs --cancel\)/);
   });
 
   it("a job that fails is reported with Slurm's reason and its log's last lines; a time limit is a failure for that reason", async () => {
