@@ -10,18 +10,18 @@ import * as vscode from 'vscode';
 import { intervalText } from '../fit/interval';
 import { pointsFromRuns } from '../fit/points';
 import { parseQuantity } from '../runs/quantity';
-import { candidateRuns } from '../sweep/candidates';
+import { candidateRuns, repeatedDataNote } from '../sweep/candidates';
 import { DEFAULT_BUDGET_HOURS, DEFAULT_SUGGEST_RUNS, DEFAULT_SUGGEST_SIMULATIONS, type SuggestOptions, type SuggestResult } from '../sweep/suggest';
 import { suggestionGrid } from '../sweep/suggestionGrid';
 import { type TargetReading, configTarget, planTarget } from '../sweep/suggestTarget';
 import type { SuggestWorkerMessage } from '../sweep/suggestWorker';
 import { canonicalSize } from '../train/engine';
+import { calibrationFromFile, tokensPerPassOf } from '../train/estimate';
 import type { FitModel } from './fitModel';
 import { log } from './log';
 import { notificationText } from './markdownText';
 import type { RunsModel } from './runsModel';
 import { readSettings } from './settings';
-import { workspaceCalibrations } from './trainingCommands';
 import { SWEEP_TASK } from './trainingDefinition';
 import { trainingTask } from './trainingTasks';
 
@@ -106,8 +106,11 @@ async function suggestNextRuns(extensionPath: string, runs: RunsModel, fit: FitM
   const t = readSettings().training;
   const outDir = path.resolve(folder.uri.fsPath, t.outDir);
   const { points } = pointsFromRuns(runs.current?.runs ?? []);
-  const calibrations = await workspaceCalibrations().catch(() => []);
-  const candidates = candidateRuns(points, reading.target, { outDir, calibrations, calibrationSource: 'in this workspace' });
+  // The trainer's complete runs anywhere in the workspace: their throughput and their data's size.
+  const manifests = await vscode.workspace.findFiles('**/run.json', '**/node_modules/**', 2000).then((uris) => uris.map((u) => u.fsPath), () => [] as string[]);
+  const calibrations = manifests.flatMap((file) => calibrationFromFile(file) ?? []);
+  const tokensPerPass = tokensPerPassOf(manifests);
+  const candidates = candidateRuns(points, reading.target, { outDir, calibrations, calibrationSource: 'in this workspace', ...(tokensPerPass ? { tokensPerPass } : {}) });
   const answer = await simulate(extensionPath, { fit: result, fitLabel: 'the workspace fit', points, target: reading.target, candidates, budgetHours: Number(budget), runs: DEFAULT_SUGGEST_RUNS, simulations: DEFAULT_SUGGEST_SIMULATIONS, seed: 0 });
   if (answer.status === 'cancelled') return;
   if (answer.status === 'failed') {
@@ -116,6 +119,7 @@ async function suggestNextRuns(extensionPath: string, runs: RunsModel, fit: FitM
     return;
   }
   const r = answer.result;
+  if (tokensPerPass) r.notes.push(repeatedDataNote(tokensPerPass));
   log().info(`suggest next runs (${r.target.label}): ${r.status}; ${r.runs.map((s) => s.name).join(', ') || 'none'}`);
   const launch = 'Launch as a Sweep';
   const choice = await vscode.window.showInformationMessage(

@@ -80,7 +80,7 @@ async function trainRun(): Promise<void> {
 }
 
 /** Throughput of the complete runs this trainer wrote anywhere in the workspace. */
-export async function workspaceCalibrations(): Promise<Calibration[]> {
+async function workspaceCalibrations(): Promise<Calibration[]> {
   const files = await vscode.workspace.findFiles('**/run.json', '**/node_modules/**', 2000);
   return files.flatMap((uri) => calibrationFromFile(uri.fsPath) ?? []);
 }

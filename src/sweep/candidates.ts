@@ -4,6 +4,7 @@
 // complete runs where there are some, its built-in figures otherwise). Pure: the caller reads the
 // calibrations.
 
+import { formatCount } from '../runs/quantity';
 import { HIGH_PRECISION_BITS, PARTS } from '../law/constants';
 import type { Precision, Scenario } from '../law/law';
 import type { FitPoint } from '../fit/points';
@@ -74,7 +75,16 @@ export interface CandidateOptions {
   /** Throughput of complete runs (empty: the built-in figures) and where it was looked for. */
   calibrations: readonly Calibration[];
   calibrationSource: string;
+  /**
+   * Tokens in one pass of the training text, where known (the trainer's runs record it): longer
+   * budgets would repeat data, which the law does not model, and are no candidates.
+   */
+  tokensPerPass?: number;
 }
+
+/** The note a suggestion carries when budgets were left out for repeating the training text. */
+export const repeatedDataNote = (tokensPerPass: number): string =>
+  `token budgets above one pass of the training text (${formatCount(tokensPerPass)} tokens, as the runs' run.json say) are left out: the law assumes data seen once`;
 
 /** The trainer's unquantized training: high precision to the law. */
 const FULL = 'fp32';
@@ -87,7 +97,8 @@ const sameBits = (a: Precision, b: Precision): boolean => PARTS.every((x) => Mat
  * at or above the target's N (one beyond the largest run when the target is inside), token budgets
  * of the runs, 2x and 4x their largest and the target's own, each at full precision and at the
  * target's training precision; at most MAX_SIZES sizes and MAX_BUDGETS budgets, those nearest the
- * target. A run the fit already has (same N, D and precision) is no candidate.
+ * target; none beyond one pass of the training text when it is known. A run the fit already has
+ * (same N, D and precision) is no candidate.
  */
 export function candidateRuns(points: readonly FitPoint[], target: Scenario, o: CandidateOptions): CandidateRun[] {
   const train = points.filter((p) => p.kind === 'train');
@@ -104,7 +115,8 @@ export function candidateRuns(points: readonly FitPoint[], target: Scenario, o: 
   const chosenParams = nearest(sizes.map((s) => s.params), target.params, MAX_SIZES);
   const budgets = [...new Set(train.map((p) => p.tokens))];
   const most = budgets.reduce((m, d) => Math.max(m, d), 0);
-  const tokens = nearest([...new Set([...budgets, 2 * most, 4 * most, target.tokens].map(round2))], target.tokens, MAX_BUDGETS);
+  const once = (d: number): boolean => o.tokensPerPass === undefined || d <= o.tokensPerPass;
+  const tokens = nearest([...new Set([...budgets, 2 * most, 4 * most, target.tokens].map(round2))].filter(once), target.tokens, MAX_BUDGETS);
   const specs = [...new Set([FULL, trainerPrecision(target.precision) ?? FULL])];
   const out: CandidateRun[] = [];
   for (const { size, params } of sizes.filter((s) => chosenParams.includes(s.params))) {

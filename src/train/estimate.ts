@@ -97,6 +97,24 @@ export function calibrationFromFile(file: string): Calibration | undefined {
   return calibrationFromManifest(manifest, validations);
 }
 
+/**
+ * Tokens in one pass of the training text, the fewest any of these run.json files records
+ * (data.tokensPerPass): the budget past which a run of this trainer repeats its data. Undefined
+ * when none records it.
+ */
+export function tokensPerPassOf(files: readonly string[]): number | undefined {
+  let fewest: number | undefined;
+  for (const file of files) {
+    try {
+      const n = num((JSON.parse(readFileSync(file, 'utf8')) as { data?: { tokensPerPass?: unknown } }).data?.tokensPerPass);
+      if (n && (fewest === undefined || n < fewest)) fewest = n;
+    } catch {
+      // Not a manifest of this trainer: says nothing of its data.
+    }
+  }
+  return fewest;
+}
+
 /** The run.json files one level below each folder (a sweep's output folder holds one run per folder). */
 export function manifestFiles(dirs: readonly string[]): string[] {
   return dirs.flatMap((dir) => {

@@ -364,6 +364,31 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     assert.deepEqual(readdirSync(path.join(workspace, 'runs')).sort(), before, 'cancelling the confirmation trained something');
   });
 
+  it('Suggest Next Runs simulates in a worker and says how much narrower the interval at the plan gets; Escape trains nothing', async () => {
+    const before = readdirSync(path.join(workspace, 'runs')).sort();
+    // No config in the editor: the target is the plan at the compute budget typed.
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Precision Planner: Suggest Next Runs');
+    const input = page.locator('.quick-input-widget input');
+    for (const [title, value] of [['(target)', '1e15'], ['(budget)', '0.5']] as const) {
+      await page.locator('.quick-input-widget', { hasText: title }).waitFor({ state: 'visible', timeout: 30_000 });
+      await input.fill(value);
+      await page.keyboard.press('Enter');
+    }
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'to narrow the prediction at the plan at 1.00e+15 FLOPs' });
+    await dialog.first().waitFor({ state: 'visible', timeout: 120_000 });
+    const shown = await dialog.first().innerText();
+    assert.match(shown, /95% prediction interval at the target now: \d\.\d+ to \d\.\d+/);
+    assert.match(shown, /Expected with the runs: \d\.\d+ to \d\.\d+, \d+% narrower/);
+    assert.match(shown, /L\dW\d+-D[\d.]+[kM]-\w+: N [\d,]+, D [\d,]+, \w+, [\d.]+ CPU-hours/);
+    assert.match(shown, /By 8 simulated refits: runs drawn from the workspace fit/);
+    assert.ok(await dialog.first().locator('a.monaco-button', { hasText: 'Launch as a Sweep' }).count() > 0 || shown.includes('Launch as a Sweep'));
+    await page.screenshot({ path: path.join(RESULTS, 'suggest-next-runs.png') });
+    await page.keyboard.press('Escape');
+    await dialog.first().waitFor({ state: 'detached', timeout: 30_000 });
+    assert.deepEqual(readdirSync(path.join(workspace, 'runs')).sort(), before, 'cancelling the suggestion trained something');
+  });
+
   it('Export Report into the workspace leaves the runs as they were, and Show Fit Report closes without asking to save', async () => {
     // First the fit takes in every finished run on disk (the last trained run may still be on its way).
     const runsDir = path.join(workspace, 'runs');

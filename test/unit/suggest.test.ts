@@ -7,7 +7,7 @@ import { PAPER_CONSTANTS } from '../../src/law/constants';
 import type { Precision } from '../../src/law/law';
 import { type FitResult, fit } from '../../src/fit/fit';
 import { type FitPoint, pointsFromRuns } from '../../src/fit/points';
-import { type CandidateRun, candidateRuns, trainerPrecision } from '../../src/sweep/candidates';
+import { type CandidateRun, candidateRuns, repeatedDataNote, trainerPrecision } from '../../src/sweep/candidates';
 import { type SuggestResult, type SuggestTarget, suggestRuns } from '../../src/sweep/suggest';
 import { gridArgs, suggestionGrid, sweepCommandLine } from '../../src/sweep/suggestionGrid';
 import { expandGrid } from '../../src/train/engine';
@@ -47,6 +47,14 @@ describe('the candidates', () => {
       assert.ok(c.cost.cpuHours > 0 && c.cost.source === 'built-in', JSON.stringify(c.cost));
       assert.equal(c.run.params, c.params);
     }
+  });
+
+  test('no budget beyond one pass of the training text, where the runs say how long that is (the law assumes data seen once)', () => {
+    const all = [...new Set(candidates.map((c) => c.tokens))].sort((a, b) => a - b);
+    assert.ok(all.some((d) => d > 2.4e6), `budgets ${all.join(', ')}`);
+    const once = candidateRuns(points, target, { outDir: out, calibrations: [], calibrationSource: 'nowhere', tokensPerPass: 2.4e6 });
+    assert.deepEqual([...new Set(once.map((c) => c.tokens))].sort((a, b) => a - b), all.filter((d) => d <= 2.4e6));
+    assert.match(repeatedDataNote(5_662_720), /above one pass of the training text \(5\.66M tokens/);
   });
 
   test("the trainer's spec for a precision: integer parts, 16 bits and above unquantized, none for what it cannot train", () => {

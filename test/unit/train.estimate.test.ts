@@ -6,6 +6,7 @@ import type { TrainJob } from '../../src/train/config';
 import { expandGrid } from '../../src/train/engine';
 import { EXAMPLE_SWEEP, gridFromArgs } from '../../src/train/options';
 import {
+  tokensPerPassOf,
   BUILT_IN_CALIBRATIONS,
   type Calibration,
   aboutDuration,
@@ -131,5 +132,13 @@ describe('the time of a sweep', () => {
     assert.equal(aboutDuration(61), 'about 1 minute');
     assert.equal(aboutDuration(17 * 60 + 10), 'about 17 minutes');
     assert.equal(aboutDuration(3 * 3600), 'about 3.0 hours');
+  });
+});
+
+describe('one pass of the training text', () => {
+  test("the fewest tokens per pass the trainer's run.json files record; none from files that say nothing of it", () => {
+    const examples = manifestFiles([path.join(__dirname, '..', '..', 'examples', 'runs')]);
+    assert.equal(tokensPerPassOf(examples), 5_662_720);
+    assert.equal(tokensPerPassOf([path.join(__dirname, '..', '..', 'package.json'), '/nonexistent/run.json']), undefined);
   });
 });

@@ -13,12 +13,12 @@ import { languageOf } from '../../runs/configs';
 import { scan } from '../../runs/discover';
 import { formatCount } from '../../runs/quantity';
 import { RUN_FILES_LOOKED_FOR } from '../../runs/readers';
-import { candidateRuns } from '../../sweep/candidates';
+import { candidateRuns, repeatedDataNote } from '../../sweep/candidates';
 import { DEFAULT_BUDGET_HOURS, DEFAULT_SUGGEST_RUNS, DEFAULT_SUGGEST_SIMULATIONS, type SuggestResult, type SuggestTarget, suggestRuns } from '../../sweep/suggest';
 import { suggestionGrid, sweepCommandLine } from '../../sweep/suggestionGrid';
 import { configTarget, planTarget } from '../../sweep/suggestTarget';
 import type { SweepGrid } from '../../train/engine';
-import { calibrationFromFile } from '../../train/estimate';
+import { calibrationFromFile, tokensPerPassOf } from '../../train/estimate';
 import { DEFAULT_OUT } from '../../train/options';
 import { MANIFEST_FILE } from '../../train/writer';
 import { type Io, fmt, integer, parse, precisionLabel, quantity } from '../args';
@@ -162,7 +162,8 @@ export async function suggestCommand(argv: string[], io: Io): Promise<number> {
   const manifests = scanned.runs.map((r) => r.file).filter((file) => path.basename(file) === MANIFEST_FILE);
   const outDir = values.out ?? outDirOf(manifests);
   const calibrations = manifests.flatMap((file) => calibrationFromFile(file) ?? []);
-  const candidates = candidateRuns(points, target, { outDir, calibrations, calibrationSource: `under ${positionals.join(', ')}` });
+  const tokensPerPass = tokensPerPassOf(manifests);
+  const candidates = candidateRuns(points, target, { outDir, calibrations, calibrationSource: `under ${positionals.join(', ')}`, ...(tokensPerPass ? { tokensPerPass } : {}) });
   const result = suggestRuns({
     fit: fitted,
     fitLabel: `the fit of the runs under ${positionals.join(', ')}`,
@@ -176,6 +177,7 @@ export async function suggestCommand(argv: string[], io: Io): Promise<number> {
     onProgress: io.progress && ((done, total) => io.progress?.(`simulated refit ${done}/${total}`)),
   });
   io.progress?.('');
+  if (tokensPerPass) result.notes.push(repeatedDataNote(tokensPerPass));
   const grid: SweepGrid | null = result.runs.length > 0 ? suggestionGrid(result.runs, outDir) : null;
   const sweep = grid ? { grid, command: sweepCommandLine(grid) } : null;
   if (values.json) {
