@@ -37,6 +37,8 @@ import { type TaskStatus, describeTask, parseSqueueJson, parseSqueueText } from 
 export const JOBS_FOLDER = 'slurm-jobs';
 /** Between two squeue calls: often enough to see a run end, rarely enough for a busy controller. */
 export const DEFAULT_POLL_MS = 10_000;
+/** Polls a job this launch submitted may go unlisted by squeue before it counts as gone. */
+const UNLISTED_GRACE_POLLS = 3;
 /** Lines of a failed job's log kept in its planned-run.json. */
 const LOG_TAIL_LINES = 12;
 
@@ -179,6 +181,8 @@ interface Tracked {
   started: boolean;
   /** Slurm said it was running at least once. */
   ran: boolean;
+  /** Polls in a row squeue did not list it (before it was ever listed). */
+  unlisted: number;
   outcome?: JobOutcome;
 }
 
@@ -204,18 +208,22 @@ export async function runSlurmSweep(jobs: readonly TrainJob[], o: SlurmSweepOpti
   if (problems.length > 0) throw new Error(problems.join('; '));
   const commands = { ...DEFAULT_COMMANDS, ...o.commands };
   const order = trainingOrder(jobs);
-  const tracked: SweepRun[] = jobs.map((job, index) => ({ index, job, runDir: path.join(path.resolve(job.outDir), job.name), plan: undefined as unknown as PlannedRun, ours: false, metricsOffset: 0, started: false, ran: false }));
+  const tracked: SweepRun[] = jobs.map((job, index) => ({ index, job, runDir: path.join(path.resolve(job.outDir), job.name), plan: undefined as unknown as PlannedRun, ours: false, metricsOffset: 0, started: false, ran: false, unlisted: 0 }));
   const report = sweepProgress(jobs, order, o.onProgress);
 
-  // What to submit: not complete, and not still queued or running from an earlier launch.
+  // What to submit: not complete, and not still queued or running from an earlier launch (as
+  // squeue says now: a plan that says so of a job squeue no longer lists is submitted again).
+  const earlierPlans = tracked.map((t) => readPlannedRun(t.runDir));
+  const earlierArrays = earlierPlans.flatMap((p) => (activeElsewhere(p) ? (splitId(p.job.id)?.arrayId ?? []) : []));
+  const live = new Set(earlierArrays.length > 0 ? (await queueStatus(earlierArrays, commands)).filter((q) => !ENDED_STATES.includes(q.state)).map((q) => `${q.arrayId}_${q.index}`) : []);
   const toSubmit: SweepRun[] = [];
   for (const t of order.map((i) => tracked[i])) {
-    const earlier = readPlannedRun(t.runDir);
+    const earlier = earlierPlans[t.index];
     const complete = o.trainer.kind === 'built-in' ? isComplete(t.runDir) : earlier?.job.state === 'complete';
     if (complete && !o.rerun) {
       t.outcome = { name: t.job.name, runDir: t.runDir, status: 'skipped' };
       report(t.index, { type: 'skip', name: t.job.name, reason: 'already complete' });
-    } else if (activeElsewhere(earlier) && splitId(earlier.job.id)) {
+    } else if (activeElsewhere(earlier) && live.has(earlier.job.id) && splitId(earlier.job.id)) {
       Object.assign(t, { plan: earlier, ...splitId(earlier.job.id) });
       report(t.index, { type: 'note', name: t.job.name, message: `already ${earlier.job.state === 'pending' ? 'queued' : 'running'} as Slurm job ${earlier.job.id}: followed, not submitted again` });
     } else toSubmit.push(t);
@@ -243,8 +251,9 @@ async function submit(runs: SweepRun[], o: SlurmSweepOptions, commands: SlurmCom
   const jobsDir = path.join(outDir, JOBS_FOLDER);
   realFolder(outDir);
   realFolder(jobsDir);
-  writeFileSync(path.join(jobsDir, OUTPUT_MARKER), OUTPUT_MARKER_TEXT);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  // 'wx': never written through a link someone left under the name (nor over an earlier file).
+  if (!existsSync(path.join(jobsDir, OUTPUT_MARKER))) writeFileSync(path.join(jobsDir, OUTPUT_MARKER), OUTPUT_MARKER_TEXT, { flag: 'wx' });
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('.', '').replace('Z', '');
   const jobName = `pp-${o.sweepName ?? path.basename(outDir)}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60);
   const base = path.join(jobsDir, `${jobName}-${stamp}`);
   const entry = o.trainer.kind === 'built-in' ? (o.trainer.entry ?? defaultChildEntry()) : undefined;
@@ -264,7 +273,7 @@ async function submit(runs: SweepRun[], o: SlurmSweepOptions, commands: SlurmCom
   });
   const script = `${base}.sbatch`;
   const output = `${jobsDir}/${jobName}-${stamp}-%A_%a.log`;
-  writeFileSync(script, jobScript(scriptRuns, { jobName, output, resources: o.resources ?? {}, cwd: o.cwd, title: `Precision Planner sweep ${o.sweepName ?? ''} of ${runs.length} run(s), written ${new Date().toISOString()}`.replace(/ {2}/, ' ') }), { mode: 0o755 });
+  writeFileSync(script, jobScript(scriptRuns, { jobName, output, resources: o.resources ?? {}, cwd: o.cwd, title: `Precision Planner sweep ${o.sweepName ?? ''} of ${runs.length} run(s), written ${new Date().toISOString()}`.replace(/ {2}/, ' ') }), { mode: 0o755, flag: 'wx' });
   for (const t of runs) writePlannedRun(t.runDir, t.plan);
   let printed: string;
   try {
@@ -340,10 +349,13 @@ const cancelReasonOf = (signal: AbortSignal | undefined): string => `scancel by 
 function update(t: Tracked, status: TaskStatus | undefined, wasListed: boolean, cancelledBy: string | undefined, report: Reporter): void {
   const name = t.plan.name;
   if (!status) {
-    // Not listed: not yet (a submission squeue has not caught up with) or no more (ended long ago).
-    if (!wasListed) return;
-    const manifest = readManifest(t.runDir);
-    status = { arrayId: t.arrayId!, index: t.task!, state: manifest?.status === 'complete' ? 'complete' : 'failed', slurmState: 'UNKNOWN', slurmReason: 'no longer listed by squeue' };
+    // Not listed: not yet (a submission the controller has not caught up with: a few polls' grace
+    // for this launch's own) or no more (ended longer ago than the controller keeps jobs: a job
+    // an earlier launch left, or one this follower lost sight of). Then the run's files tell.
+    if (!wasListed && ++t.unlisted < (t.ours ? UNLISTED_GRACE_POLLS : 1)) return;
+    const manifest = t.plan.trainer === 'built-in' ? readManifest(t.runDir) : undefined;
+    const complete = manifest?.status === 'complete';
+    status = { arrayId: t.arrayId!, index: t.task!, state: complete ? 'complete' : 'failed', slurmState: complete ? 'COMPLETED' : 'UNKNOWN', slurmReason: complete ? undefined : "squeue no longer lists it, and the run's files do not say it completed (see its log)" };
   }
   const previous = t.plan.job.state;
   if (status.state !== previous) {
@@ -492,7 +504,7 @@ export async function slurmJobs(dir: string, o: { cancel?: boolean; cancelReason
     const runDir = path.join(root, e.name);
     const plan = readPlannedRun(runDir);
     const id = plan?.job.executor === 'slurm' && plan.job.id ? splitId(plan.job.id) : undefined;
-    if (plan && id) runs.push({ index: runs.length, runDir, plan, ...id, ours: true, metricsOffset: 0, started: false, ran: plan.job.state === 'running' });
+    if (plan && id) runs.push({ index: runs.length, runDir, plan, ...id, ours: true, metricsOffset: 0, started: false, ran: plan.job.state === 'running', unlisted: 0 });
   }
   const active = runs.filter((t) => !ENDED_STATES.includes(t.plan.job.state));
   const report = (_index: number, event: JobEvent): void => o.onProgress?.({ ...event, index: _index, position: _index, total: runs.length, sweepDone: 0 } as SweepEvent);

@@ -13,7 +13,7 @@ import { cliLines } from '../support/cli';
 import { scan } from '../../src/runs/discover';
 import { isComplete } from '../../src/runs/run';
 import { JOBS_FOLDER, runSlurmSweep } from '../../src/sweep/slurmExecutor';
-import { readPlannedRun } from '../../src/sweep/plannedRun';
+import { readPlannedRun, writePlannedRun } from '../../src/sweep/plannedRun';
 import { expandGrid } from '../../src/train/engine';
 import type { SweepEvent } from '../../src/train/engine';
 
@@ -207,6 +207,22 @@ describe('slurm executor on a one-node cluster', () => {
     assert.deepEqual(activeTasks(arrayId), []);
     assert.deepEqual(readPlannedRunStates(out), ['cancelled', 'cancelled']);
     assert.match(cancelled.out.join('\n'), /cancelled \(scancel by the sweep: precision-planner jobs --cancel\)/);
+  });
+
+  it('relaunching submits again a run whose plan says queued but squeue no longer lists (its follower went away long ago)', async () => {
+    const out = path.join(tmp, 'stale');
+    const template = 'echo trained {name} > {out}/done.txt';
+    const first = await cli('sweep', '--sizes', '1x32', '--tokens', '20k', '--precisions', 'fp32', '--out', out, ...SLURM, '--command', template);
+    assert.equal(first.code, 0, [...first.out, ...first.err].join('\n'));
+    // A plan left saying "pending" by a launch whose job the controller has long forgotten.
+    const runDir = path.join(out, 'L1W32-D20k-fp32');
+    const plan = readPlannedRun(runDir)!;
+    writePlannedRun(runDir, { ...plan, job: { ...plan.job, state: 'pending', id: '999999_0' } });
+    const again = await cli('sweep', '--sizes', '1x32', '--tokens', '20k', '--precisions', 'fp32', '--out', out, ...SLURM, '--command', template, '--rerun');
+    assert.equal(again.code, 0, [...again.out, ...again.err].join('\n'));
+    assert.ok(again.out.some((l) => l.startsWith('submitted as Slurm job array ')), again.out.join('\n'));
+    assert.notEqual(readPlannedRun(runDir)!.job.id, '999999_0');
+    assert.equal(readPlannedRun(runDir)!.job.state, 'complete');
   });
 
   it("a job that fails is reported with Slurm's reason and its log's last lines; a time limit is a failure for that reason", async () => {
