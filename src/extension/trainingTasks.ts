@@ -66,6 +66,8 @@ class TrainingTerminal implements vscode.Pseudoterminal {
   private readonly controller = new AbortController();
   /** A step line is being rewritten in place and must be cleared before the next line. */
   private live = false;
+  /** The runs were submitted to Slurm (cancelling is scancel, not a signal to children). */
+  private onCluster = false;
 
   constructor(
     private readonly definition: Definition,
@@ -76,7 +78,7 @@ class TrainingTerminal implements vscode.Pseudoterminal {
     this.controller.signal.addEventListener(
       'abort',
       () => {
-        this.line('cancelling: each run stops after its current step and is marked cancelled');
+        this.line(this.onCluster ? "cancelling: scancel of the job array; each run is marked once Slurm says its job has ended" : 'cancelling: each run stops after its current step and is marked cancelled');
         log().info(`${this.label}: cancelled (${String(this.controller.signal.reason)})`);
       },
       { once: true },
@@ -138,6 +140,7 @@ class TrainingTerminal implements vscode.Pseudoterminal {
     if (!(await this.mayWrite(outDir))) return 1;
     if (!Array.isArray(plan.jobs)) for (const note of plan.jobs.notes ?? []) this.line(`note: ${note}`);
     const slurm = plan.executor.executor === 'slurm';
+    this.onCluster = slurm;
     const trainer = plan.executor.trainer.kind === 'command' ? `your command (${plan.executor.trainer.template})` : 'the built-in trainer';
     this.line(BOLD(slurm ? `${this.label}: submitting to Slurm as one job array, ${trainer}; runs written to ${outDir}` : `${this.label}: training in child processes, runs written to ${outDir}`));
     this.line(slurm ? 'Ctrl+C or closing this terminal cancels the jobs (scancel).' : 'Ctrl+C or closing this terminal cancels.');

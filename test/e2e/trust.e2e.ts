@@ -2,7 +2,7 @@
 // runs are still read, but Train a Run is refused with the reason and no run is written.
 
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +19,9 @@ describe('Precision Planner in an untrusted workspace', { timeout: 240_000 }, ()
   before(async () => {
     workspace = mkdtempSync(path.join(tmpdir(), 'pp-e2e-untrusted-'));
     cpSync(path.join(ROOT, 'examples', 'configs'), path.join(workspace, 'configs'), { recursive: true });
+    // A cloned repository's tasks.json that would submit its own command to Slurm.
+    mkdirSync(path.join(workspace, '.vscode'));
+    writeFileSync(path.join(workspace, '.vscode', 'tasks.json'), JSON.stringify({ version: '2.0.0', tasks: [{ label: 'cluster sweep', type: 'precision-sweep', executor: 'slurm', command: 'touch pwned-{name}', sizes: ['1x32'], tokens: ['20k'], precisions: ['fp32'] }] }));
     vscode = await openVsCode(workspace, false);
     page = vscode.page;
   });
@@ -39,5 +42,16 @@ describe('Precision Planner in an untrusted workspace', { timeout: 240_000 }, ()
     assert.equal(await page.locator('.quick-input-widget', { hasText: '1/3' }).isVisible(), false);
     assert.equal(existsSync(path.join(workspace, 'runs')), false);
     await page.screenshot({ path: path.join(RESULTS, 'untrusted-training-refused.png') });
+  });
+
+  it("refuses Launch a Sweep of a tasks.json sweep on Slurm with its own command: nothing is submitted or written", async () => {
+    // The first test's refusal cleared away, so the one seen here is Launch a Sweep's.
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await page.locator('.notification-toast').first().waitFor({ state: 'detached', timeout: 30_000 });
+    await runCommand(page, 'Precision Planner: Launch a Sweep');
+    const toast = page.locator('.notification-toast', { hasText: 'training is disabled in an untrusted workspace' });
+    await toast.first().waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(existsSync(path.join(workspace, 'runs')), false);
+    assert.deepEqual(readdirSync(workspace).sort(), ['.vscode', 'configs']);
   });
 });
