@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real one-node Slurm cluster on this machine, for the tests: `cluster.sh start` writes
 # /etc/slurm/slurm.conf for this host (state, spool, logs and pid files under $SLURM_TEST_DIR,
-# default /tmp/precision-planner-slurm), starts munged, slurmctld and slurmd, and returns once
+# default /tmp/precision-planner-slurm; memory limits enforced through cgroups where it can,
+# said by the file enforces-memory there), starts munged, slurmctld and slurmd, and returns once
 # the node takes jobs; `cluster.sh stop` stops them by their pid files. Needs root (Slurm runs
 # its daemons as root here, as SlurmUser=root allows) and setup.sh's packages.
 set -euo pipefail
@@ -28,6 +29,16 @@ start() {
   # Memory under the machine's, so slurmd registers the node instead of draining it.
   mem=$(( $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) * 3 / 4 ))
   mkdir -p /etc/slurm
+  # Memory limits are enforced (a job over its --mem ends OUT_OF_MEMORY) where the cgroup v1 memory
+  # controller is mounted, as on these machines; elsewhere processes are tracked without limits.
+  if [ -w /sys/fs/cgroup/memory ]; then
+    proctrack=proctrack/cgroup task=task/cgroup select=CR_Core_Memory
+    printf 'CgroupPlugin=cgroup/v1\nCgroupMountpoint=/sys/fs/cgroup\nConstrainRAMSpace=yes\nConstrainSwapSpace=yes\nAllowedSwapSpace=0\n' >/etc/slurm/cgroup.conf
+    touch "$dir/enforces-memory"
+  else
+    proctrack=proctrack/linuxproc task=task/none select=CR_Core
+    rm -f "$dir/enforces-memory"
+  fi
   cat >/etc/slurm/slurm.conf <<CONF
 ClusterName=precision-planner-test
 SlurmctldHost=$host
@@ -40,10 +51,12 @@ SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
 SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+ProctrackType=$proctrack
+TaskPlugin=$task
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
+SelectTypeParameters=$select
+# A job that asks for no memory gets this much a CPU, not the whole node (which would run one job at a time).
+DefMemPerCPU=2048
 ReturnToService=2
 MpiDefault=none
 SchedulerType=sched/backfill

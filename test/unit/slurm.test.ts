@@ -245,6 +245,17 @@ describe('slurm executor on a one-node cluster', () => {
     assert.equal(readPlannedRun(path.join(slow, 'L1W32-D20k-fp32'))!.job.executorState, 'TIMEOUT');
   });
 
+  it('a job over its memory is reported out of memory (OUT_OF_MEMORY), where the cluster enforces memory limits', async (t) => {
+    if (!existsSync(path.join(process.env.SLURM_TEST_DIR ?? '/tmp/precision-planner-slurm', 'enforces-memory'))) return t.skip('this machine has no cgroup v1 memory controller: the test cluster enforces no memory limit');
+    const out = path.join(tmp, 'oom');
+    const r = await cli('sweep', '--sizes', '1x32', '--tokens', '20k', '--precisions', 'fp32', '--out', out, ...SLURM, '--mem', '100M', '--command', `python3 -c "x = bytearray(600 * 1024 * 1024)"`);
+    assert.equal(r.code, 1);
+    assert.match(r.err.join('\n'), /failed: L1W32-D20k-fp32: Slurm job \d+_0: out of memory \(OUT_OF_MEMORY, OutOfMemory/);
+    const plan = readPlannedRun(path.join(out, 'L1W32-D20k-fp32'))!;
+    assert.equal(plan.job.executorState, 'OUT_OF_MEMORY');
+    assert.match(plan.job.logTail!, /oom-kill|Killed|MemoryError/);
+  });
+
   it('usage: a bad resource or template is refused before anything is submitted, naming the flag', async () => {
     const out = path.join(tmp, 'usage');
     const r = await cli('sweep', '--sizes', '1x32', '--tokens', '20k', '--precisions', 'fp32', '--out', out, ...SLURM, '--time', 'an hour', '--command', 'train {layerz}');
