@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { intervalText } from '../fit/interval';
 import { pointsFromRuns } from '../fit/points';
 import { parseQuantity } from '../runs/quantity';
-import { candidateRuns, repeatedDataNote } from '../sweep/candidates';
+import { candidateRuns, fewestTokensPerParam, repeatedDataNote, tokensPerParamNote } from '../sweep/candidates';
 import { DEFAULT_BUDGET_HOURS, DEFAULT_SUGGEST_RUNS, DEFAULT_SUGGEST_SIMULATIONS, type SuggestOptions, type SuggestResult } from '../sweep/suggest';
 import { suggestionGrid } from '../sweep/suggestionGrid';
 import { type TargetReading, configTarget, planTarget } from '../sweep/suggestTarget';
@@ -119,6 +119,7 @@ async function suggestNextRuns(extensionPath: string, runs: RunsModel, fit: FitM
     return;
   }
   const r = answer.result;
+  r.notes.push(tokensPerParamNote(fewestTokensPerParam(points)));
   if (tokensPerPass) r.notes.push(repeatedDataNote(tokensPerPass));
   log().info(`suggest next runs (${r.target.label}): ${r.status}; ${r.runs.map((s) => s.name).join(', ') || 'none'}`);
   const launch = 'Launch as a Sweep';

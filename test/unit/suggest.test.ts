@@ -7,7 +7,7 @@ import { PAPER_CONSTANTS } from '../../src/law/constants';
 import type { Precision } from '../../src/law/law';
 import { type FitResult, fit } from '../../src/fit/fit';
 import { type FitPoint, pointsFromRuns } from '../../src/fit/points';
-import { type CandidateRun, candidateRuns, repeatedDataNote, trainerPrecision } from '../../src/sweep/candidates';
+import { type CandidateRun, candidateRuns, fewestTokensPerParam, repeatedDataNote, trainerPrecision } from '../../src/sweep/candidates';
 import { type SuggestResult, type SuggestTarget, suggestRuns } from '../../src/sweep/suggest';
 import { gridArgs, suggestionGrid, sweepCommandLine } from '../../src/sweep/suggestionGrid';
 import { expandGrid } from '../../src/train/engine';
@@ -40,7 +40,8 @@ describe('the candidates', () => {
   const candidates = candidatesFor(target);
 
   test('sizes of the ladder from the runs up to the target, at full precision and at the target\'s, none a run the fit has', () => {
-    assert.deepEqual([...new Set(candidates.map((c) => c.size))], ['2x32', '2x64', '3x96', '4x128', '6x192']);
+    // 6x192 (2.66M) would need 16M tokens for the runs' fewest D/N (6.1): longer than any budget offered (9.6M).
+    assert.deepEqual([...new Set(candidates.map((c) => c.size))], ['2x32', '2x64', '3x96', '4x128']);
     assert.deepEqual([...new Set(candidates.map((c) => c.precision))].sort(), ['fp32', 'w5a5kv5']);
     assert.ok(!candidates.some((c) => c.size === '2x64' && c.tokens === 2.4e6 && c.precision === 'fp32'), 'the fit has that run');
     for (const c of candidates) {
@@ -55,6 +56,15 @@ describe('the candidates', () => {
     const once = candidateRuns(points, target, { outDir: out, calibrations: [], calibrationSource: 'nowhere', tokensPerPass: 2.4e6 });
     assert.deepEqual([...new Set(once.map((c) => c.tokens))].sort((a, b) => a - b), all.filter((d) => d <= 2.4e6));
     assert.match(repeatedDataNote(5_662_720), /above one pass of the training text \(5\.66M tokens/);
+  });
+
+  test("no candidate on fewer tokens per parameter than the fit's runs: the runs say nothing of the law there", () => {
+    const floor = fewestTokensPerParam(points);
+    assert.ok(Math.abs(floor - 600e3 / 98_624) < 1e-9, `${floor}`);
+    assert.ok(candidates.length > 0);
+    for (const c of candidates) assert.ok(c.tokens / c.params >= floor * 0.999, `${c.name}: D/N ${c.tokens / c.params}`);
+    // 4x128 only at the budgets long enough for it (4.8M and 9.6M for its 790K parameters).
+    assert.deepEqual([...new Set(candidates.filter((c) => c.size === '4x128').map((c) => c.tokens))].sort((a, b) => a - b), [4.8e6, 9.6e6]);
   });
 
   test("the trainer's spec for a precision: integer parts, 16 bits and above unquantized, none for what it cannot train", () => {

@@ -13,7 +13,7 @@ import { languageOf } from '../../runs/configs';
 import { scan } from '../../runs/discover';
 import { formatCount } from '../../runs/quantity';
 import { RUN_FILES_LOOKED_FOR } from '../../runs/readers';
-import { candidateRuns, repeatedDataNote } from '../../sweep/candidates';
+import { candidateRuns, fewestTokensPerParam, repeatedDataNote, tokensPerParamNote } from '../../sweep/candidates';
 import { DEFAULT_BUDGET_HOURS, DEFAULT_SUGGEST_RUNS, DEFAULT_SUGGEST_SIMULATIONS, type SuggestResult, type SuggestTarget, suggestRuns } from '../../sweep/suggest';
 import { suggestionGrid, sweepCommandLine } from '../../sweep/suggestionGrid';
 import { configTarget, planTarget } from '../../sweep/suggestTarget';
@@ -177,6 +177,7 @@ export async function suggestCommand(argv: string[], io: Io): Promise<number> {
     onProgress: io.progress && ((done, total) => io.progress?.(`simulated refit ${done}/${total}`)),
   });
   io.progress?.('');
+  result.notes.push(tokensPerParamNote(fewestTokensPerParam(points)));
   if (tokensPerPass) result.notes.push(repeatedDataNote(tokensPerPass));
   const grid: SweepGrid | null = result.runs.length > 0 ? suggestionGrid(result.runs, outDir) : null;
   const sweep = grid ? { grid, command: sweepCommandLine(grid) } : null;
