@@ -183,6 +183,8 @@ interface Tracked {
   ran: boolean;
   /** Polls in a row squeue did not list it (before it was ever listed). */
   unlisted: number;
+  /** The `created` of the run.json in its folder when it was submitted: an earlier run's. */
+  staleCreated?: string;
   outcome?: JobOutcome;
 }
 
@@ -268,6 +270,7 @@ async function submit(runs: SweepRun[], o: SlurmSweepOptions, commands: SlurmCom
       command = ['exec', o.trainer.node ?? 'node', ...entry!.execArgv, entry!.script, jobFile].map(shellQuote).join(' ');
     }
     realFolder(t.runDir);
+    t.staleCreated = readManifest(t.runDir)?.created;
     t.plan = plannedRunOf(job, command, o.trainer.kind);
     return { name: job.name, command: o.trainer.kind === 'command' ? `mkdir -p ${shellQuote(t.runDir)} && ${command}` : command };
   });
@@ -319,6 +322,8 @@ async function follow(runs: Tracked[], o: SlurmSweepOptions, commands: SlurmComm
   while (runs.some((t) => t.outcome === undefined)) {
     if (o.signal?.aborted && !cancelled) {
       cancelled = true;
+      // Jobs an earlier launch submitted are that launch's: left queued, no longer followed.
+      for (const t of runs.filter((r) => !r.ours && r.outcome === undefined)) t.outcome = { name: t.plan.name, runDir: t.runDir, status: 'queued', jobId: t.plan.job.id };
       const ours = [...new Set(runs.filter((t) => t.ours && t.outcome === undefined && t.plan.job.state !== 'planned').map((t) => t.arrayId!))];
       if (ours.length > 0) await slurm(commands.scancel, ours).catch((error: Error) => report(runs[0].index, { type: 'note', name: runs[0].plan.name, message: `scancel failed: ${error.message}` }));
     }
@@ -385,12 +390,19 @@ function update(t: Tracked, status: TaskStatus | undefined, wasListed: boolean, 
   }
 }
 
+/**
+ * Whether the run.json is this job's, not one an earlier run left in the folder: written since
+ * the submission (another `created` than the one there then). Compared by value, not by time: the
+ * compute nodes' clocks need not agree with this one's.
+ */
+const isFresh = (t: Tracked, manifest: Manifest | undefined): manifest is Manifest => manifest !== undefined && manifest.created !== t.staleCreated;
+
 /** Progress from the run's own files: metrics.jsonl of the built-in trainer, the log's last line otherwise. */
 function progress(t: Tracked, report: Reporter): void {
   const name = t.plan.name;
   if (t.plan.trainer === 'built-in') {
     const manifest = readManifest(t.runDir);
-    if (!manifest || Date.parse(manifest.created) < Date.parse(t.plan.created)) return;
+    if (!isFresh(t, manifest)) return;
     const steps = Number((manifest.training as { steps?: unknown })?.steps) || 0;
     if (!t.started) {
       t.started = true;
@@ -455,10 +467,10 @@ function ending(t: Tracked, status: TaskStatus, report: Reporter): JobOutcome {
   let outcome: JobOutcome;
   if (t.plan.trainer === 'built-in') {
     const manifest = readManifest(t.runDir);
-    const fresh = manifest !== undefined && Date.parse(manifest.created) >= Date.parse(t.plan.created);
+    const fresh = isFresh(t, manifest);
     // Still "running": killed before it could say more. "cancelled" while Slurm says failed: the
     // SIGTERM it got was Slurm's, at the time limit; the run failed, for Slurm's reason.
-    if (fresh && (manifest.status === 'running' || (manifest.status === 'cancelled' && status.state === 'failed'))) {
+    if (fresh && manifest && (manifest.status === 'running' || (manifest.status === 'cancelled' && status.state === 'failed'))) {
       const closed: Manifest = { ...manifest, status: status.state === 'cancelled' ? 'cancelled' : 'failed', ...(status.state === 'cancelled' ? { cancelReason: reason } : { error: `Slurm job ${t.plan.job.id}: ${reason}` }), updated: new Date().toISOString() };
       writeJsonAtomic(path.join(t.runDir, MANIFEST_FILE), closed);
       removeLockOfEndedJob(t.runDir, new Date());
