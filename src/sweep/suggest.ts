@@ -285,7 +285,7 @@ export function suggestRuns(o: SuggestOptions): SuggestResult {
   const truthAt = predict(from.truth, t);
   if (!estimate?.ok) return stop('no-target', `the fitted law gives no loss at the target: ${estimate?.message ?? ''}`);
   if (!truthAt.ok) return stop('no-target', `the simulation's law (the fit's, the paper's where it fitted nothing) gives no loss at the target: ${truthAt.message}`);
-  if (o.candidates.length === 0) return stop('no-candidates', 'the built-in trainer has no run to offer near these runs and the target (all its sizes are below the runs, or every candidate is a run the fit has)');
+  if (o.candidates.length === 0) return stop('no-candidates', 'the built-in trainer has no run to offer near these runs and the target (all its sizes are below the runs, or every candidate is a run the fit has, repeats the training text or trains on fewer tokens per parameter than the runs)');
   if (pool.length === 0) {
     const least = Math.min(...groups.map((g) => groupCost(o.candidates, g)));
     return stop('over-budget', `no candidate fits in ${o.budgetHours} CPU-hours: the cheapest takes ${least.toPrecision(2)}${groups.some((g) => g.length > 1) ? ' (runs trained low counted in pairs)' : ''} (--budget)`);
