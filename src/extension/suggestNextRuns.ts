@@ -5,7 +5,6 @@
 // executor the settings name (local or Slurm), through the same precision-sweep task as any other.
 
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { intervalText } from '../fit/interval';
 import { pointsFromRuns } from '../fit/points';
@@ -14,7 +13,6 @@ import { candidateRuns, fewestTokensPerParam, repeatedDataNote, tokensPerParamNo
 import { DEFAULT_BUDGET_HOURS, DEFAULT_SUGGEST_RUNS, DEFAULT_SUGGEST_SIMULATIONS, type SuggestOptions, type SuggestResult } from '../sweep/suggest';
 import { suggestionGrid } from '../sweep/suggestionGrid';
 import { type TargetReading, configTarget, planTarget } from '../sweep/suggestTarget';
-import type { SuggestWorkerMessage } from '../sweep/suggestWorker';
 import { canonicalSize } from '../train/engine';
 import { calibrationFromFile, tokensPerPassOf } from '../train/estimate';
 import type { FitModel } from './fitModel';
@@ -24,34 +22,11 @@ import type { RunsModel } from './runsModel';
 import { readSettings } from './settings';
 import { SWEEP_TASK } from './trainingDefinition';
 import { trainingTask } from './trainingTasks';
-
-type Suggestion = { status: 'done'; result: SuggestResult } | { status: 'cancelled' } | { status: 'failed'; message: string };
+import { withWorkerProgress } from './workerProgress';
 
 /** The simulation in a worker, with a progress notification and Cancel. */
-function simulate(extensionPath: string, options: Omit<SuggestOptions, 'onProgress'>): Thenable<Suggestion> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Precision Planner: simulating the next runs', cancellable: true }, (progress, token) => {
-    const worker = new Worker(path.join(extensionPath, 'dist', 'suggestWorker.js'), { workerData: options });
-    return new Promise<Suggestion>((resolve) => {
-      let shown = 0;
-      const end = (s: Suggestion): void => {
-        cancel.dispose();
-        void worker.terminate();
-        resolve(s);
-      };
-      const cancel = token.onCancellationRequested(() => end({ status: 'cancelled' }));
-      worker.on('message', (m: SuggestWorkerMessage) => {
-        if (m.type === 'progress') {
-          const percent = (100 * m.done) / Math.max(1, m.total);
-          progress.report({ message: `simulated refit ${m.done} of ${m.total}`, increment: percent - shown });
-          shown = percent;
-        } else if (m.type === 'result') end({ status: 'done', result: m.result });
-        else end({ status: 'failed', message: m.message });
-      });
-      worker.on('error', (error) => end({ status: 'failed', message: error.message }));
-      worker.on('exit', (code) => end({ status: 'failed', message: `the suggestion worker exited (code ${code})` }));
-    });
-  });
-}
+const simulate = (extensionPath: string, options: Omit<SuggestOptions, 'onProgress'>) =>
+  withWorkerProgress<SuggestResult>(path.join(extensionPath, 'dist', 'suggestWorker.js'), options, 'Precision Planner: simulating the next runs', 'simulated refit');
 
 /** The target: the config in the active editor when it gives N and D, else a compute budget the user types. */
 async function target(fit: FitModel): Promise<TargetReading | undefined> {

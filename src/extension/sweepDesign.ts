@@ -5,21 +5,19 @@
 
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import * as vscode from 'vscode';
 import { PAPER_CONSTANTS } from '../law/constants';
 import { DEFAULT_PTQ_NOISE, DEFAULT_TRAIN_NOISE, type DesignOptions, type DesignResult } from '../design/design';
 import { type DesignTruth, designTruthFromFit } from '../design/truth';
-import type { DesignWorkerMessage } from '../design/worker';
 import type { FitResult } from '../fit/fit';
 import type { TrainJob } from '../train/config';
 import type { Calibration } from '../train/estimate';
 import { log } from './log';
+import { type WorkerOutcome, withWorkerProgress } from './workerProgress';
 
 /** Refits in the prompt's check: enough to tell identifiable from not in seconds (the CLI's default is 30). */
 export const LAUNCH_SIMULATIONS = 12;
 
-export type DesignCheck = { status: 'done'; result: DesignResult } | { status: 'cancelled' } | { status: 'failed'; message: string };
+export type DesignCheck = WorkerOutcome<DesignResult>;
 
 /** `fit`: the workspace fit in use, if any: its constants and measured noise are the truth the runs are drawn from. */
 export function checkSweepDesign(extensionPath: string, jobs: readonly TrainJob[], calibrations: readonly Calibration[], parallel: number, fit?: FitResult): Thenable<DesignCheck> {
@@ -36,29 +34,8 @@ export function checkSweepDesign(extensionPath: string, jobs: readonly TrainJob[
     parallel,
     cores: os.availableParallelism(),
   };
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Precision Planner: simulating what the sweep can identify', cancellable: true }, (progress, token) => {
-    const worker = new Worker(path.join(extensionPath, 'dist', 'designWorker.js'), { workerData: { jobs, options } });
-    return new Promise<DesignCheck>((resolve) => {
-      let shown = 0;
-      const end = (check: DesignCheck): void => {
-        cancel.dispose();
-        void worker.terminate();
-        resolve(check);
-      };
-      const cancel = token.onCancellationRequested(() => end({ status: 'cancelled' }));
-      worker.on('message', (m: DesignWorkerMessage) => {
-        if (m.type === 'progress') {
-          const percent = (100 * m.done) / m.total;
-          progress.report({ message: `refit ${m.done} of ${m.total}`, increment: percent - shown });
-          shown = percent;
-        } else if (m.type === 'result') end({ status: 'done', result: m.result });
-        else end({ status: 'failed', message: m.message });
-      });
-      worker.on('error', (error) => end({ status: 'failed', message: error.message }));
-      worker.on('exit', (code) => end({ status: 'failed', message: `the design worker exited (code ${code})` }));
-    }).then((check) => {
-      if (check.status === 'failed') log().warn(`sweep design check failed: ${check.message}`);
-      return check;
-    });
+  return withWorkerProgress<DesignResult>(path.join(extensionPath, 'dist', 'designWorker.js'), { jobs, options }, 'Precision Planner: simulating what the sweep can identify', 'refit').then((check) => {
+    if (check.status === 'failed') log().warn(`sweep design check failed: ${check.message}`);
+    return check;
   });
 }
