@@ -5,11 +5,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TrainJob } from '../train/config';
 import { type DesignOptions, type DesignResult, designSweep } from './design';
+import type { WorkerMessage } from '../sweep/workerMessage';
 
-export type DesignWorkerMessage = { type: 'progress'; done: number; total: number } | { type: 'result'; result: DesignResult } | { type: 'error'; message: string };
 
 const { jobs, options } = workerData as { jobs: TrainJob[]; options: Omit<DesignOptions, 'onProgress'> };
-const post = (message: DesignWorkerMessage): void => parentPort?.postMessage(message);
+const post = (message: WorkerMessage<DesignResult>): void => parentPort?.postMessage(message);
 try {
   post({ type: 'result', result: designSweep(jobs, { ...options, onProgress: (done, total) => post({ type: 'progress', done, total }) }) });
 } catch (error) {

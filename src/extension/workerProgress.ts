@@ -4,9 +4,8 @@
 
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
+import type { WorkerMessage } from '../sweep/workerMessage';
 
-/** What such a worker posts. */
-export type WorkerMessage<T> = { type: 'progress'; done: number; total: number } | { type: 'result'; result: T } | { type: 'error'; message: string };
 
 export type WorkerOutcome<T> = { status: 'done'; result: T } | { status: 'cancelled' } | { status: 'failed'; message: string };
 

@@ -4,11 +4,11 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { type SuggestOptions, type SuggestResult, suggestRuns } from './suggest';
+import type { WorkerMessage } from './workerMessage';
 
-export type SuggestWorkerMessage = { type: 'progress'; done: number; total: number } | { type: 'result'; result: SuggestResult } | { type: 'error'; message: string };
 
 const options = workerData as Omit<SuggestOptions, 'onProgress'>;
-const post = (message: SuggestWorkerMessage): void => parentPort?.postMessage(message);
+const post = (message: WorkerMessage<SuggestResult>): void => parentPort?.postMessage(message);
 try {
   post({ type: 'result', result: suggestRuns({ ...options, onProgress: (done, total) => post({ type: 'progress', done, total }) }) });
 } catch (error) {
