@@ -15,6 +15,7 @@ import { createStatusBar } from './extension/statusBar';
 import { registerSuggestNextRuns } from './extension/suggestNextRuns';
 import { registerTrainingCommands } from './extension/trainingCommands';
 import { cancelAllTraining, registerTrainingTasks } from './extension/trainingTasks';
+import { COMMANDS } from './extension/commandIds';
 
 export function activate(context: vscode.ExtensionContext): void {
   const started = Date.now();
@@ -33,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
     fit,
     assistant,
     dashboard,
-    vscode.commands.registerCommand('precisionPlanner.showDashboard', () => dashboard.show()),
+    vscode.commands.registerCommand(COMMANDS.showDashboard, () => dashboard.show()),
     view,
     createStatusBar(runs, fit),
     autoRefit(runs, fit),

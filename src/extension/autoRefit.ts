@@ -9,6 +9,7 @@ import { FitCancelled, type FitModel } from './fitModel';
 import { log } from './log';
 import type { RunsModel } from './runsModel';
 import { notificationText } from './markdownText';
+import { COMMANDS } from './commandIds';
 
 const DEBOUNCE_MS = 2000;
 
@@ -53,7 +54,7 @@ export function autoRefit(runs: RunsModel, fit: FitModel): vscode.Disposable {
       // A refit that is not adopted must say so: the constants in use stay what they were.
       if (!result.ok && result.rejected) {
         void vscode.window.showWarningMessage(notificationText(`Precision Planner: ${result.message}. Predictions keep using ${fit.inUse}.`), 'Show Fit Report').then((choice) => {
-          if (choice) void vscode.commands.executeCommand('precisionPlanner.showFitSummary');
+          if (choice) void vscode.commands.executeCommand(COMMANDS.showFitSummary);
         });
       }
       await fit.predictor;

@@ -21,13 +21,14 @@ import { reportMarkdown, runsCsv } from './report';
 import type { RunsModel } from './runsModel';
 import { fitOptions, readSettings } from './settings';
 import { EXTENSION_HINTS } from './statusText';
+import { COMMANDS } from './commandIds';
 
 const VIEW_ACTIONS = ['Show Dashboard', 'Show Fit Report'] as const;
 
 async function offerViews(choice: Thenable<string | undefined>): Promise<void> {
   const picked = await choice;
-  if (picked === 'Show Dashboard') await vscode.commands.executeCommand('precisionPlanner.showDashboard');
-  else if (picked === 'Show Fit Report') await vscode.commands.executeCommand('precisionPlanner.showFitSummary');
+  if (picked === 'Show Dashboard') await vscode.commands.executeCommand(COMMANDS.showDashboard);
+  else if (picked === 'Show Fit Report') await vscode.commands.executeCommand(COMMANDS.showFitSummary);
 }
 
 /** Show Fit Report's document: read-only, so closing it never asks to save. */
@@ -146,15 +147,15 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunsMod
     reportChanged,
     vscode.workspace.registerTextDocumentContentProvider(REPORT_URI.scheme, reportProvider),
     fit.onDidChange(() => reportChanged.fire(REPORT_URI)),
-    vscode.commands.registerCommand('precisionPlanner.openExample', openExample),
-    vscode.commands.registerCommand('precisionPlanner.fit', fitCommand),
-    vscode.commands.registerCommand('precisionPlanner.rescan', () => runs.rescan()),
-    vscode.commands.registerCommand('precisionPlanner.cancelScan', () => runs.cancelScan()),
-    vscode.commands.registerCommand('precisionPlanner.recommend', recommend),
-    vscode.commands.registerCommand('precisionPlanner.exportReport', exportReport),
-    vscode.commands.registerCommand('precisionPlanner.showFitSummary', showReport),
-    vscode.commands.registerCommand('precisionPlanner.usePaperConstants', () => fit.use('paper')),
-    vscode.commands.registerCommand('precisionPlanner.useWorkspaceFit', async () => {
+    vscode.commands.registerCommand(COMMANDS.openExample, openExample),
+    vscode.commands.registerCommand(COMMANDS.fit, fitCommand),
+    vscode.commands.registerCommand(COMMANDS.rescan, () => runs.rescan()),
+    vscode.commands.registerCommand(COMMANDS.cancelScan, () => runs.cancelScan()),
+    vscode.commands.registerCommand(COMMANDS.recommend, recommend),
+    vscode.commands.registerCommand(COMMANDS.exportReport, exportReport),
+    vscode.commands.registerCommand(COMMANDS.showFitSummary, showReport),
+    vscode.commands.registerCommand(COMMANDS.usePaperConstants, () => fit.use('paper')),
+    vscode.commands.registerCommand(COMMANDS.useWorkspaceFit, async () => {
       if (!fit.result?.ok) {
         const choice = await vscode.window.showWarningMessage('Precision Planner: there is no workspace fit yet.', 'Fit Now');
         if (choice) await fitCommand();

@@ -13,6 +13,7 @@ import type { FitModel } from './fitModel';
 import { hoverMarkdown, lensTitle } from './hoverMarkdown';
 import { log } from './log';
 import { type Settings, readSettings } from './settings';
+import { COMMANDS } from './commandIds';
 
 export const CONFIG_SELECTOR: vscode.DocumentSelector = [
   { language: 'yaml', scheme: 'file' },
@@ -152,7 +153,7 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
     if (!a || a.version !== document.version) return [];
     const line = Math.min(...[...this.recognisedLines(a.config)].filter((l) => l > 0), document.lineCount) - 1;
     const title = a.result.ok ? lensTitle(a.result.prediction) : `Precision Planner: ${a.result.message}`;
-    return [new vscode.CodeLens(new vscode.Range(Math.max(0, line), 0, Math.max(0, line), 0), { title, command: 'precisionPlanner.fit', tooltip: 'Refit the scaling law on the workspace runs' })];
+    return [new vscode.CodeLens(new vscode.Range(Math.max(0, line), 0, Math.max(0, line), 0), { title, command: COMMANDS.fit, tooltip: 'Refit the scaling law on the workspace runs' })];
   }
 
   private checkAfterTyping(document: vscode.TextDocument): void {

@@ -14,8 +14,9 @@ import type { PtqReport } from '../ptq/workspace';
 import { runsSignature } from '../fit/points';
 import type { Run } from '../runs/run';
 import { log } from './log';
+import { COMMANDS } from './commandIds';
 
-const STATE_KEY = 'precisionPlanner.fit';
+const STATE_KEY = COMMANDS.fit;
 
 export type ConstantsSource = 'workspace' | 'paper';
 

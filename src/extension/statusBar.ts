@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { FitModel } from './fitModel';
 import type { RunsModel } from './runsModel';
 import { statusText } from './statusText';
+import { COMMANDS } from './commandIds';
 
 export function createStatusBar(runs: RunsModel, fit: FitModel): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('precisionPlanner.status', vscode.StatusBarAlignment.Left, 10);
@@ -14,7 +15,7 @@ export function createStatusBar(runs: RunsModel, fit: FitModel): vscode.Disposab
     const { text, tooltip } = statusText({ runs: runs.current?.runs, fit: workspace ? fit.result : undefined, rejected: fit.rejected?.message });
     item.text = `$(graph-line) ${text}`;
     item.tooltip = `Precision Planner: ${workspace ? `${fit.label}. ` : ''}${tooltip}`;
-    item.command = workspace ? 'precisionPlanner.showDashboard' : 'precisionPlanner.fit';
+    item.command = workspace ? COMMANDS.showDashboard : COMMANDS.fit;
     item.show();
   };
   update();

@@ -23,6 +23,7 @@ import { readSettings } from './settings';
 import { SWEEP_TASK } from './trainingDefinition';
 import { trainingTask } from './trainingTasks';
 import { withWorkerProgress } from './workerProgress';
+import { COMMANDS } from './commandIds';
 
 /** The simulation in a worker, with a progress notification and Cancel. */
 const simulate = (extensionPath: string, options: Omit<SuggestOptions, 'onProgress'>) =>
@@ -119,5 +120,5 @@ async function suggestNextRuns(extensionPath: string, runs: RunsModel, fit: FitM
 }
 
 export function registerSuggestNextRuns(extensionPath: string, runs: RunsModel, fit: FitModel): vscode.Disposable {
-  return vscode.commands.registerCommand('precisionPlanner.suggestNextRuns', () => suggestNextRuns(extensionPath, runs, fit));
+  return vscode.commands.registerCommand(COMMANDS.suggestNextRuns, () => suggestNextRuns(extensionPath, runs, fit));
 }

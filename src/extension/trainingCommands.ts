@@ -18,6 +18,7 @@ import { UNTRUSTED_MESSAGE, trainingTask } from './trainingTasks';
 import { notificationText } from './markdownText';
 import { checkSweepDesign } from './sweepDesign';
 import { designSummary } from '../design/summary';
+import { COMMANDS } from './commandIds';
 
 const MANAGE_TRUST = 'Manage Workspace Trust';
 
@@ -149,5 +150,5 @@ async function launchSweep(extensionPath: string, fitInUse: () => FitResult | un
 
 /** `fitInUse`: the workspace fit predictions use now (undefined: the paper's constants), for the design check. */
 export function registerTrainingCommands(extensionPath: string, fitInUse: () => FitResult | undefined): vscode.Disposable[] {
-  return [vscode.commands.registerCommand('precisionPlanner.trainRun', trainRun), vscode.commands.registerCommand('precisionPlanner.launchSweep', () => launchSweep(extensionPath, fitInUse))];
+  return [vscode.commands.registerCommand(COMMANDS.trainRun, trainRun), vscode.commands.registerCommand(COMMANDS.launchSweep, () => launchSweep(extensionPath, fitInUse))];
 }

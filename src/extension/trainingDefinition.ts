@@ -19,7 +19,7 @@ export type Definition = { type: string } & Record<string, unknown>;
 // Which properties each task type takes, and what they may hold. tasks.json is user input:
 // anything else is refused with the property's name rather than failing deep in the trainer.
 const SCALAR = ['string', 'number'] as const;
-const PROPERTIES: Record<string, Record<string, 'text' | 'list' | 'boolean' | 'count' | 'parts' | 'slurm'>> = {
+export const PROPERTIES: Record<string, Record<string, 'text' | 'list' | 'boolean' | 'count' | 'parts' | 'slurm'>> = {
   common: { out: 'text', batch: 'text', context: 'text', lr: 'text', corpus: 'list', ptqBits: 'list', ptqGroups: 'list', evalTokens: 'text', evalEvery: 'text', mlp: 'text', positions: 'text', untied: 'boolean', name: 'text' },
   [TRAIN_TASK]: { size: 'text', tokens: 'text', precision: 'text', seed: 'text' },
   [SWEEP_TASK]: { sizes: 'list', tokens: 'list', precisions: 'list', seeds: 'list', also: 'parts', parallel: 'count', rerun: 'boolean', executor: 'text', slurm: 'slurm', command: 'text', node: 'text', poll: 'text' },

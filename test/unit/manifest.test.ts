@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { COMMANDS } from '../../src/extension/commandIds';
+import { PROPERTIES, SLURM_KEYS, SWEEP_TASK, TRAIN_TASK } from '../../src/extension/trainingDefinition';
 
 const ROOT = path.join(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -19,5 +21,20 @@ describe('the manifest', () => {
     const labels = linked.map((l) => l.label);
     assert.ok(labels.includes('Train a Run') && labels.includes('Launch a Sweep'), labels.join(', '));
     assert.match(readme, /\*\*Train a Run\*\* and \*\*Launch a Sweep\*\* \(command palette, Runs view title, the welcome view\)/);
+  });
+
+  it("declares the commands the code registers and runs, and no other (src/extension/commandIds.ts)", () => {
+    assert.deepEqual([...commands.keys()].sort(), Object.values(COMMANDS).sort());
+  });
+
+  it("declares for each task type the properties the definition reader takes, and no other", () => {
+    for (const type of [TRAIN_TASK, SWEEP_TASK]) {
+      const declared = manifest.contributes.taskDefinitions.find((t: { type: string }) => t.type === type);
+      assert.deepEqual(Object.keys(declared.properties).sort(), Object.keys({ ...PROPERTIES.common, ...PROPERTIES[type] }).sort(), type);
+    }
+    const sweep = manifest.contributes.taskDefinitions.find((t: { type: string }) => t.type === SWEEP_TASK);
+    assert.deepEqual(Object.keys(sweep.properties.slurm.properties).sort(), [...SLURM_KEYS].sort());
+    const settings = Object.assign({}, ...[manifest.contributes.configuration].flat().map((c: { properties: object }) => c.properties));
+    assert.deepEqual(Object.keys(settings['precisionPlanner.training.slurm'].properties).sort(), [...SLURM_KEYS].sort());
   });
 });
