@@ -24,11 +24,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const fit = new FitModel(context.workspaceState, context.extensionPath);
   const assistant = new ConfigAssistant(fit);
   const dashboard = new Dashboard(context, runs, fit);
-  const view = vscode.window.createTreeView('precisionPlanner.runs', { treeDataProvider: new RunsView(runs), showCollapseAll: true });
-  runs.onDidChange((r) => {
-    void vscode.commands.executeCommand('setContext', 'precisionPlanner.hasRuns', r.runs.length > 0);
-  });
+  const runsView = new RunsView(runs);
+  const view = vscode.window.createTreeView('precisionPlanner.runs', { treeDataProvider: runsView, showCollapseAll: true });
   context.subscriptions.push(
+    runs.onDidChange((r) => {
+      void vscode.commands.executeCommand('setContext', 'precisionPlanner.hasRuns', r.runs.length > 0);
+    }),
+    runsView,
     log(),
     runs,
     fit,

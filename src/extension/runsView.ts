@@ -26,12 +26,18 @@ const precisionLabel = (run: Run): string => {
   return p.w.bits === p.a.bits && p.a.bits === p.kv.bits ? (p.w.name ?? `${p.w.bits}-bit`) : `w${p.w.bits}a${p.a.bits}kv${p.kv.bits}`;
 };
 
-export class RunsView implements vscode.TreeDataProvider<Item> {
+export class RunsView implements vscode.TreeDataProvider<Item>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
+  private readonly listener: vscode.Disposable;
 
   constructor(private readonly model: RunsModel) {
-    model.onDidChange(() => this.changed.fire());
+    this.listener = model.onDidChange(() => this.changed.fire());
+  }
+
+  dispose(): void {
+    this.listener.dispose();
+    this.changed.dispose();
   }
 
   getChildren(item?: Item): Item[] {
