@@ -107,8 +107,8 @@ export function jobsForDefinition(def: Definition, folder: string, t: TrainingSe
  */
 export function executorForDefinition(def: Definition, t: TrainingSettings): ExecutorChoice {
   const fromTask = (key: string): boolean => def[key] !== undefined;
-  const slurm = { ...t.slurm, ...((def.slurm as Record<string, unknown> | undefined) ?? {}) };
   const taskSlurm = (def.slurm as Record<string, unknown> | undefined) ?? {};
+  const slurm = { ...t.slurm, ...taskSlurm };
   const text = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
   const { choice, problems } = readExecutor(
     {

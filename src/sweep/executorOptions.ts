@@ -1,13 +1,12 @@
 // Which executor runs a sweep, with what, as the front ends give it (CLI flags, a precision-sweep
 // task's definition, the settings): one reading, with one message per bad value naming its field.
 
+import { EXECUTORS, type ExecutorName } from './plannedRun';
 import { type SlurmTrainer } from './slurmExecutor';
 import { type SlurmResources, resourceProblems } from './slurmScript';
 import { CONTROL_CHARACTER, splitWords } from './shellQuote';
 import { templateProblem } from './commandTemplate';
 
-export const EXECUTORS = ['local', 'slurm'] as const;
-export type ExecutorName = (typeof EXECUTORS)[number];
 
 /** The resources and trainer as written: strings and numbers, any field missing. */
 export interface ExecutorArgs {

@@ -18,19 +18,24 @@ export const PLANNED_RUN_SCHEMA = 'precision-planner/planned-run@1';
  * Where the run's job is: "planned" before it is submitted, "pending" in the queue, "running",
  * then one of the ends. "complete" is the job's end with exit code 0, not a claim about the logs.
  */
-export type JobState = 'planned' | 'pending' | 'running' | 'complete' | 'failed' | 'cancelled';
+export const JOB_STATES = ['planned', 'pending', 'running', 'complete', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
 export const ENDED_STATES: readonly JobState[] = ['complete', 'failed', 'cancelled'];
+
+/** Where a sweep's runs train: child processes on this machine, or a Slurm job array. */
+export const EXECUTORS = ['local', 'slurm'] as const;
+export type ExecutorName = (typeof EXECUTORS)[number];
 
 export interface PlannedJob {
   state: JobState;
   /** "local", or "slurm" with the job id ("1234_5": array job 1234, task 5). */
-  executor: 'local' | 'slurm';
+  executor: ExecutorName;
   id?: string;
   /** The executor's own word for the state ("OUT_OF_MEMORY", "TIMEOUT", "CANCELLED"). */
   executorState?: string;
   /** Why it ended as it did, or why it waits, in the executor's words where it gives them. */
   reason?: string;
-  /** "1:0" (exit code 1, no signal) as Slurm writes it, or the exit code. */
+  /** How the job's process ended: its exit code ("3"), or the signal that ended it ("signal 15"). */
   exitCode?: string;
   /** The job's output file (stdout and stderr). */
   log?: string;
@@ -82,8 +87,6 @@ export function readPlannedRun(runDir: string): PlannedRun | undefined {
 // The readers take a plan from a folder they did not write, while the executor may be rewriting
 // it: every value is checked, a bad one is named and left out, and the rest of the plan is used.
 
-export const JOB_STATES: readonly JobState[] = ['planned', 'pending', 'running', 'complete', 'failed', 'cancelled'];
-const EXECUTORS: readonly PlannedJob['executor'][] = ['local', 'slurm'];
 const NUMBER_TYPES: readonly NumberType[] = ['int', 'fp'];
 const JOB_TEXTS = ['id', 'executorState', 'reason', 'exitCode', 'log', 'logTail', 'submitted', 'ended'] as const;
 

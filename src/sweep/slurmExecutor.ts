@@ -18,7 +18,7 @@
 // list; the only shell is the job script's, where every value the product puts is quoted.
 
 import { execFile } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OUTPUT_MARKER, OUTPUT_MARKER_TEXT } from '../runs/discover';
 import { type TrainJob, resolveJob } from '../train/config';
@@ -26,7 +26,7 @@ import { type ChildEntry, type JobEvent, type JobOutcome, type SweepEvent, defau
 import { partPrecision, parseQuantSpec, quantSpecName } from '../train/formats';
 import { countNonEmbeddingParams } from '../train/modelConfig';
 import { removeLockOfEndedJob } from '../train/runLock';
-import { type Manifest, MANIFEST_FILE, METRICS_FILE, writeJsonAtomic } from '../train/writer';
+import { type Manifest, MANIFEST_FILE, METRICS_FILE, readManifest, writeJsonAtomic } from '../train/writer';
 import { placeholderValues, renderCommand } from './commandTemplate';
 import { ENDED_STATES, PLANNED_RUN_SCHEMA, type PlannedRun, readPlannedRun, writePlannedRun } from './plannedRun';
 import { shellQuote } from './shellQuote';
@@ -153,14 +153,6 @@ export function fileTail(file: string, lines = LOG_TAIL_LINES): string {
     return '';
   }
 }
-
-const readManifest = (runDir: string): Manifest | undefined => {
-  try {
-    return JSON.parse(readFileSync(path.join(runDir, MANIFEST_FILE), 'utf8')) as Manifest;
-  } catch {
-    return undefined;
-  }
-};
 
 /** What one run of the sweep is, as the follower tracks it. */
 interface Tracked {

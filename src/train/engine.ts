@@ -18,7 +18,7 @@ import { type ModelConfig, countNonEmbeddingParams } from './modelConfig';
 import { parseQuantSpec, quantSpecName } from './formats';
 import { folderCollisions, runNameProblem } from './runFolder';
 import { lockedBy, removeLockOf } from './runLock';
-import { type Manifest, MANIFEST_FILE, removeStaleTempFiles, writeJsonAtomic } from './writer';
+import { type Manifest, MANIFEST_FILE, readManifest, removeStaleTempFiles, writeJsonAtomic } from './writer';
 import type { JobState } from '../sweep/plannedRun';
 
 // Resolved when the code runs, from node_modules: a bundler leaves these lookups alone.
@@ -346,11 +346,7 @@ export function trainingOrder(jobs: readonly TrainJob[]): number[] {
 
 /** True when the run directory's run.json says "complete" (a sweep keeps such runs). */
 export function isComplete(runDir: string): boolean {
-  try {
-    return (JSON.parse(readFileSync(path.join(runDir, MANIFEST_FILE), 'utf8')) as Manifest).status === 'complete';
-  } catch {
-    return false;
-  }
+  return readManifest(runDir)?.status === 'complete';
 }
 
 export interface SweepOptions extends Omit<JobOptions, 'onEvent'> {

@@ -11,7 +11,7 @@
 // name shares (a hard-linked metrics.jsonl is replaced, not rewritten). The temporary files a
 // writer killed mid-write leaves are removed when a writer starts or finishes in the folder.
 
-import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PartPrecision } from '../runs/run';
 import { type HeldLock, acquireRunLock, isAlive } from './runLock';
@@ -83,6 +83,15 @@ export interface Manifest {
   sweep?: string;
   /** Why a cancelled run stopped: "SIGTERM received", "the parent process went away", ... */
   cancelReason?: string;
+}
+
+/** The run folder's run.json as this trainer writes it, or undefined when there is none or it cannot be read. */
+export function readManifest(runDir: string): Manifest | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(runDir, MANIFEST_FILE), 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
 }
 
 // O_NOFOLLOW is POSIX; where it does not exist (Windows) O_EXCL and the lstat checks stand alone.

@@ -103,6 +103,9 @@ export function commonArgs(v: Values): CommonArgs {
   };
 }
 
+/** A flag's text when it was given (a boolean or repeated flag is no text). */
+const stringFlag = (values: Values, flag: string): string | undefined => (typeof values[flag] === 'string' ? (values[flag] as string) : undefined);
+
 /** Option errors from the shared validation become usage errors (exit code 2). */
 export function checked<T>(build: () => T): T {
   try {
@@ -222,7 +225,7 @@ export function gridFromFlags(values: Values, name?: string): ReturnType<typeof 
   for (const flag of ['sizes', 'tokens', 'precisions'] as const) {
     if (typeof values[flag] !== 'string') throw new CliError(`--${flag} is required`, 2);
   }
-  const text = (flag: string): string | undefined => (typeof values[flag] === 'string' ? (values[flag] as string) : undefined);
+  const text = (flag: string): string | undefined => stringFlag(values, flag);
   const args: SweepArgs = { ...commonArgs(values), sizes: text('sizes')!, tokens: text('tokens')!, precisions: text('precisions')!, seeds: text('seeds'), also: values.also as string[] | undefined, name };
   return checked(() => gridFromArgs(args));
 }
@@ -246,7 +249,7 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
     detach: { type: 'boolean' },
     poll: { type: 'string' },
   });
-  const text = (flag: string): string | undefined => (typeof values[flag as keyof typeof values] === 'string' ? (values[flag as keyof typeof values] as string) : undefined);
+  const text = (flag: string): string | undefined => stringFlag(values, flag);
   if (values.help) return io.out(SWEEP_USAGE), 0;
   const grid = gridFromFlags(values, values.name);
   const parallel = values.parallel === undefined ? os.availableParallelism() : Number(values.parallel);
