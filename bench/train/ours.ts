@@ -6,7 +6,7 @@
 import { AdamW } from '../../src/train/adamw';
 import { initBackend, tf } from '../../src/train/backend';
 import { MODEL_DEFAULTS, defaultHeads } from '../../src/train/config';
-import { parseSize } from '../../src/train/engine';
+import { parseSize } from '../../src/train/grid';
 import { trainStep } from '../../src/train/loop';
 import { createModel, disposeModel, nonEmbeddingParams } from '../../src/train/model';
 import { parseQuantSpec } from '../../src/train/formats';

@@ -3,7 +3,8 @@
 // a part varied alone at 3, 4 and 6 bits), tried in increasing estimated CPU time, each re-simulated.
 
 import { type ConstantName, PARTS, PART_CONSTANTS } from '../law/constants';
-import { type SweepGrid, canonicalSize, compactCount, expandGrid, jobProblems, parseSize } from '../train/engine';
+import { jobProblems } from '../train/engine';
+import { type SweepGrid, canonicalSize, compactCount, expandGrid, parseSize } from '../train/grid';
 import { type DesignOptions, estimateOf, simulateRefits } from './design';
 import { type VerdictStatus, verdict } from './identify';
 import { designRun, truthForGrid } from './simulate';

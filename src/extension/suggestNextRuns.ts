@@ -13,7 +13,7 @@ import { candidateRuns, fewestTokensPerParam, repeatedDataNote, tokensPerParamNo
 import { DEFAULT_BUDGET_HOURS, DEFAULT_SUGGEST_RUNS, DEFAULT_SUGGEST_SIMULATIONS, type SuggestOptions, type SuggestResult } from '../sweep/suggest';
 import { suggestionGrid } from '../sweep/suggestionGrid';
 import { type TargetReading, configTarget, planTarget } from '../sweep/suggestTarget';
-import { canonicalSize } from '../train/engine';
+import { canonicalSize } from '../train/grid';
 import { calibrationFromFile, tokensPerPassOf } from '../train/estimate';
 import type { FitModel } from './fitModel';
 import { log } from './log';

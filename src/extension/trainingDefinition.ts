@@ -4,7 +4,7 @@
 
 import * as path from 'node:path';
 import type { TrainJob } from '../train/config';
-import type { SweepGrid } from '../train/engine';
+import type { SweepGrid } from '../train/grid';
 import { isInside } from '../train/runFolder';
 import { type SweepArgs, type TrainArgs, gridFromArgs, jobFromArgs } from '../train/options';
 import type { TrainingSettings } from './settings';

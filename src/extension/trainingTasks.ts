@@ -16,7 +16,8 @@
 // (tasks.json of a trusted workspace) or the user's own settings, never a workspace's settings.
 
 import * as vscode from 'vscode';
-import { type JobOutcome, type SweepEvent, expandGrid, runSweep } from '../train/engine';
+import { type JobOutcome, type SweepEvent, runSweep } from '../train/engine';
+import { expandGrid } from '../train/grid';
 import { runSlurmSweep } from '../sweep/slurmExecutor';
 import { RunningTraining } from '../train/cancelAll';
 import { formatSweepEvent, summarizeOutcomes } from '../train/options';

@@ -11,7 +11,7 @@ import type { FitPoint } from '../fit/points';
 import { type DesignRun, designRun } from '../design/simulate';
 import { estimateOf } from '../design/design';
 import type { Calibration } from '../train/estimate';
-import { expandGrid } from '../train/engine';
+import { expandGrid } from '../train/grid';
 import { MAX_INT_BITS, MIN_INT_BITS, parseQuantSpec, quantSpecName } from '../train/formats';
 
 /**

@@ -22,7 +22,8 @@ import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readSync, readdi
 import * as path from 'node:path';
 import { OUTPUT_MARKER, OUTPUT_MARKER_TEXT } from '../runs/discover';
 import { type TrainJob, resolveJob } from '../train/config';
-import { type ChildEntry, type JobEvent, type JobOutcome, type SweepEvent, defaultChildEntry, isComplete, jobProblems, sweepProgress, trainingOrder } from '../train/engine';
+import { type ChildEntry, type JobEvent, type JobOutcome, type SweepEvent, defaultChildEntry, isComplete, jobProblems, sweepProgress } from '../train/engine';
+import { trainingOrder } from '../train/grid';
 import { partPrecision, parseQuantSpec, quantSpecName } from '../train/formats';
 import { countNonEmbeddingParams } from '../train/modelConfig';
 import { removeLockOfEndedJob } from '../train/runLock';

@@ -2,7 +2,7 @@
 // one that was not suggested) and the `precision-planner sweep` command line that launches it, on
 // whichever executor the sweep is given. Pure.
 
-import { type GridPart, type SizeSpec, type SweepGrid, canonicalSize, compactCount } from '../train/engine';
+import { type GridPart, type SizeSpec, type SweepGrid, canonicalSize, compactCount } from '../train/grid';
 import { shellQuote } from './shellQuote';
 
 /** What a suggested run needs to be trained. */

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { type TrainJob, resolveJob } from './config';
-import { trainingOrder } from './engine';
+import { trainingOrder } from './grid';
 import { type ModelConfig, countNonEmbeddingParams, mlpHidden } from './modelConfig';
 import { MANIFEST_FILE, METRICS_FILE } from './writer';
 

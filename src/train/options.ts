@@ -5,7 +5,8 @@
 import { parseWeightFormat } from '../ptq/mx';
 import { parseQuantity } from '../runs/quantity';
 import { type TrainJob, resolveJob } from './config';
-import { type GridPart, type JobOutcome, type SizeSpec, type SweepEvent, type SweepGrid, compactCount, dedupeGrid, expandGrid, gridParts, jobProblems, parseSize, trainingOrder } from './engine';
+import { type JobOutcome, type SweepEvent, jobProblems } from './engine';
+import { type GridPart, type SizeSpec, type SweepGrid, compactCount, dedupeGrid, expandGrid, gridParts, parseSize, trainingOrder } from './grid';
 import { type ModelConfig, countNonEmbeddingParams } from './modelConfig';
 import { parseQuantSpec, quantSpecName } from './formats';
 import { checkRunName } from './runFolder';

@@ -10,7 +10,7 @@ import { designSummary } from '../../src/design/summary';
 import { designTruthFromFit } from '../../src/design/truth';
 import { fit } from '../../src/fit/fit';
 import { scan } from '../../src/runs/discover';
-import { expandGrid } from '../../src/train/engine';
+import { expandGrid } from '../../src/train/grid';
 import { type SweepArgs, gridFromArgs } from '../../src/train/options';
 import { cli } from '../support/cli';
 

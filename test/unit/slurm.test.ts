@@ -14,7 +14,7 @@ import { scan } from '../../src/runs/discover';
 import { isComplete } from '../../src/runs/run';
 import { JOBS_FOLDER, runSlurmSweep } from '../../src/sweep/slurmExecutor';
 import { readPlannedRun, writePlannedRun } from '../../src/sweep/plannedRun';
-import { expandGrid } from '../../src/train/engine';
+import { expandGrid } from '../../src/train/grid';
 import type { SweepEvent } from '../../src/train/engine';
 
 const CLUSTER = path.join(__dirname, '..', 'slurm', 'cluster.sh');

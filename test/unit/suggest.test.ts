@@ -10,7 +10,7 @@ import { type FitPoint, pointsFromRuns } from '../../src/fit/points';
 import { type CandidateRun, candidateRuns, fewestTokensPerParam, repeatedDataNote, trainerPrecision } from '../../src/sweep/candidates';
 import { type SuggestResult, type SuggestTarget, suggestRuns } from '../../src/sweep/suggest';
 import { gridArgs, suggestionGrid, sweepCommandLine } from '../../src/sweep/suggestionGrid';
-import { expandGrid } from '../../src/train/engine';
+import { expandGrid } from '../../src/train/grid';
 import { cli } from '../support/cli';
 import { syntheticRuns } from '../support/synthetic';
 

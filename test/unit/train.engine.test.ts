@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { readPrecisionPlannerRun } from '../../src/runs/readers/precisionPlanner';
 import type { TrainJob } from '../../src/train/config';
-import { type JobEvent, compactCount, expandGrid, parseSize, runJob, runSweep } from '../../src/train/engine';
+import { type JobEvent, runJob, runSweep } from '../../src/train/engine';
+import { compactCount, expandGrid, parseSize } from '../../src/train/grid';
 import { summarizeOutcomes } from '../../src/train/options';
 import { RunWriter, writeJsonAtomic } from '../../src/train/writer';
 

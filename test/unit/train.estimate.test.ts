@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { TrainJob } from '../../src/train/config';
-import { expandGrid } from '../../src/train/engine';
+import { expandGrid } from '../../src/train/grid';
 import { EXAMPLE_SWEEP, gridFromArgs } from '../../src/train/options';
 import {
   tokensPerPassOf,

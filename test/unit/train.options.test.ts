@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { expandGrid, trainingOrder } from '../../src/train/engine';
+import { expandGrid, trainingOrder } from '../../src/train/grid';
 import type { JobOutcome, SweepEvent } from '../../src/train/engine';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { TrainJob } from '../../src/train/config';
-import { type SweepGrid, expandGrid } from '../../src/train/engine';
+import { type SweepGrid, expandGrid } from '../../src/train/grid';
 import type { TrainingSettings } from '../../src/extension/settings';
 import { jobsForDefinition, outsideWorkspaceWarning } from '../../src/extension/trainingDefinition';
 import { isInside, realPathOf } from '../../src/train/runFolder';

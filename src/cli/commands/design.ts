@@ -3,7 +3,7 @@
 
 import * as os from 'node:os';
 import { CONSTANT_NAMES, type ConstantName } from '../../law/constants';
-import { expandGrid } from '../../train/engine';
+import { expandGrid } from '../../train/grid';
 import { aboutDuration, calibrationFromFile, manifestFiles } from '../../train/estimate';
 import { proposeChange } from '../../design/propose';
 import { DEFAULT_PTQ_NOISE, DEFAULT_SIMULATIONS, DEFAULT_TRAIN_NOISE, type DesignOptions, type DesignResult, designSweep } from '../../design/design';

@@ -17,7 +17,7 @@ import { candidateRuns, fewestTokensPerParam, repeatedDataNote, tokensPerParamNo
 import { DEFAULT_BUDGET_HOURS, DEFAULT_SUGGEST_RUNS, DEFAULT_SUGGEST_SIMULATIONS, type SuggestResult, type SuggestTarget, suggestRuns } from '../../sweep/suggest';
 import { suggestionGrid, sweepCommandLine } from '../../sweep/suggestionGrid';
 import { configTarget, planTarget } from '../../sweep/suggestTarget';
-import type { SweepGrid } from '../../train/engine';
+import type { SweepGrid } from '../../train/grid';
 import { calibrationFromFile, tokensPerPassOf } from '../../train/estimate';
 import { DEFAULT_OUT } from '../../train/options';
 import { MANIFEST_FILE } from '../../train/writer';

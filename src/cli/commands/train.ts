@@ -9,7 +9,8 @@
 
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type JobOutcome, type SweepEvent, type SweepGrid, expandGrid, isComplete, runSweep } from '../../train/engine';
+import { type JobOutcome, type SweepEvent, isComplete, runSweep } from '../../train/engine';
+import { type SweepGrid, expandGrid } from '../../train/grid';
 import { calibrationFromFile, describeEstimate, estimateSweep, manifestFiles } from '../../train/estimate';
 import type { TrainJob } from '../../train/config';
 import { type CommonArgs, type SweepArgs, type TrainArgs, describeSweep, formatSweepEvent, gridFromArgs, jobFromArgs, plainProgress, summarizeOutcomes } from '../../train/options';
