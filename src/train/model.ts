@@ -129,13 +129,13 @@ export function embed(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
     return { value: tf.tensor2d(out, [rows.length, d]), gradFunc };
   };
   const gradFunc = (dy: tf.Tensor): tf.Tensor => {
-      const grad = new Float32Array(vocab * d);
-      const dyValues = dy.dataSync();
-      for (let r = 0; r < rows.length; r++) {
-        const from = r * d;
-        const to = rows[r] * d;
-        for (let j = 0; j < d; j++) grad[to + j] += dyValues[from + j];
-      }
+    const grad = new Float32Array(vocab * d);
+    const dyValues = dy.dataSync();
+    for (let r = 0; r < rows.length; r++) {
+      const from = r * d;
+      const to = rows[r] * d;
+      for (let j = 0; j < d; j++) grad[to + j] += dyValues[from + j];
+    }
     return tf.tensor2d(grad, [vocab, d]);
   };
   return tf.customGrad(lookup as unknown as CustomGradientFunc)(table);
@@ -168,66 +168,113 @@ function rmsNorm(x: tf.Tensor, gain: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), EPS))), gain);
 }
 
+/** What every layer of one forward pass shares: the model, the shapes, the weights in use and the quantizers. */
+interface Pass {
+  model: Model;
+  options: ForwardOptions;
+  quant: Quantizers;
+  weights: Partial<Record<string, tf.Tensor>>;
+  /** Batch, sequence length, head size. */
+  b: number;
+  t: number;
+  hd: number;
+  /** The causal mask cut to the sequence length. */
+  mask: tf.Tensor;
+}
+
+/** A weight as the pass uses it: the PTQ replacement if given, else the model's. */
+const weight = (pass: Pass, name: string): tf.Tensor => pass.weights[name] ?? pass.model.params[name];
+
+/** x @ W with the layer's input and weight fake-quantized. */
+function linear(pass: Pass, x: tf.Tensor, name: string): tf.Tensor {
+  const { quant, weights, options } = pass;
+  const params = pass.model.params;
+  const input = quant.act ? quant.act(x) : x;
+  options.onLinearInput?.(name, input as tf.Tensor2D);
+  const w = weights[name] ?? (quant.weight ? quant.weight(params[name]) : params[name]);
+  return tf.matMul(input as tf.Tensor2D, w as tf.Tensor2D);
+}
+
+/** Rotary position embedding of queries or keys [B, H, T, hd]; identity with learned positions. */
+function rope(pass: Pass, x: tf.Tensor): tf.Tensor {
+  const { config, buffers } = pass.model;
+  const { t, hd } = pass;
+  if (!buffers.cos || !buffers.sin || !buffers.rotate) return x;
+  const cos = t === config.context ? buffers.cos : tf.slice(buffers.cos, [0, 0], [t, hd]);
+  const sin = t === config.context ? buffers.sin : tf.slice(buffers.sin, [0, 0], [t, hd]);
+  const rotated = tf.reshape(tf.matMul(tf.reshape(x, [-1, hd]), buffers.rotate), x.shape);
+  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+}
+
+/** [B*T, d] -> [B, H, T, hd]. */
+const splitHeads = (pass: Pass, x: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(x, [pass.b, pass.t, pass.model.config.heads, pass.hd]), [0, 2, 1, 3]);
+
+/** [B, H, T, hd] -> [B*T, d]. */
+const mergeHeads = (pass: Pass, x: tf.Tensor): tf.Tensor => tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [pass.b * pass.t, pass.model.config.width]);
+
+/** Causal multi-head attention of block `layer`: softmax(q k^T / sqrt(hd) + mask) v, projected back. */
+function attention(pass: Pass, x: tf.Tensor, layer: string): tf.Tensor {
+  const { quant, hd } = pass;
+  let keys = rope(pass, splitHeads(pass, linear(pass, x, `${layer}.k`)));
+  let values: tf.Tensor = splitHeads(pass, linear(pass, x, `${layer}.v`));
+  if (quant.kv) [keys, values] = [quant.kv(keys), quant.kv(values)];
+  const queries = rope(pass, splitHeads(pass, linear(pass, x, `${layer}.q`)));
+  const scores = tf.add(tf.mul(tf.matMul(queries as tf.Tensor4D, keys as tf.Tensor4D, false, true), 1 / Math.sqrt(hd)), pass.mask);
+  const attended = tf.matMul(tf.softmax(scores), values as tf.Tensor4D);
+  return linear(pass, mergeHeads(pass, attended), `${layer}.proj`);
+}
+
+/**
+ * The MLP of block `layer`: GELU(x W1) W2, or SwiGLU: (SiLU(x Wg) * x Wu) W2. GELU in its sigmoid
+ * form x * sigmoid(1.702 x) (Hendrycks & Gimpel 2016): the backend's erf and exp run ~15x slower
+ * than its sigmoid.
+ */
+function mlp(pass: Pass, x: tf.Tensor, layer: string): tf.Tensor {
+  let hidden: tf.Tensor;
+  if (pass.model.config.mlp === 'gelu') {
+    const u = linear(pass, x, `${layer}.fc`);
+    hidden = tf.mul(u, tf.sigmoid(tf.mul(u, 1.702)));
+  } else {
+    const gate = linear(pass, x, `${layer}.gate`);
+    hidden = tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(pass, x, `${layer}.up`));
+  }
+  return linear(pass, hidden, `${layer}.fc2`);
+}
+
+/** A pre-norm block: x + attention(norm(x)), then x + mlp(norm(x)). */
+function block(pass: Pass, x: tf.Tensor, layer: string): tf.Tensor {
+  const afterAttention = tf.add(x, attention(pass, rmsNorm(x, weight(pass, `${layer}.norm1`)), layer));
+  return tf.add(afterAttention, mlp(pass, rmsNorm(afterAttention, weight(pass, `${layer}.norm2`)), layer));
+}
+
+/** Token embeddings, plus learned positions when the model has them: [B*T, d]. */
+function embedTokens(pass: Pass, tokens: tf.Tensor2D): tf.Tensor {
+  const { config } = pass.model;
+  const { b, t } = pass;
+  const d = config.width;
+  const x = embed(weight(pass, 'wte'), tf.reshape(tokens, [-1]));
+  if (config.positions !== 'learned') return x;
+  return tf.reshape(tf.add(tf.reshape(x, [b, t, d]), tf.slice(weight(pass, 'wpe'), [0, 0], [t, d])), [b * t, d]);
+}
+
+/** Logits [B, T, V] from the final hidden states [B*T, d]: the (tied or own) unembedding. */
+function unembed(pass: Pass, x: tf.Tensor): tf.Tensor3D {
+  const { config } = pass.model;
+  const logits = config.tiedEmbeddings ? tf.matMul(x as tf.Tensor2D, weight(pass, 'wte') as tf.Tensor2D, false, true) : tf.matMul(x as tf.Tensor2D, weight(pass, 'head') as tf.Tensor2D);
+  return tf.reshape(logits, [pass.b, pass.t, config.vocabSize]);
+}
+
 /** Logits [B, T, V] for tokens [B, T]. */
 export function forward(model: Model, tokens: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
-  const { config, params, buffers } = model;
+  const { config, buffers } = model;
   const { quant = {}, weights = {} } = options;
   const [b, t] = tokens.shape;
-  const d = config.width;
-  const nh = config.heads;
-  const hd = d / nh;
-  const w = (name: string): tf.Tensor => weights[name] ?? params[name];
-  // x @ W with the layer's input and weight fake-quantized.
-  const linear = (x: tf.Tensor, name: string): tf.Tensor => {
-    const input = quant.act ? quant.act(x) : x;
-    options.onLinearInput?.(name, input as tf.Tensor2D);
-    const weight = weights[name] ?? (quant.weight ? quant.weight(params[name]) : params[name]);
-    return tf.matMul(input as tf.Tensor2D, weight as tf.Tensor2D);
-  };
-  const rope = (x: tf.Tensor): tf.Tensor => {
-    if (!buffers.cos || !buffers.sin || !buffers.rotate) return x;
-    const cos = t === config.context ? buffers.cos : tf.slice(buffers.cos, [0, 0], [t, hd]);
-    const sin = t === config.context ? buffers.sin : tf.slice(buffers.sin, [0, 0], [t, hd]);
-    const rotated = tf.reshape(tf.matMul(tf.reshape(x, [-1, hd]), buffers.rotate), x.shape);
-    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
-  };
-  // [B*T, d] -> [B, H, T, hd].
-  const heads = (x: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(x, [b, t, nh, hd]), [0, 2, 1, 3]);
   const mask = t === config.context ? buffers.mask : tf.slice(buffers.mask, [0, 0], [t, t]);
-
+  const pass: Pass = { model, options, quant, weights, b, t, hd: config.width / config.heads, mask };
   // Rows are (batch, position) pairs: [B*T, d] throughout, so every linear layer is one matmul.
-  let x: tf.Tensor = embed(w('wte'), tf.reshape(tokens, [-1]));
-  if (config.positions === 'learned') x = tf.reshape(tf.add(tf.reshape(x, [b, t, d]), tf.slice(w('wpe'), [0, 0], [t, d])), [b * t, d]);
-
-  for (let i = 0; i < config.depth; i++) {
-    // Attention: q k^T / sqrt(hd), causal mask, softmax, times v.
-    const a = rmsNorm(x, w(`h${i}.norm1`));
-    let keys = rope(heads(linear(a, `h${i}.k`)));
-    let values: tf.Tensor = heads(linear(a, `h${i}.v`));
-    if (quant.kv) [keys, values] = [quant.kv(keys), quant.kv(values)];
-    const queries = rope(heads(linear(a, `h${i}.q`)));
-    const scores = tf.add(tf.mul(tf.matMul(queries as tf.Tensor4D, keys as tf.Tensor4D, false, true), 1 / Math.sqrt(hd)), mask);
-    const attended = tf.matMul(tf.softmax(scores), values as tf.Tensor4D);
-    x = tf.add(x, linear(tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [b * t, d]), `h${i}.proj`));
-
-    // MLP: GELU(x W1) W2, or SwiGLU: (SiLU(x Wg) * x Wu) W2. GELU in its sigmoid form
-    // x * sigmoid(1.702 x) (Hendrycks & Gimpel 2016): the backend's erf and exp run ~15x
-    // slower than its sigmoid.
-    const h = rmsNorm(x, w(`h${i}.norm2`));
-    let hidden: tf.Tensor;
-    if (config.mlp === 'gelu') {
-      const u = linear(h, `h${i}.fc`);
-      hidden = tf.mul(u, tf.sigmoid(tf.mul(u, 1.702)));
-    } else {
-      const gate = linear(h, `h${i}.gate`);
-      hidden = tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(h, `h${i}.up`));
-    }
-    x = tf.add(x, linear(hidden, `h${i}.fc2`));
-  }
-
-  const out = rmsNorm(x, w('normF'));
-  const logits = config.tiedEmbeddings ? tf.matMul(out as tf.Tensor2D, w('wte') as tf.Tensor2D, false, true) : tf.matMul(out as tf.Tensor2D, w('head') as tf.Tensor2D);
-  return tf.reshape(logits, [b, t, config.vocabSize]);
+  let x = embedTokens(pass, tokens);
+  for (let i = 0; i < config.depth; i++) x = block(pass, x, `h${i}`);
+  return unembed(pass, rmsNorm(x, weight(pass, 'normF')));
 }
 
 /**
