@@ -57,9 +57,36 @@ function copyTrainerFiles() {
   }
 }
 
+/**
+ * In --watch, the lines the $esbuild-watch problem matcher (.vscode/tasks.json) waits for: one
+ * "build started" when any bundle starts building and one "build finished" when all have ended,
+ * so F5 launches once every bundle is written; errors as file:line:column for the Problems view.
+ */
+function watchMessages() {
+  let building = 0;
+  return {
+    name: 'watch-messages',
+    setup(build) {
+      build.onStart(() => {
+        if (building++ === 0) console.log('[watch] build started');
+      });
+      build.onEnd((result) => {
+        const said = [...result.errors.map((m) => ['ERROR', m]), ...result.warnings.map((m) => ['WARNING', m])];
+        for (const [severity, { text, location }] of said) {
+          console.error(`✘ [${severity}] ${text}`);
+          if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+        }
+        if (--building === 0) console.log('[watch] build finished');
+      });
+    },
+  };
+}
+
 async function main() {
   copyTrainerFiles();
-  const contexts = await Promise.all(bundles.map((options) => esbuild.context(options)));
+  // In --watch esbuild's own log is silenced: it says "build finished" once per bundle.
+  const watching = watch ? { plugins: [watchMessages()], logLevel: 'silent' } : {};
+  const contexts = await Promise.all(bundles.map((options) => esbuild.context({ ...options, ...watching })));
   if (watch) {
     await Promise.all(contexts.map((context) => context.watch()));
     return;
@@ -68,7 +95,12 @@ async function main() {
   await Promise.all(contexts.map((context) => context.dispose()));
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+// scripts/import-cycles.js reads the same entry points.
+module.exports = { bundles };
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -10,7 +10,8 @@
 // It relies on BackendWasm internals that are stable across tfjs 4.x (dataIdMap, the tfjs
 // bridge of the wasm module); tests run it against tf.matMul's results.
 
-import { tf } from './backend';
+// tfjs-core itself, not ./backend: backend.ts imports this module once the wasm backend is set.
+import * as tf from '@tensorflow/tfjs-core';
 
 type DataId = object;
 
