@@ -55,7 +55,10 @@ function cycles(graph) {
   return found;
 }
 
-importGraph()
+module.exports = { cycles };
+
+if (require.main === module) {
+  importGraph()
   .then((graph) => {
     const found = cycles(graph);
     for (const c of found) console.error(`import cycle: ${c.map((f) => path.normalize(f)).join(' <-> ')}`);
@@ -66,3 +69,4 @@ importGraph()
     console.error(error);
     process.exit(1);
   });
+}

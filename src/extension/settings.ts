@@ -4,13 +4,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type AliasTable, extendAliases } from '../runs/aliases';
 import { DEFAULT_PRECISION_SETTING, type PrecisionDefaults, parseDefaultPrecisionSetting } from '../runs/defaults';
-import { DEFAULT_EXCLUDE } from '../runs/discover';
-import { DEFAULT_EXTRAPOLATION_THRESHOLD } from '../fit/domain';
 import type { CostModel } from '../law/cost';
 import type { Format } from '../law/formats';
 import { notificationText } from './markdownText';
 import { planSettings } from './planSettings';
-import { EXAMPLE_SWEEP, type GridPartArgs } from '../train/options';
+import type { GridPartArgs } from '../train/options';
+import { SETTING_DEFAULTS as D } from './settingDefaults';
 
 export interface Settings {
   include: string[];
@@ -64,9 +63,8 @@ export interface TrainingSettings {
   node?: string;
 }
 
-export const DEFAULT_SCAN_TIMEOUT_SECONDS = 120;
-const scanTimeout = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : DEFAULT_SCAN_TIMEOUT_SECONDS);
-const threshold = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x >= 1 ? x : DEFAULT_EXTRAPOLATION_THRESHOLD);
+const scanTimeout = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : D['runs.scanTimeoutSeconds']);
+const threshold = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) && x >= 1 ? x : D.extrapolationThreshold);
 
 const objectSetting = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
 
@@ -101,31 +99,31 @@ export function readSettings(): Settings {
   const aliases = c.get<unknown>('aliases');
   const planned = planSettings({ costModel: c.get<unknown>('costModel'), formats: c.get<unknown>('plan.formats') });
   return {
-    include: strings('runs.include', []),
-    exclude: strings('runs.exclude', DEFAULT_EXCLUDE),
+    include: strings('runs.include', D['runs.include']),
+    exclude: strings('runs.exclude', D['runs.exclude']),
     aliases: extendAliases(aliases && typeof aliases === 'object' ? (aliases as Record<string, string[]>) : {}),
     scanTimeoutSeconds: scanTimeout(c.get<unknown>('runs.scanTimeoutSeconds')),
-    inferenceBits: c.get<number>('inferenceBits', 4),
+    inferenceBits: c.get<number>('inferenceBits', D.inferenceBits),
     cost: planned.cost,
     ...(planned.formats ? { formats: planned.formats } : {}),
     planErrors: planned.errors,
-    fitBootstrap: Math.max(0, Math.min(1000, Math.round(c.get<number>('fit.bootstrap', 100)))),
+    fitBootstrap: Math.max(0, Math.min(1000, Math.round(c.get<number>('fit.bootstrap', D['fit.bootstrap'])))),
     ...(userSet(c, 'fit.loss') ? { fitLoss: c.get<string>('fit.loss') === 'squares' ? 'squares' : 'huber' } : {}),
     extrapolationThreshold: threshold(c.get<unknown>('extrapolationThreshold')),
     training: {
-      outDir: c.get<string>('training.outDir', 'runs') || 'runs',
-      size: c.get<string>('training.size', '2x64'),
-      tokens: c.get<string>('training.tokens', '400k'),
-      precision: c.get<string>('training.precision', 'fp32'),
-      sweepSizes: strings('training.sweep.sizes', EXAMPLE_SWEEP.sizes),
-      sweepTokens: strings('training.sweep.tokens', EXAMPLE_SWEEP.tokens),
-      sweepPrecisions: strings('training.sweep.precisions', EXAMPLE_SWEEP.precisions),
+      outDir: c.get<string>('training.outDir', D['training.outDir']) || D['training.outDir'],
+      size: c.get<string>('training.size', D['training.size']),
+      tokens: c.get<string>('training.tokens', D['training.tokens']),
+      precision: c.get<string>('training.precision', D['training.precision']),
+      sweepSizes: strings('training.sweep.sizes', D['training.sweep.sizes']),
+      sweepTokens: strings('training.sweep.tokens', D['training.sweep.tokens']),
+      sweepPrecisions: strings('training.sweep.precisions', D['training.sweep.precisions']),
       // Checked where the sweep is read (gridFromArgs), with the setting's name in the error.
-      sweepAlso: Array.isArray(c.get<unknown>('training.sweep.also')) ? (c.get<unknown[]>('training.sweep.also') as GridPartArgs[]) : [...EXAMPLE_SWEEP.also],
-      parallel: Math.max(0, Math.round(c.get<number>('training.parallel', 0))),
-      ptqBits: (c.get<unknown[]>('training.ptqBits', [8, 6, 5, 4, 3]) ?? []).filter((b): b is number => typeof b === 'number'),
-      corpus: strings('training.corpus', []),
-      executor: c.get<string>('training.executor', 'local') || 'local',
+      sweepAlso: Array.isArray(c.get<unknown>('training.sweep.also')) ? (c.get<unknown[]>('training.sweep.also') as GridPartArgs[]) : [...D['training.sweep.also']],
+      parallel: Math.max(0, Math.round(c.get<number>('training.parallel', D['training.parallel']))),
+      ptqBits: (c.get<unknown[]>('training.ptqBits', [...D['training.ptqBits']]) ?? []).filter((b): b is number => typeof b === 'number'),
+      corpus: strings('training.corpus', D['training.corpus']),
+      executor: c.get<string>('training.executor', D['training.executor']) || D['training.executor'],
       slurm: objectSetting(c.get<unknown>('training.slurm')),
       ...machineText(c, 'training.command', 'command'),
       ...machineText(c, 'training.node', 'node'),

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../../src/extension/commandIds';
+import { SETTING_DEFAULTS } from '../../src/extension/settingDefaults';
 import { PROPERTIES, SLURM_KEYS, SWEEP_TASK, TRAIN_TASK } from '../../src/extension/trainingDefinition';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -21,6 +22,15 @@ describe('the manifest', () => {
     const labels = linked.map((l) => l.label);
     assert.ok(labels.includes('Train a Run') && labels.includes('Launch a Sweep'), labels.join(', '));
     assert.match(readme, /\*\*Train a Run\*\* and \*\*Launch a Sweep\*\* \(command palette, Runs view title, the welcome view\)/);
+  });
+
+  it('declares every setting the code reads, each with the default the code falls back to (src/extension/settingDefaults.ts)', () => {
+    const sections = Array.isArray(manifest.contributes.configuration) ? manifest.contributes.configuration : [manifest.contributes.configuration];
+    const declared = Object.fromEntries(
+      sections.flatMap((c: { properties: Record<string, { default?: unknown }> }) => Object.entries(c.properties)).map(([key, p]) => [key.replace(/^precisionPlanner\./, ''), p.default]),
+    );
+    assert.deepEqual(Object.keys(declared).sort(), Object.keys(SETTING_DEFAULTS).sort());
+    for (const [key, value] of Object.entries(SETTING_DEFAULTS)) assert.deepEqual(declared[key], value, `precisionPlanner.${key}`);
   });
 
   it("declares the commands the code registers and runs, and no other (src/extension/commandIds.ts)", () => {
