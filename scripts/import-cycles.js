@@ -59,14 +59,14 @@ module.exports = { cycles };
 
 if (require.main === module) {
   importGraph()
-  .then((graph) => {
-    const found = cycles(graph);
-    for (const c of found) console.error(`import cycle: ${c.map((f) => path.normalize(f)).join(' <-> ')}`);
-    if (found.length > 0) process.exit(1);
-    console.log(`no import cycle among ${graph.size} project modules`);
-  })
-  .catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
+    .then((graph) => {
+      const found = cycles(graph);
+      for (const c of found) console.error(`import cycle: ${c.map((f) => path.normalize(f)).join(' <-> ')}`);
+      if (found.length > 0) process.exit(1);
+      console.log(`no import cycle among ${graph.size} project modules`);
+    })
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
 }
