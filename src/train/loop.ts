@@ -72,8 +72,8 @@ export function trainStep(model: Model, optimizer: AdamW, batch: tf.Tensor2D, qu
   return { loss: lossValue, gradNorm };
 }
 
-/** One run while it trains: its settings, data, model and optimizer, the files it writes, and how far it is. */
-interface Run {
+/** A run while it trains (not the readers' Run): its settings, data, model and optimizer, the files it writes, and how far it is. */
+interface Training {
   cfg: ResolvedJob;
   runDir: string;
   signal?: AbortSignal;
@@ -105,8 +105,8 @@ interface Outcome {
   landscape: ProbeRecord[];
 }
 
-const tokensSeen = (run: Run): number => run.step * run.cfg.batchSize * run.cfg.model.context;
-const throughput = (run: Run): number => (run.trainSeconds > 0 ? tokensSeen(run) / run.trainSeconds : 0);
+const tokensSeen = (run: Training): number => run.step * run.cfg.batchSize * run.cfg.model.context;
+const throughput = (run: Training): number => (run.trainSeconds > 0 ? tokensSeen(run) / run.trainSeconds : 0);
 
 export async function train(job: TrainJob, options: TrainOptions = {}): Promise<TrainResult> {
   await initBackend(options.wasmDir);
@@ -135,7 +135,7 @@ export async function train(job: TrainJob, options: TrainOptions = {}): Promise<
 }
 
 /** Data, model and optimizer set up, and the run folder's manifest written ("running"). */
-function startRun(cfg: ResolvedJob, options: TrainOptions): Run {
+function startRun(cfg: ResolvedJob, options: TrainOptions): Training {
   const { signal, onEvent = () => {} } = options;
   const { name, model: modelConfig, batchSize: b } = cfg;
   const t = modelConfig.context;
@@ -205,7 +205,7 @@ function manifestOf(
 }
 
 /** The training steps, with the periodic evaluations; "cancelled" when the signal stops them first. */
-async function runSteps(run: Run): Promise<RunStatus> {
+async function runSteps(run: Training): Promise<RunStatus> {
   const { cfg, steps, sampler, writer } = run;
   const { batchSize: b, model: { context: t } } = cfg;
   while (run.step < steps) {
@@ -238,7 +238,7 @@ async function runSteps(run: Run): Promise<RunStatus> {
  * (periodic, final, one per PTQ variant and probe direction) at the mean time of those done, or
  * before the first, guessed from the training pace and the validation set's size.
  */
-function etaSeconds(run: Run): number {
+function etaSeconds(run: Training): number {
   const { cfg, steps, step, trainSeconds, evals } = run;
   const { ptq } = cfg;
   const evalsLeft = (cfg.evalEvery > 0 ? Math.floor((steps - step) / cfg.evalEvery) : 0) + 1 + ptq.bits.length * ptq.groups.length + ptq.formats.length + ptq.gptqBits.length + ptq.probeNorms.length * ptq.probeDirections;
@@ -247,7 +247,7 @@ function etaSeconds(run: Run): number {
 }
 
 /** The validation loss now, logged to metrics.jsonl and reported. */
-function evaluate(run: Run): number {
+function evaluate(run: Training): number {
   const started = performance.now();
   const value = validationLoss(run.model, run.valWindows, run.cfg.batchSize, run.quant);
   run.evalSeconds += (performance.now() - started) / 1000;
@@ -258,7 +258,7 @@ function evaluate(run: Run): number {
 }
 
 /** The validation loss with `values` in place of the linear layers' weights. */
-function lossWith(run: Run, layers: readonly Layer[], values: Map<string, Float32Array>): number {
+function lossWith(run: Training, layers: readonly Layer[], values: Map<string, Float32Array>): number {
   const weights = asTensors(layers, values);
   try {
     return validationLoss(run.model, run.valWindows, run.cfg.batchSize, run.quant, weights);
@@ -268,7 +268,7 @@ function lossWith(run: Run, layers: readonly Layer[], values: Map<string, Float3
 }
 
 /** Each PTQ variant of the final weights (ptqPlan) and its validation loss, appended to `records`. */
-async function quantizeAndEvaluate(run: Run, layers: Layer[], records: PtqRecord[]): Promise<void> {
+async function quantizeAndEvaluate(run: Training, layers: Layer[], records: PtqRecord[]): Promise<void> {
   const { cfg } = run;
   const t = cfg.model.context;
   // Only GPTQ needs the calibration batch: computed when the plan asks for it.
@@ -293,7 +293,7 @@ async function quantizeAndEvaluate(run: Run, layers: Layer[], records: PtqRecord
  * The loss-landscape probe: the mean (and spread) of the loss increase over random weight
  * perturbations of each relative norm, appended to `landscape`.
  */
-async function probe(run: Run, layers: Layer[], valLoss: number, landscape: ProbeRecord[]): Promise<void> {
+async function probe(run: Training, layers: Layer[], valLoss: number, landscape: ProbeRecord[]): Promise<void> {
   const { cfg } = run;
   for (const relativeNorm of cfg.ptq.probeNorms) {
     if (run.signal?.aborted) break;
@@ -307,7 +307,7 @@ async function probe(run: Run, layers: Layer[], valLoss: number, landscape: Prob
 }
 
 /** The manifest's final state written and the folder released; the result and the "end" event. */
-function finish(run: Run, outcome: Outcome): TrainResult {
+function finish(run: Training, outcome: Outcome): TrainResult {
   const { cfg, runDir, writer } = run;
   const { status, error, valLoss, ptq, landscape } = outcome;
   // A stopped run keeps the tokens it actually saw (when it saw any): that is its D.

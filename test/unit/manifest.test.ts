@@ -26,9 +26,8 @@ describe('the manifest', () => {
 
   it('declares every setting the code reads, each with the default the code falls back to (src/extension/settingDefaults.ts)', () => {
     const sections = Array.isArray(manifest.contributes.configuration) ? manifest.contributes.configuration : [manifest.contributes.configuration];
-    const declared = Object.fromEntries(
-      sections.flatMap((c: { properties: Record<string, { default?: unknown }> }) => Object.entries(c.properties)).map(([key, p]) => [key.replace(/^precisionPlanner\./, ''), p.default]),
-    );
+    const properties: [string, { default?: unknown }][] = sections.flatMap((c: { properties: Record<string, { default?: unknown }> }) => Object.entries(c.properties));
+    const declared = Object.fromEntries(properties.map(([key, p]) => [key.replace(/^precisionPlanner\./, ''), p.default]));
     assert.deepEqual(Object.keys(declared).sort(), Object.keys(SETTING_DEFAULTS).sort());
     for (const [key, value] of Object.entries(SETTING_DEFAULTS)) assert.deepEqual(declared[key], value, `precisionPlanner.${key}`);
   });
