@@ -12,7 +12,7 @@ import { ConfigWorkerClient, startConfigWorker } from './configWorkerClient';
 import type { FitModel } from './fitModel';
 import { hoverMarkdown, lensTitle } from './hoverMarkdown';
 import { log } from './log';
-import { type Settings, readSettings } from './settings';
+import { type Settings, onSettingsChanged, readSettings } from './settings';
 import { COMMANDS } from './commandIds';
 
 export const CONFIG_SELECTOR: vscode.DocumentSelector = [
@@ -63,6 +63,8 @@ export class ConfigAssistant implements vscode.HoverProvider, vscode.CodeLensPro
     this.disposables.push(
       this.reader,
       fit.onDidChange(() => this.refreshAll()),
+      // An analysis holds what the settings said when it was made (aliases, inferenceBits, costModel, plan.formats, the threshold).
+      onSettingsChanged(() => this.refreshAll()),
       vscode.workspace.onDidChangeTextDocument((e) => this.checkAfterTyping(e.document)),
       vscode.workspace.onDidOpenTextDocument((d) => void this.check(d)),
       vscode.workspace.onDidCloseTextDocument((d) => {

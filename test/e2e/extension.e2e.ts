@@ -229,6 +229,35 @@ describe('Precision Planner in VS Code (code-server)', { timeout: 300_000 }, () 
     await page.screenshot({ path: path.join(RESULTS, 'config-hover.png') });
   });
 
+  it('the hover follows a change of the cost model setting, not the analysis made before it', async () => {
+    await openFile(page, 'llama_85m.yaml');
+    const hoverText = async (): Promise<string> => {
+      await page.keyboard.press('Escape');
+      const line = page.locator('.monaco-editor .view-line', { hasText: 'tokens: 3B' }).first();
+      await line.waitFor({ state: 'visible' });
+      await page.mouse.move(0, 0);
+      await line.locator('span', { hasText: 'tokens' }).first().hover();
+      const hover = page.locator('.monaco-hover', { hasText: 'Predicted loss' }).first();
+      await hover.waitFor({ state: 'visible', timeout: 30_000 });
+      return hover.innerText();
+    };
+    assert.match(await hoverText(), /FLOPs \(counted as 6ND × P\/16\)/);
+    const settingsFile = path.join(workspace, '.vscode', 'settings.json');
+    const saved = existsSync(settingsFile) ? readFileSync(settingsFile, 'utf8') : undefined;
+    mkdirSync(path.dirname(settingsFile), { recursive: true });
+    writeFileSync(settingsFile, JSON.stringify({ ...(saved ? JSON.parse(saved) : {}), 'precisionPlanner.costModel': '6nd' }));
+    try {
+      let text = '';
+      const followed = await pollUntil(async () => /FLOPs \(counted as 6ND\)/.test((text = await hoverText())), 30_000, 500);
+      assert.ok(followed, `the hover still says: ${text}`);
+    } finally {
+      if (saved === undefined) rmSync(settingsFile);
+      else writeFileSync(settingsFile, saved);
+    }
+    assert.ok(await pollUntil(async () => /counted as 6ND × P\/16/.test(await hoverText()), 30_000, 500), 'the hover did not return to the default cost model');
+    await page.keyboard.press('Escape');
+  });
+
   it('the hover and CodeLens on llama_85m.yaml say it is an extrapolation and not comparable; the dashboard says how far a 1e21 plan extrapolates', async () => {
     await openFile(page, 'llama_85m.yaml');
     // The CodeLens states the factors beyond the byte-level example runs and the tokenizer mismatch.
